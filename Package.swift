@@ -1,0 +1,93 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strict settings for every target: Swift 6 language mode is the package default below.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "pier",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pier", targets: ["PierCLI"]),
+        .library(name: "PierEngine", targets: ["PierEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Layer 1: OCI model. Pure values: references, digests, descriptors, manifests, the error type.
+        .target(
+            name: "PierModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // zlib, for deterministic gzip of docker-archive layers.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // Local image formats: OCI layout directories, OCI archives, docker-archive (`docker save`).
+        .target(
+            name: "PierLayout",
+            dependencies: ["PierModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
+        // Layer 2: the distribution client. The only code that speaks HTTP.
+        .target(
+            name: "PierRegistry",
+            dependencies: [
+                "PierModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 3: the release engine (use cases: copy, inspect, …).
+        .target(
+            name: "PierEngine",
+            dependencies: ["PierModel", "PierRegistry", "PierLayout", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Layer 4: the thin CLI.
+        .executableTarget(
+            name: "PierCLI",
+            dependencies: [
+                "PierEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "PierTestSupport",
+            dependencies: [
+                "PierModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/PierTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PierModelTests",
+            dependencies: ["PierModel", "PierRegistry", "PierLayout"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PierIntegrationTests",
+            dependencies: ["PierEngine", "PierRegistry", "PierLayout", "PierTestSupport"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import PierModel
+import PierRegistry
+
+/// What a copy did, for the human summary and `--json`.
+public struct CopyReport: Sendable, Codable {
+    public var source: String
+    public var destination: String
+    public var digest: Digest
+    public var mediaType: String
+    public var tag: String?
+    public var blobsUploaded = 0
+    public var blobsMounted = 0
+    public var blobsSkipped = 0
+    public var bytesUploaded: Int64 = 0
+    public var manifestsPushed = 0
+    public var seconds: Double = 0
+}
+
+/// Copies an image byte for byte from a source to a destination: blobs (skipped when present, mounted when on
+/// the same registry), then child manifests by digest, then the root, then the tag. The destination digest equals
+/// the source digest.
+public struct Copier: Sendable {
+    public var concurrency: Int
+    public var logger: Logger
+    /// Called as blob bytes move: (digest, bytes).
+    public var progress: (@Sendable (Digest, Int) -> Void)?
+
+    public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: (@Sendable (Digest, Int) -> Void)? = nil) {
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+        self.progress = progress
+    }
+
+    /// Copies `source` to `destination`. With `platform`, only that platform's manifest is copied (its digest
+    /// then differs from the source index's). `tag` overrides the destination's own tag.
+    public func copy(
+        from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil, tag: String? = nil
+    ) async throws(PierError) -> CopyReport {
+        let clock = ContinuousClock.now
+        var root = try await source.root()
+        if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
+        let graph = try await ImageGraph.load(root: root, from: source)
+        let targetTag = tag ?? destination.tag ?? (platform == nil ? source.tag : nil) ?? source.tag ?? ImageReference.defaultTag
+        var report = CopyReport(
+            source: source.name, destination: destination.name, digest: root.digest, mediaType: root.mediaType, tag: targetTag)
+
+        let stats = try await copyBlobs(graph.blobs, from: source, to: destination)
+        report.blobsUploaded = stats.uploaded
+        report.blobsMounted = stats.mounted
+        report.blobsSkipped = stats.skipped
+        report.bytesUploaded = stats.bytes
+
+        // Children by digest, leaves first; then the root by digest; the tag last.
+        for manifest in graph.manifests {
+            if try await destination.hasManifest(manifest.digest) { continue }
+            try await destination.putManifest(manifest)
+            report.manifestsPushed += 1
+        }
+        try await destination.tag(targetTag, to: root)
+        try await destination.commit()
+        report.seconds = (ContinuousClock.now - clock).seconds
+        logger.info(
+            "copied \(source.name) to \(destination.name):\(targetTag) (\(root.digest.short)): \(stats.uploaded) uploaded, \(stats.mounted) mounted, \(stats.skipped) present")
+        return report
+    }
+
+    struct BlobStats: Sendable {
+        var uploaded = 0
+        var mounted = 0
+        var skipped = 0
+        var bytes: Int64 = 0
+    }
+
+    enum BlobOutcome: Sendable {
+        case skipped, mounted, uploaded(Int64)
+    }
+
+    /// One blob: present → skip; same registry → mount; else stream from the source's file.
+    func copyBlob(_ blob: Descriptor, from source: any ImageSource, to destination: any ImageDestination, mountFrom: String?)
+        async throws(PierError) -> BlobOutcome
+    {
+        if try await destination.hasBlob(blob) { return .skipped }
+        if let mountFrom, try await destination.mountBlob(blob, from: mountFrom) { return .mounted }
+        var report: (@Sendable (Int) -> Void)?
+        if let progress { report = { progress(blob.digest, $0) } }
+        let file = try await source.blob(blob, progress: nil)
+        try await destination.putBlob(blob, file: file, progress: report)
+        return .uploaded(blob.size)
+    }
+
+    /// Moves every blob with bounded concurrency.
+    func copyBlobs(_ blobs: [Descriptor], from source: any ImageSource, to destination: any ImageDestination)
+        async throws(PierError) -> BlobStats
+    {
+        // A source repository on the destination's registry, from which blobs can be mounted.
+        var mountFrom: String?
+        if let from = source.registryRepository, let to = destination.registryRepository, from.registry == to.registry {
+            // Same repository: every blob is there by definition; only manifests move.
+            if from.repository == to.repository { return BlobStats(skipped: blobs.count) }
+            mountFrom = from.repository
+        }
+        let mountSource = mountFrom
+        let outcomes: [BlobOutcome]
+        do {
+            outcomes = try await forEachConcurrently(blobs, limit: concurrency) { (blob: Descriptor) async throws -> BlobOutcome in
+                try await self.copyBlob(blob, from: source, to: destination, mountFrom: mountSource)
+            }
+        } catch let error as PierError {
+            throw error
+        } catch {
+            throw PierError(.other, operation: "copy blobs", message: "\(error)")
+        }
+        var stats = BlobStats()
+        for outcome in outcomes {
+            switch outcome {
+            case .skipped: stats.skipped += 1
+            case .mounted: stats.mounted += 1
+            case .uploaded(let size):
+                stats.uploaded += 1
+                stats.bytes += size
+            }
+        }
+        return stats
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double, for reports.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

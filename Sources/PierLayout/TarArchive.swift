@@ -1,0 +1,250 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import PierModel
+
+/// Streams tar archives to and from disk (POSIX ustar, with PAX `path`/`size` and GNU long names on read).
+/// Used for `oci-archive:` and `docker-archive:`; entries are copied through a fixed buffer, never held whole.
+public enum TarArchive {
+    /// Extracts regular files and directories of `archive` under `directory`. Refuses absolute paths and `..`
+    /// (an archive must not write outside its directory); skips links and devices, which image archives do not need.
+    public static func extract(_ archive: String, into directory: String) throws(PierError) {
+        let fd = try FileSystem.openRead(archive, operation: "read archive")
+        defer { close(fd) }
+        var header = [UInt8](repeating: 0, count: 512)
+        var paxPath: String?
+        var paxSize: Int64?
+        var longName: String?
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        func fail(_ why: String) -> PierError {
+            PierError(.invalidInput, operation: "read archive", message: "\(archive): \(why)", registry: archive,
+                hint: "the archive is truncated or not a tar file")
+        }
+        while true {
+            let got = header.withUnsafeMutableBytes { FileSystem.readFully(fd, into: $0, count: 512) }
+            if got == 0 { return }  // end without the two zero blocks: tolerated, as GNU tar does
+            guard got == 512 else { throw fail("truncated header") }
+            if header.allSatisfy({ $0 == 0 }) { return }
+            guard verifyChecksum(header) else { throw fail("bad header checksum") }
+            let type = header[156]
+            let headerSize = try parseNumber(header[124..<136]).orThrow(fail("bad size field"))
+            let size = paxSize ?? headerSize
+            guard size >= 0, size < (1 << 40) else { throw fail("absurd entry size \(size)") }
+            var name = longName ?? paxPath ?? entryName(header)
+            paxPath = nil
+            paxSize = nil
+            longName = nil
+            switch type {
+            case UInt8(ascii: "x"), UInt8(ascii: "L"):
+                guard size <= 1 << 20 else { throw fail("oversized extended header") }
+                var data = [UInt8](repeating: 0, count: Int(size))
+                let read = data.withUnsafeMutableBytes { FileSystem.readFully(fd, into: $0, count: Int(size)) }
+                guard read == Int(size) else { throw fail("truncated extended header") }
+                try skipPadding(fd, size: size, fail: fail)
+                if type == UInt8(ascii: "L") {
+                    longName = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
+                } else {
+                    let records = parsePax(data)
+                    paxPath = records["path"]
+                    paxSize = records["size"].flatMap { Int64($0) }
+                }
+                continue
+            case UInt8(ascii: "g"):
+                try skip(fd, bytes: padded(size), fail: fail)
+                continue
+            default: break
+            }
+            while name.hasPrefix("./") { name.removeFirst(2) }
+            let components = name.split(separator: "/")
+            guard !name.hasPrefix("/"), !components.contains("..") else { throw fail("entry \"\(name)\" escapes the archive") }
+            let target = directory + "/" + components.joined(separator: "/")
+            switch type {
+            case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
+                if components.count > 1 {
+                    try FileSystem.makeDirectories(directory + "/" + components.dropLast().joined(separator: "/"))
+                }
+                let out = try FileSystem.openWrite(target, operation: "extract archive")
+                var remaining = size
+                while remaining > 0 {
+                    let want = Int(min(Int64(FileSystem.bufferSize), remaining))
+                    let read = FileSystem.readFully(fd, into: buffer, count: want)
+                    guard read == want else {
+                        close(out)
+                        throw fail("\"\(name)\" is cut short")
+                    }
+                    do { try FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: buffer[0..<read]), path: target) } catch {
+                        close(out)
+                        throw error
+                    }
+                    remaining -= Int64(read)
+                }
+                close(out)
+                try skipPadding(fd, size: size, fail: fail)
+            case UInt8(ascii: "5"):
+                if !components.isEmpty { try FileSystem.makeDirectories(target) }
+                try skip(fd, bytes: padded(size), fail: fail)
+            default:
+                try skip(fd, bytes: padded(size), fail: fail)
+            }
+        }
+    }
+
+    /// Writes the regular files under `directory` into a new tar at `archive`, sorted, with fixed metadata
+    /// (mtime 0, uid/gid 0) so the same layout gives the same archive.
+    public static func create(_ archive: String, from directory: String) throws(PierError) {
+        let out = try FileSystem.openWrite(archive, operation: "write archive")
+        defer { close(out) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+        for relative in files {
+            let path = directory + "/" + relative
+            guard let size = FileSystem.regularFileSize(path) else { continue }
+            if relative.utf8.count > 99 {
+                let record = paxRecord("path", relative)
+                try writeHeader(out, name: "PaxHeaders/entry", size: Int64(record.count), type: UInt8(ascii: "x"), path: archive)
+                try FileSystem.writeAll(out, record, path: archive)
+                try writePadding(out, size: Int64(record.count), path: archive)
+            }
+            try writeHeader(out, name: String(relative.prefix(99)), size: size, type: UInt8(ascii: "0"), path: archive)
+            let input = try FileSystem.openRead(path, operation: "write archive")
+            var remaining = size
+            while remaining > 0 {
+                let got = FileSystem.readFully(input, into: buffer, count: Int(min(Int64(FileSystem.bufferSize), remaining)))
+                guard got > 0 else { break }
+                do { try FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: buffer[0..<got]), path: archive) } catch {
+                    close(input)
+                    throw error
+                }
+                remaining -= Int64(got)
+            }
+            close(input)
+            try writePadding(out, size: size, path: archive)
+        }
+        let end = [UInt8](repeating: 0, count: 1024)
+        try FileSystem.writeAll(out, end, path: archive)
+    }
+
+    // MARK: Header fields
+
+    static func entryName(_ header: [UInt8]) -> String {
+        let name = String(decoding: header[0..<100].prefix { $0 != 0 }, as: UTF8.self)
+        let magic = String(decoding: header[257..<262], as: UTF8.self)
+        guard magic == "ustar" else { return name }
+        let prefix = String(decoding: header[345..<500].prefix { $0 != 0 }, as: UTF8.self)
+        return prefix.isEmpty ? name : prefix + "/" + name
+    }
+
+    /// Octal, or base-256 when the top bit is set (GNU extension for sizes over 8 GiB).
+    static func parseNumber(_ field: ArraySlice<UInt8>) -> Int64? {
+        if let first = field.first, first & 0x80 != 0 {
+            var value: Int64 = Int64(first & 0x7f)
+            for byte in field.dropFirst() {
+                guard value < (Int64.max >> 8) else { return nil }
+                value = (value << 8) | Int64(byte)
+            }
+            return value
+        }
+        let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return 0 }
+        return Int64(text, radix: 8)
+    }
+
+    static func verifyChecksum(_ header: [UInt8]) -> Bool {
+        guard let stored = parseNumber(header[148..<156]) else { return false }
+        var sum: Int64 = 0
+        for (index, byte) in header.enumerated() { sum += (148..<156).contains(index) ? 32 : Int64(byte) }
+        return sum == stored
+    }
+
+    static func parsePax(_ data: [UInt8]) -> [String: String] {
+        var records: [String: String] = [:]
+        var index = 0
+        while index < data.count {
+            guard let space = data[index...].firstIndex(of: UInt8(ascii: " ")),
+                let length = Int(String(decoding: data[index..<space], as: UTF8.self)), length > 0, index + length <= data.count
+            else { break }
+            let record = data[(space + 1)..<(index + length - 1)]
+            if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
+                records[String(decoding: record[..<equals], as: UTF8.self)] =
+                    String(decoding: record[(equals + 1)...], as: UTF8.self)
+            }
+            index += length
+        }
+        return records
+    }
+
+    static func paxRecord(_ key: String, _ value: String) -> [UInt8] {
+        let body = " \(key)=\(value)\n"
+        var length = body.utf8.count + 1
+        while "\(length)\(body)".utf8.count != length { length = "\(length)\(body)".utf8.count }
+        return Array("\(length)\(body)".utf8)
+    }
+
+    static func padded(_ size: Int64) -> Int64 { (size + 511) / 512 * 512 }
+
+    static func skipPadding(_ fd: Int32, size: Int64, fail: (String) -> PierError) throws(PierError) {
+        try skip(fd, bytes: padded(size) - size, fail: fail)
+    }
+
+    static func skip(_ fd: Int32, bytes: Int64, fail: (String) -> PierError) throws(PierError) {
+        guard bytes > 0 else { return }
+        let here = lseek(fd, 0, SEEK_CUR)
+        let end = lseek(fd, 0, SEEK_END)
+        guard here >= 0, end >= 0, end - here >= off_t(bytes) else { throw fail("truncated entry") }
+        lseek(fd, here + off_t(bytes), SEEK_SET)
+    }
+
+    static func writeHeader(_ fd: Int32, name: String, size: Int64, type: UInt8, path: String) throws(PierError) {
+        var header = [UInt8](repeating: 0, count: 512)
+        func put(_ text: String, at offset: Int, width: Int) {
+            for (index, byte) in text.utf8.prefix(width).enumerated() { header[offset + index] = byte }
+        }
+        func octal(_ value: Int64, width: Int) -> String {
+            let digits = String(value, radix: 8)
+            return String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits
+        }
+        put(name, at: 0, width: 100)
+        put(octal(0o644, width: 8), at: 100, width: 7)
+        put(octal(0, width: 8), at: 108, width: 7)
+        put(octal(0, width: 8), at: 116, width: 7)
+        if size < 0o77777777777 {
+            put(octal(size, width: 12), at: 124, width: 11)
+        } else {
+            header[124] = 0x80
+            var value = size
+            for index in stride(from: 135, to: 124, by: -1) {
+                header[index] = UInt8(value & 0xff)
+                value >>= 8
+            }
+        }
+        put(octal(0, width: 12), at: 136, width: 11)
+        header[156] = type
+        put("ustar", at: 257, width: 6)
+        put("00", at: 263, width: 2)
+        for index in 148..<156 { header[index] = 32 }
+        let sum = header.reduce(0) { $0 + Int($1) }
+        put(octal(Int64(sum), width: 7), at: 148, width: 6)
+        header[154] = 0
+        header[155] = 32
+        try FileSystem.writeAll(fd, header, path: path)
+    }
+
+    static func writePadding(_ fd: Int32, size: Int64, path: String) throws(PierError) {
+        let pad = Int(padded(size) - size)
+        guard pad > 0 else { return }
+        let zeros = [UInt8](repeating: 0, count: pad)
+        try FileSystem.writeAll(fd, zeros, path: path)
+    }
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> PierError) throws(PierError) -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}

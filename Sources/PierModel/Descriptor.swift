@@ -1,0 +1,64 @@
+/// An OCI content descriptor (image-spec descriptor.md). Unknown fields are not kept here: pier never re-encodes
+/// a descriptor it read, it keeps the raw manifest bytes instead.
+public struct Descriptor: Hashable, Sendable, Codable {
+    public var mediaType: String
+    public var digest: Digest
+    public var size: Int64
+    public var platform: Platform?
+    public var annotations: [String: String]?
+    public var artifactType: String?
+
+    public init(
+        mediaType: String, digest: Digest, size: Int64, platform: Platform? = nil, annotations: [String: String]? = nil
+    ) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.size = size
+        self.platform = platform
+        self.annotations = annotations
+    }
+}
+
+/// `os/architecture[/variant]`, as in an index entry's `platform` field.
+public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var os: String
+    public var architecture: String
+    public var variant: String?
+    public var osVersion: String?
+
+    enum CodingKeys: String, CodingKey {
+        case os, architecture, variant
+        case osVersion = "os.version"
+    }
+
+    public init(os: String, architecture: String, variant: String? = nil) {
+        self.os = os
+        self.architecture = architecture
+        self.variant = variant
+    }
+
+    /// Parses `linux/amd64`, `linux/arm64/v8`, `linux/arm/v7`.
+    public init(parsing text: String) throws(PierError) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty }) else {
+            throw PierError(
+                .usage, operation: "parse platform", message: "invalid platform \"\(text)\"",
+                hint: "use os/arch[/variant], for example linux/amd64 or linux/arm64/v8")
+        }
+        self.init(os: parts[0], architecture: parts[1], variant: parts.count == 3 ? parts[2] : nil)
+    }
+
+    public var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+
+    /// Index entries for attestations and signatures carry `unknown/unknown`; they are not runnable platforms.
+    public var isUnknown: Bool { os == "unknown" || architecture == "unknown" }
+
+    /// True when `self` (what the user asked for) selects `candidate`. A missing variant matches any variant,
+    /// except that `arm64` means `arm64/v8` (containerd's platform normalisation).
+    public func matches(_ candidate: Platform) -> Bool {
+        guard os == candidate.os, architecture == candidate.architecture else { return false }
+        guard let variant else { return true }
+        let other = candidate.variant ?? (candidate.architecture == "arm64" ? "v8" : nil)
+        return variant == other
+    }
+}

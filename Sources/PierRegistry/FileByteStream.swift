@@ -1,0 +1,80 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import PierModel
+
+/// A byte range of a file as an async sequence of buffers, for streaming request bodies: memory stays at one
+/// buffer whatever the layer size. Each iteration opens the file anew, so a retry can replay the body.
+public struct FileByteStream: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+    public let path: String
+    public let offset: Int64
+    public let length: Int64
+    public let chunkSize: Int
+    /// Called with the number of bytes read, for progress displays.
+    public let progress: (@Sendable (Int) -> Void)?
+
+    public init(path: String, offset: Int64 = 0, length: Int64, chunkSize: Int = 1 << 20, progress: (@Sendable (Int) -> Void)? = nil) {
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.chunkSize = chunkSize
+        self.progress = progress
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(stream: self)
+    }
+
+    public final class Iterator: AsyncIteratorProtocol {
+        let stream: FileByteStream
+        var descriptor: Int32 = -1
+        var position: Int64
+        let end: Int64
+        let allocator = ByteBufferAllocator()
+
+        init(stream: FileByteStream) {
+            self.stream = stream
+            self.position = stream.offset
+            self.end = stream.offset + stream.length
+        }
+
+        deinit { if descriptor >= 0 { close(descriptor) } }
+
+        public func next() async throws -> ByteBuffer? {
+            guard position < end else {
+                if descriptor >= 0 {
+                    close(descriptor)
+                    descriptor = -1
+                }
+                return nil
+            }
+            if descriptor < 0 {
+                descriptor = open(stream.path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else {
+                    throw PierError(.invalidInput, operation: "read blob", message: "cannot open \(stream.path)",
+                        cause: String(cString: strerror(errno)))
+                }
+            }
+            let want = Int(Swift.min(Int64(stream.chunkSize), end - position))
+            var buffer = allocator.buffer(capacity: want)
+            let fd = descriptor
+            let offset = position
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
+                Swift.max(0, pread(fd, pointer.baseAddress, want, off_t(offset)))
+            }
+            guard got > 0 else {
+                throw PierError(
+                    .invalidInput, operation: "read blob",
+                    message: "\(stream.path) ended at byte \(position - stream.offset) of \(stream.length)",
+                    hint: "the file is truncated or changed while pier read it")
+            }
+            position += Int64(got)
+            stream.progress?(got)
+            return buffer
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PierModel
+
+extension RegistryClient {
+    static func pullScope(_ repository: String) -> String { "repository:\(repository):pull" }
+    static func pushScope(_ repository: String) -> String { "repository:\(repository):pull,push" }
+
+    /// `HEAD /v2/<name>/blobs/<digest>`: the blob's size when present, nil when not.
+    public func blobSize(repository: String, digest: Digest) async throws(PierError) -> Int64? {
+        let response = try await send(Request(
+            method: .HEAD, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+            operation: "check blob \(digest.short)", repository: repository, reference: digest.description,
+            accept: [200, 404], followRedirects: true))
+        guard response.status.code == 200 else { return nil }
+        return response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? -1
+    }
+
+    /// The answer to a cross-repository mount request.
+    public enum MountResult: Sendable {
+        /// 201: the blob is now in the repository.
+        case mounted
+        /// 202: the registry opened an upload session instead (spec §Mounting a blob from another repository).
+        case uploadSession(String)
+    }
+
+    /// `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other>`: links a blob another repository of the same
+    /// registry already has, without sending bytes.
+    public func mountBlob(repository: String, digest: Digest, from source: String) async throws(PierError) -> MountResult {
+        let response = try await send(Request(
+            method: .POST, target: "/v2/\(repository)/blobs/uploads/?mount=\(digest)&from=\(source)",
+            headers: ["Content-Length": "0"], scopes: [Self.pushScope(repository), Self.pullScope(source)],
+            operation: "mount blob \(digest.short)", repository: repository, reference: digest.description,
+            accept: [201, 202]))
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        if response.status.code == 201 { return .mounted }
+        guard let location = response.headers.first(name: "Location") else {
+            throw PierError(
+                .other, operation: "mount blob \(digest.short)", message: "202 without a Location header", registry: registry,
+                repository: repository)
+        }
+        return .uploadSession(location)
+    }
+
+    /// Uploads a blob from a file: monolithic POST then PUT, streamed; if the registry refuses the single PUT,
+    /// chunked PATCHes honouring `OCI-Chunk-Min-Length`. A failed attempt is retried with a fresh upload session
+    /// (restarting a session from byte 0 gives ECR 416 BLOB_UPLOAD_INVALID, containerization#790).
+    public func uploadBlob(
+        repository: String, digest: Digest, size: Int64, file: String, session: String? = nil,
+        progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws(PierError) {
+        var attempt = 0
+        var offered = session
+        var chunked = false
+        while true {
+            attempt += 1
+            do {
+                let (location, minimumChunk) = try await openSession(repository: repository, digest: digest, offered: offered)
+                offered = nil
+                if chunked {
+                    try await uploadChunked(
+                        repository: repository, digest: digest, size: size, file: file, location: location,
+                        minimumChunk: minimumChunk, progress: progress)
+                } else {
+                    try await uploadMonolithic(
+                        repository: repository, digest: digest, size: size, file: file, location: location, progress: progress)
+                }
+                return
+            } catch {
+                let retryable = error.kind == .network || (error.status.map { RetryPolicy.isRetryable(status: $0) } ?? false)
+                // A registry that will not take one large PUT (413, 416, or a refusal of the upload) gets chunks.
+                if !chunked, let status = error.status, [400, 413, 416].contains(status), error.kind != .verification {
+                    chunked = true
+                    logger.debug("falling back to chunked upload", metadata: ["blob": "\(digest.short)"])
+                    continue
+                }
+                guard retryable, attempt < options.retry.maxAttempts else { throw error }
+                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+            }
+        }
+    }
+
+    /// `POST /v2/<name>/blobs/uploads/` → the session URL and the registry's minimum chunk length.
+    private func openSession(repository: String, digest: Digest, offered: String?) async throws(PierError) -> (String, Int64) {
+        if let offered { return (offered, 0) }
+        let response = try await send(Request(
+            method: .POST, target: "/v2/\(repository)/blobs/uploads/", headers: ["Content-Length": "0"],
+            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+            reference: digest.description, accept: [202]))
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        guard let location = response.headers.first(name: "Location") else {
+            throw PierError(
+                .other, operation: "push blob \(digest.short)", message: "upload session answer has no Location",
+                registry: registry, repository: repository)
+        }
+        let minimum = response.headers.first(name: "OCI-Chunk-Min-Length").flatMap { Int64($0) } ?? 0
+        return (location, minimum)
+    }
+
+    private func uploadMonolithic(
+        repository: String, digest: Digest, size: Int64, file: String, location: String,
+        progress: (@Sendable (Int) -> Void)?
+    ) async throws(PierError) {
+        let endpoint = try await endpoint()
+        let url = Self.appending(query: "digest=\(digest)", to: Self.resolve(location, against: endpoint.baseURL + "/v2/"))
+        let response = try await send(Request(
+            method: .PUT, target: url,
+            headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+            body: { .stream(FileByteStream(path: file, length: size, progress: progress), length: .known(size)) },
+            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+            reference: digest.description, accept: [201], retryable: false, timeout: .hours(6)))
+        try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+    }
+
+    private func uploadChunked(
+        repository: String, digest: Digest, size: Int64, file: String, location start: String, minimumChunk: Int64,
+        progress: (@Sendable (Int) -> Void)?
+    ) async throws(PierError) {
+        let endpoint = try await endpoint()
+        var location = Self.resolve(start, against: endpoint.baseURL + "/v2/")
+        let chunk = max(minimumChunk, 8 << 20)
+        var offset: Int64 = 0
+        while offset < size {
+            let length = min(chunk, size - offset)
+            let from = offset
+            let response = try await send(Request(
+                method: .PATCH, target: location,
+                headers: [
+                    "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
+                    "Content-Range": "\(from)-\(from + length - 1)",
+                ],
+                body: {
+                    .stream(FileByteStream(path: file, offset: from, length: length, progress: progress), length: .known(length))
+                },
+                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
+                repository: repository, reference: digest.description, accept: [202], retryable: false,
+                timeout: .hours(1)))
+            _ = try? await response.body.collect(upTo: 1 << 16)
+            if let next = response.headers.first(name: "Location") { location = Self.resolve(next, against: location) }
+            offset += length
+        }
+        let response = try await send(Request(
+            method: .PUT, target: Self.appending(query: "digest=\(digest)", to: location), headers: ["Content-Length": "0"],
+            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+            reference: digest.description, accept: [201], retryable: false))
+        try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+    }
+
+    /// Compares `Docker-Content-Digest`, when the registry sends one, with what pier sent.
+    func checkDigestHeader(
+        _ response: HTTPClientResponse, expected: Digest, repository: String, operation: String
+    ) async throws(PierError) {
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        guard let header = response.headers.first(name: "Docker-Content-Digest"), !header.isEmpty else { return }
+        guard let answered = try? Digest(header), answered.algorithm == expected.algorithm else { return }
+        if answered != expected {
+            throw PierError(
+                .verification, operation: operation, message: "the registry stored \(answered), not \(expected)",
+                registry: registry, repository: repository, reference: expected.description)
+        }
+    }
+
+    /// `GET /v2/<name>/blobs/<digest>` into a file, hashing on the way; the file is removed if the bytes are wrong.
+    public func downloadBlob(
+        repository: String, digest: Digest, size: Int64?, to path: String, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws(PierError) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await downloadOnce(repository: repository, digest: digest, size: size, to: path, progress: progress)
+                return
+            } catch {
+                unlink(path)
+                guard error.kind == .network, attempt < options.retry.maxAttempts else { throw error }
+                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+            }
+        }
+    }
+
+    private func downloadOnce(
+        repository: String, digest: Digest, size: Int64?, to path: String, progress: (@Sendable (Int) -> Void)?
+    ) async throws(PierError) {
+        let operation = "pull blob \(digest.short)"
+        let response = try await send(Request(
+            method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+            operation: operation, repository: repository, reference: digest.description, accept: [200],
+            followRedirects: true, timeout: .hours(6)))
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw PierError(.other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var hasher = DigestHasher()
+        do {
+            for try await buffer in response.body {
+                try buffer.withUnsafeReadableBytes { bytes throws(PierError) in
+                    hasher.update(bytes)
+                    var written = 0
+                    while written < bytes.count {
+                        let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
+                        guard result > 0 else {
+                            throw PierError(.other, operation: operation, message: "cannot write \(path)",
+                                cause: String(cString: strerror(errno)))
+                        }
+                        written += result
+                    }
+                }
+                progress?(buffer.readableBytes)
+                if let size, hasher.count > size { break }
+            }
+        } catch let error as PierError {
+            throw error
+        } catch {
+            throw networkError(error, request: Request(
+                method: .GET, target: "", scopes: [], operation: operation, repository: repository,
+                reference: digest.description, accept: []))
+        }
+        if let size, size >= 0, hasher.count != size {
+            throw PierError(
+                .verification, operation: operation, message: "got \(hasher.count) bytes, the descriptor says \(size)",
+                registry: registry, repository: repository, reference: digest.description)
+        }
+        let actual = hasher.finalize()
+        if digest.algorithm == "sha256", actual != digest {
+            throw PierError(
+                .verification, operation: operation, message: "the bytes hash to \(actual)", registry: registry,
+                repository: repository, reference: digest.description)
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import PierModel
+
+extension RegistryClient {
+    private static var acceptHeader: HTTPHeaders { ["Accept": MediaType.manifestAccept.joined(separator: ", ")] }
+
+    /// `GET /v2/<name>/manifests/<reference>`: the exact bytes, checked against the digest asked for and against
+    /// `Docker-Content-Digest` when the registry sends one.
+    public func manifest(repository: String, reference: String) async throws(PierError) -> ManifestBlob {
+        let operation = "get manifest \(reference)"
+        let response = try await send(Request(
+            method: .GET, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
+            scopes: [Self.pullScope(repository)], operation: operation, repository: repository, reference: reference,
+            accept: [200]))
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > ManifestBlob.maximumSize {
+            throw PierError(
+                .invalidInput, operation: operation, message: "manifest is \(length) bytes, over the 4 MiB limit",
+                registry: registry, repository: repository, reference: reference)
+        }
+        let body: ByteBuffer
+        do { body = try await response.body.collect(upTo: ManifestBlob.maximumSize) } catch {
+            throw PierError(
+                .invalidInput, operation: operation, message: "manifest body is over the 4 MiB limit or was cut off",
+                registry: registry, repository: repository, reference: reference, cause: Self.shortCause("\(error)"))
+        }
+        let requested = try? Digest(reference)
+        let blob: ManifestBlob
+        do {
+            blob = try ManifestBlob(
+                bytes: Array(buffer: body), mediaType: response.headers.first(name: "Content-Type"), expected: requested,
+                source: registry)
+        } catch {
+            throw error.located(repository: repository, reference: reference)
+        }
+        if requested == nil, let header = response.headers.first(name: "Docker-Content-Digest"),
+            let answered = try? Digest(header), answered.algorithm == "sha256", answered != blob.digest
+        {
+            throw PierError(
+                .verification, operation: operation,
+                message: "Docker-Content-Digest says \(answered) but the bytes hash to \(blob.digest)", registry: registry,
+                repository: repository, reference: reference)
+        }
+        return blob
+    }
+
+    /// What `HEAD /v2/<name>/manifests/<reference>` tells: digest, media type, size.
+    public struct ManifestHead: Sendable, Equatable {
+        public var digest: Digest
+        public var mediaType: String
+        public var size: Int64
+    }
+
+    /// `HEAD` a manifest: nil when absent. HEAD does not count against Docker Hub's pull limit. When the registry
+    /// leaves out `Docker-Content-Digest`, pier GETs the bytes and hashes them.
+    public func manifestHead(repository: String, reference: String) async throws(PierError) -> ManifestHead? {
+        let response = try await send(Request(
+            method: .HEAD, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
+            scopes: [Self.pullScope(repository)], operation: "check manifest \(reference)", repository: repository,
+            reference: reference, accept: [200, 404]))
+        guard response.status.code == 200 else { return nil }
+        if let header = response.headers.first(name: "Docker-Content-Digest"), let digest = try? Digest(header) {
+            return ManifestHead(
+                digest: digest, mediaType: response.headers.first(name: "Content-Type") ?? "",
+                size: response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? -1)
+        }
+        let blob = try await manifest(repository: repository, reference: reference)
+        return ManifestHead(digest: blob.digest, mediaType: blob.mediaType, size: Int64(blob.bytes.count))
+    }
+
+    /// `PUT /v2/<name>/manifests/<reference>` with the exact bytes and their media type as `Content-Type`.
+    public func putManifest(repository: String, reference: String, manifest: ManifestBlob) async throws(PierError) {
+        let operation = "put manifest \(reference)"
+        let bytes = manifest.bytes
+        let response = try await send(Request(
+            method: .PUT, target: "/v2/\(repository)/manifests/\(reference)",
+            headers: ["Content-Type": manifest.mediaType, "Content-Length": "\(bytes.count)"],
+            body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
+            repository: repository, reference: reference, accept: [201]))
+        try await checkDigestHeader(response, expected: manifest.digest, repository: repository, operation: operation)
+    }
+
+    /// `DELETE /v2/<name>/manifests/<reference>`.
+    public func deleteManifest(repository: String, reference: String) async throws(PierError) {
+        let response = try await send(Request(
+            method: .DELETE, target: "/v2/\(repository)/manifests/\(reference)", scopes: [
+                "repository:\(repository):delete", Self.pushScope(repository),
+            ], operation: "delete manifest \(reference)", repository: repository, reference: reference, accept: [202, 200]))
+        _ = try? await response.body.collect(upTo: 1 << 16)
+    }
+
+    /// `GET /v2/<name>/tags/list?n=1000`, following `Link: <…>; rel="next"` (spec §Listing Tags). Stops on a page
+    /// that repeats or after 10,000 pages, so a broken registry cannot loop pier forever.
+    public func tags(repository: String) async throws(PierError) -> [String] {
+        struct Page: Decodable { var tags: [String]? }
+        var target = "/v2/\(repository)/tags/list?n=1000"
+        var all: [String] = []
+        var seen: Set<String> = []
+        for _ in 0..<10_000 {
+            seen.insert(target)
+            let response = try await send(Request(
+                method: .GET, target: target, scopes: [Self.pullScope(repository)], operation: "list tags",
+                repository: repository, accept: [200]))
+            let body: ByteBuffer
+            do { body = try await response.body.collect(upTo: 16 << 20) } catch {
+                throw networkError(error, request: nil).located(repository: repository)
+            }
+            guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
+                throw PierError(
+                    .invalidInput, operation: "list tags", message: "the tag list is not JSON", registry: registry,
+                    repository: repository)
+            }
+            all += page.tags ?? []
+            guard let link = response.headers.first(name: "Link"), let next = Self.nextLink(link) else { return all }
+            let nextTarget = next.hasPrefix("/") ? next : Self.resolve(next, against: try await endpoint().baseURL + target)
+            guard !seen.contains(nextTarget), !(page.tags ?? []).isEmpty else { return all }
+            target = nextTarget
+        }
+        return all
+    }
+
+    /// The URL in `Link: </v2/…?last=x&n=1000>; rel="next"` (RFC 8288).
+    static func nextLink(_ header: String) -> String? {
+        for part in header.split(separator: ",") where part.contains("rel=\"next\"") || part.contains("rel=next") {
+            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
+            return String(part[part.index(after: open)..<close])
+        }
+        return nil
+    }
+
+    /// Checks that credentials work for the registry: pings, and when the registry wants auth, obtains a token
+    /// (Bearer) or sends one authenticated request (Basic). Used by `pier login`.
+    public func checkLogin() async throws(PierError) {
+        let response = try await send(Request(
+            method: .GET, target: "/v2/", scopes: [], operation: "log in", accept: [200]))
+        _ = try? await response.body.collect(upTo: 1 << 16)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PierModel
+
+/// How pier talks to registries: which hosts may use plain HTTP, which CA to trust, how much to do at once,
+/// how to retry, and whose credentials to present.
+public struct RegistryOptions: Sendable {
+    /// Hosts (`host` or `host:port`) allowed plain HTTP and unverified TLS, besides loopback hosts
+    /// (`--insecure-registry`, `PIER_INSECURE_REGISTRIES`).
+    public var insecureHosts: Set<String>
+    /// A PEM file of extra CA certificates to trust (`--ca-file`).
+    public var caFile: String?
+    /// Requests in flight per registry (default 4, as go-containerregistry and regclient).
+    public var concurrency: Int
+    public var retry: RetryPolicy
+    public var credentials: CredentialChain
+    public var userAgent: String
+    public var logger: Logger
+
+    public init(
+        insecureHosts: Set<String> = [], caFile: String? = nil, concurrency: Int = 4, retry: RetryPolicy = RetryPolicy(),
+        credentials: CredentialChain, userAgent: String = "pier/0.1", logger: Logger = Logger(label: "pier")
+    ) {
+        self.insecureHosts = insecureHosts
+        self.caFile = caFile
+        self.concurrency = max(1, concurrency)
+        self.retry = retry
+        self.credentials = credentials
+        self.userAgent = userAgent
+        self.logger = logger
+    }
+
+    /// Loopback hosts and hosts named insecure may fall back to plain HTTP (as docker does).
+    public func allowsPlainHTTP(_ registry: String) -> Bool {
+        ImageReference.isLoopback(host: registry) || isNamedInsecure(registry)
+    }
+
+    /// Hosts named insecure also skip certificate verification.
+    public func isNamedInsecure(_ registry: String) -> Bool {
+        insecureHosts.contains(registry) || insecureHosts.contains(ImageReference.hostName(of: registry))
+    }
+}
+
+/// Exponential backoff with jitter for network errors, 408, 429 and 5xx, honouring `Retry-After`
+/// (distribution-spec §Error Codes: a 429 SHOULD carry Retry-After).
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int
+    public var baseDelay: Duration
+    public var maxDelay: Duration
+
+    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(300), maxDelay: Duration = .seconds(30)) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// The pause before attempt `attempt + 1` (attempt counts from 1).
+    public func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> Duration {
+        if let retryAfter { return min(retryAfter, maxDelay) }
+        let exponential = baseDelay * (1 << min(attempt - 1, 16))
+        let capped = min(exponential, maxDelay)
+        // Full jitter between half and all of the delay, so parallel uploads do not retry in lockstep.
+        return capped * Double.random(in: 0.5...1.0)
+    }
+
+    public static func isRetryable(status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }
+
+    /// Parses `Retry-After`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
+    public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Int(value) { return .seconds(max(0, seconds)) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: value) else { return nil }
+        return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up))))
+    }
+}

@@ -1,0 +1,42 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOSSL
+import PierModel
+
+/// The HTTP clients pier shares across registries: one verifying TLS (with `--ca-file` added), one for hosts named
+/// insecure. Redirects are never followed by the HTTP client; `RegistryClient` follows them itself so it can drop
+/// `Authorization` across origins and refuse https→http.
+public final class RegistryTransport: Sendable {
+    let verifying: HTTPClient
+    let unverified: HTTPClient
+
+    public init(caFile: String?, concurrency: Int) throws(PierError) {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw PierError(.usage, operation: "load CA file", message: "cannot read \(caFile)")
+            }
+            tls.additionalTrustRoots = [.file(caFile)]
+        }
+        var insecureTLS = TLSConfiguration.makeClientConfiguration()
+        insecureTLS.certificateVerification = .none
+        func configuration(_ tls: TLSConfiguration) -> HTTPClient.Configuration {
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(15), read: .seconds(120)))
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency * 2))
+            configuration.httpVersion = .automatic
+            return configuration
+        }
+        verifying = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(tls))
+        unverified = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(insecureTLS))
+    }
+
+    /// Closes connections. Call once, when all work is done.
+    public func shutdown() async {
+        try? await verifying.shutdown()
+        try? await unverified.shutdown()
+    }
+}
