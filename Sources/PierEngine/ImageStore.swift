@@ -44,13 +44,18 @@ public struct ImageStore: Sendable {
         case .registry(let reference):
             return RegistryImageDestination(reference: reference, client: await pool.client(for: reference.registry))
         case .ociLayout(let path, let tag):
-            return try LayoutImageDestination(directory: path, tag: tag, name: location.description)
+            return try LayoutImageDestination(directory: path, tag: tag, name: "oci:\(path)")
         case .ociArchive(let path, let tag):
-            return try LayoutImageDestination(archive: path, tag: tag, name: location.description)
+            return try LayoutImageDestination(archive: path, tag: tag, name: "oci-archive:\(path)")
         case .dockerArchive:
             throw PierError(
                 .usage, operation: "open destination", message: "docker-archive is a source only",
                 hint: "write oci-archive:FILE or oci:DIR instead")
         }
     }
+}
+
+/// Tags of a local OCI layout, for `pier tags oci:DIR`.
+public enum OCILayoutTags {
+    public static func tags(_ path: String) throws(PierError) -> [String] { try OCILayout(root: path).tags() }
 }

@@ -203,8 +203,9 @@ public final class RegistryClient: Sendable {
         let namedInsecure = options.isNamedInsecure(registry)
         let client = namedInsecure ? transport.unverified : transport.verifying
         var firstError: (any Error)?
-        var schemes = ["https"]
-        if options.allowsPlainHTTP(registry) { schemes.append("http") }
+        // Where plain HTTP is allowed, ask it first: a TLS ClientHello sent to a plain HTTP server can hang until
+        // the server's read timeout, while plain HTTP sent to a TLS server (Go's) is answered 400 at once.
+        let schemes = options.allowsPlainHTTP(registry) ? ["http", "https"] : ["https"]
         for scheme in schemes {
             let base = "\(scheme)://\(endpointHost)"
             var request = HTTPClientRequest(url: base + "/v2/")
@@ -219,17 +220,22 @@ public final class RegistryClient: Sendable {
                 if status == 200 || status == 401 {
                     return Endpoint(baseURL: base, client: client, challenges: challenges, credential: credential)
                 }
+                let error: PierError
                 if status == 404 {
-                    throw PierError(
+                    error = PierError(
                         .notFound, operation: "ping registry", message: "\(base)/v2/ answered 404: not a registry API",
                         registry: registry, status: status)
+                } else {
+                    error = await statusError(
+                        response, request: Request(method: .GET, target: "/v2/", scopes: [], operation: "ping registry", accept: []))
                 }
-                throw await statusError(response, request: Request(method: .GET, target: "/v2/", scopes: [],
-                    operation: "ping registry", accept: []))
+                if scheme == schemes.last { throw error }
+                firstError = firstError ?? error
             } catch let error as PierError {
                 throw error
             } catch {
-                firstError = firstError ?? error
+                // Report the HTTPS failure (a certificate problem says more than "connection refused on http").
+                if scheme == "https" || firstError == nil { firstError = error }
             }
         }
         throw networkError(firstError ?? PierError(.network, operation: "ping", message: "unreachable"), request: nil)

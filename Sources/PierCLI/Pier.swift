@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `pier` command: the release step of container images, without a Docker daemon.
+@main
+struct Pier: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pier",
+        abstract: "Copy, inspect, tag and publish container images to every registry, without a Docker daemon.",
+        discussion: """
+            Image locations: a registry reference (nginx, ghcr.io/org/app:1.2.3, localhost:5000/app@sha256:…), \
+            oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:ref].
+            Exit codes: 0 ok, 1 other error, 64 usage, 65 bad input, 66 not found, 69 network, 70 verification \
+            failed, 73 conflict, 75 partial failure, 77 auth, 78 unsupported by the registry.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            CopyCommand.self, InspectCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
+            LogoutCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PierModel
+
+/// stdout for results, stderr for logs and the live progress line (on a TTY only).
+final class Terminal: @unchecked Sendable {
+    static let shared = Terminal()
+    private let lock = NSLock()
+    let stderrIsTTY = isatty(2) == 1
+    private var progressShown = false
+
+    /// A result line on stdout.
+    func print(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Raw bytes on stdout (`inspect --raw`).
+    func write(_ bytes: [UInt8]) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    /// A log line on stderr, clearing the progress line first.
+    func log(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        if progressShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        progressShown = false
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Replaces the progress line (TTY only).
+    func progress(_ line: String) {
+        guard stderrIsTTY else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        progressShown = true
+    }
+
+    func clearProgress() {
+        guard stderrIsTTY else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if progressShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        progressShown = false
+    }
+
+    /// Encodes a result as pretty, key-sorted JSON on stdout.
+    func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Bytes moved per blob, drawn as one live line on a TTY: `↑ 45.2 MB · sha256:ab12 3.1/10.0 MB · …`.
+final class ProgressDisplay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var perBlob: [Digest: Int64] = [:]
+    private var sizes: [Digest: Int64] = [:]
+    private var total: Int64 = 0
+    private var lastDraw = ContinuousClock.now
+
+    func expect(_ descriptors: [Descriptor]) {
+        lock.lock()
+        for descriptor in descriptors { sizes[descriptor.digest] = descriptor.size }
+        lock.unlock()
+    }
+
+    func add(_ digest: Digest, _ bytes: Int) {
+        lock.lock()
+        perBlob[digest, default: 0] += Int64(bytes)
+        total += Int64(bytes)
+        let now = ContinuousClock.now
+        guard now - lastDraw > .milliseconds(150) else {
+            lock.unlock()
+            return
+        }
+        lastDraw = now
+        let active = perBlob.filter { $0.value < (sizes[$0.key] ?? Int64.max) }.sorted { $0.key < $1.key }.prefix(3)
+        var line = "↑ \(Self.format(total))"
+        for (digest, done) in active {
+            line += " · \(digest.short) \(Self.format(done))"
+            if let size = sizes[digest] { line += "/\(Self.format(size))" }
+        }
+        lock.unlock()
+        Terminal.shared.progress(line)
+    }
+
+    static func format(_ bytes: Int64) -> String {
+        let value = Double(bytes)
+        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
+        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
+        if value >= 1e3 { return String(format: "%.1f kB", value / 1e3) }
+        return "\(bytes) B"
+    }
+}
