@@ -14,6 +14,7 @@ public enum TarArchive {
     public static func extract(_ archive: String, into directory: String) throws(PierError) {
         let fd = try FileSystem.openRead(archive, operation: "read archive")
         defer { close(fd) }
+        try FileSystem.makeDirectories(directory)
         var header = [UInt8](repeating: 0, count: 512)
         var paxPath: String?
         var paxSize: Int64?

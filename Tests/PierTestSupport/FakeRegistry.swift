@@ -1,0 +1,216 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// An in-memory registry for quirks that docker-registry does not show: relative upload `Location`, missing
+/// `Docker-Content-Digest`, 429 with `Retry-After`, 500 then success, `OCI-Chunk-Min-Length` with a refused
+/// monolithic PUT, and a mount answered with 202. It follows distribution-spec for everything else.
+public final class FakeRegistry: Sendable {
+    public struct Quirks: Sendable {
+        public var relativeLocation = false
+        public var omitDigestHeader = false
+        /// Answer this many requests with 429 and `Retry-After: 1` first.
+        public var rateLimitFirst = 0
+        /// Answer this many requests with 500 first.
+        public var failFirst = 0
+        /// Refuse a PUT that carries the whole blob (413) and advertise this minimum chunk length.
+        public var chunkMinLength: Int?
+        /// Answer mount requests with 202 and an upload session.
+        public var mountAnswers202 = false
+        /// Answer this many manifest GETs with a wrong `Docker-Content-Digest`.
+        public var wrongManifestDigest = false
+        public init() {}
+    }
+
+    actor Store {
+        var blobs: [String: [UInt8]] = [:]
+        var manifests: [String: (bytes: [UInt8], type: String)] = [:]
+        var uploads: [String: [UInt8]] = [:]
+        var uploadPatched: Set<String> = []
+        var log: [String] = []
+        var remaining429: Int
+        var remaining500: Int
+        init(quirks: Quirks) {
+            remaining429 = quirks.rateLimitFirst
+            remaining500 = quirks.failFirst
+        }
+        func record(_ line: String) { log.append(line) }
+        func take429() -> Bool { if remaining429 > 0 { remaining429 -= 1; return true }; return false }
+        func take500() -> Bool { if remaining500 > 0 { remaining500 -= 1; return true }; return false }
+        func blob(_ digest: String) -> [UInt8]? { blobs[digest] }
+        func putBlob(_ digest: String, _ bytes: [UInt8]) { blobs[digest] = bytes }
+        func manifest(_ key: String) -> (bytes: [UInt8], type: String)? { manifests[key] }
+        func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) { for key in keys { manifests[key] = (bytes, type) } }
+        func newUpload() -> String {
+            let id = UUID().uuidString.lowercased()
+            uploads[id] = []
+            return id
+        }
+        func append(_ id: String, _ bytes: [UInt8], patch: Bool) -> Int? {
+            guard uploads[id] != nil else { return nil }
+            uploads[id]! += bytes
+            if patch { uploadPatched.insert(id) }
+            return uploads[id]!.count
+        }
+        func finish(_ id: String) -> (bytes: [UInt8], patched: Bool)? {
+            guard let bytes = uploads.removeValue(forKey: id) else { return nil }
+            return (bytes, uploadPatched.remove(id) != nil)
+        }
+        func tags(_ repository: String) -> [String] {
+            manifests.keys.filter { $0.hasPrefix(repository + ":") }.map { String($0.dropFirst(repository.count + 1)) }
+                .filter { !$0.hasPrefix("sha256:") }.sorted()
+        }
+    }
+
+    public let quirks: Quirks
+    let store: Store
+    let server: TestServer
+    public var host: String { "127.0.0.1:\(server.port)" }
+
+    /// Requests seen, as "METHOD path".
+    public func requestLog() async -> [String] { await store.log }
+    public func blob(_ digest: String) async -> [UInt8]? { await store.blob(digest) }
+    public func manifest(_ repository: String, _ reference: String) async -> [UInt8]? {
+        await store.manifest("\(repository):\(reference)")?.bytes
+    }
+
+    public init(quirks: Quirks = Quirks()) async throws {
+        self.quirks = quirks
+        let store = Store(quirks: quirks)
+        self.store = store
+        let router = Router()
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            try await Self.handle(request, store: store, quirks: quirks)
+        }
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
+            router.on("/**", method: method, use: handler)
+        }
+        server = try await TestServer(router: router)
+    }
+
+    public func stop() { server.stop() }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"code":"\#(code)","message":"\#(message)"}]}"#)))
+    }
+
+    static func digest(_ bytes: [UInt8]) -> String {
+        "sha256:" + SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func handle(_ request: Request, store: Store, quirks: Quirks) async throws -> Response {
+        var request = request
+        let path = request.uri.path
+        let query = request.uri.queryParameters
+        await store.record("\(request.method.rawValue) \(path)")
+        if path != "/v2/" || request.method != .get {
+            if await store.take429() {
+                return Response(status: .tooManyRequests, headers: [HTTPField.Name("Retry-After")!: "1"])
+            }
+            if await store.take500() { return error(.internalServerError, "UNKNOWN", "transient failure") }
+        }
+        if path == "/v2/" || path == "/v2" { return Response(status: .ok) }
+        // Upload sessions live at /upload/<id>.
+        if path.hasPrefix("/upload/") {
+            let id = String(path.dropFirst("/upload/".count))
+            let body = Array(buffer: try await request.collectBody(upTo: 64 << 20))
+            switch request.method {
+            case .patch:
+                if let minimum = quirks.chunkMinLength, body.count < minimum, request.headers[.contentRange] == nil {
+                    return error(.rangeNotSatisfiable, "BLOB_UPLOAD_INVALID", "chunk too small")
+                }
+                guard let size = await store.append(id, body, patch: true) else { return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload") }
+                return Response(status: .accepted, headers: [
+                    .location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-\(size - 1)",
+                ])
+            case .put:
+                if quirks.chunkMinLength != nil, !body.isEmpty {
+                    return error(.contentTooLarge, "BLOB_UPLOAD_INVALID", "send chunks")
+                }
+                _ = await store.append(id, body, patch: false)
+                guard let (bytes, _) = await store.finish(id) else { return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload") }
+                let digest = digest(bytes)
+                guard query.get("digest") == digest else { return error(.badRequest, "DIGEST_INVALID", "digest mismatch") }
+                await store.putBlob(digest, bytes)
+                var headers: HTTPFields = [.location: "/v2/blobs/\(digest)"]
+                if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
+                return Response(status: .created, headers: headers)
+            default:
+                return error(.methodNotAllowed, "UNSUPPORTED", "method")
+            }
+        }
+        guard path.hasPrefix("/v2/") else { return error(.notFound, "NAME_UNKNOWN", "no such path") }
+        let rest = String(path.dropFirst(4))
+        if rest.hasSuffix("/blobs/uploads/") || rest.hasSuffix("/blobs/uploads") {
+            let name = String(rest[..<rest.range(of: "/blobs/uploads")!.lowerBound])
+            if let mount = query.get("mount") {
+                if !quirks.mountAnswers202, await store.blob(mount) != nil {
+                    return Response(status: .created, headers: [.location: "/v2/\(name)/blobs/\(mount)"])
+                }
+            }
+            let id = await store.newUpload()
+            var headers: HTTPFields = [.location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-0"]
+            if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
+            return Response(status: .accepted, headers: headers)
+        }
+        if let range = rest.range(of: "/blobs/") {
+            let digest = String(rest[range.upperBound...])
+            guard let bytes = await store.blob(digest) else { return error(.notFound, "BLOB_UNKNOWN", "blob unknown") }
+            let headers: HTTPFields = [.contentLength: "\(bytes.count)", .dockerContentDigest: digest]
+            if request.method == .head { return Response(status: .ok, headers: headers) }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        if let range = rest.range(of: "/manifests/") {
+            let name = String(rest[..<range.lowerBound])
+            let reference = String(rest[range.upperBound...])
+            switch request.method {
+            case .put:
+                let bytes = Array(buffer: try await request.collectBody(upTo: 4 << 20))
+                let digest = digest(bytes)
+                let type = request.headers[.contentType] ?? ""
+                if reference.hasPrefix("sha256:"), reference != digest { return error(.badRequest, "DIGEST_INVALID", "mismatch") }
+                await store.putManifest(["\(name):\(reference)", "\(name):\(digest)"], bytes, type)
+                var headers: HTTPFields = [.location: "/v2/\(name)/manifests/\(digest)"]
+                if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
+                return Response(status: .created, headers: headers)
+            case .get, .head:
+                guard let (bytes, type) = await store.manifest("\(name):\(reference)") else {
+                    return error(.notFound, "MANIFEST_UNKNOWN", "manifest unknown")
+                }
+                var headers: HTTPFields = [.contentType: type, .contentLength: "\(bytes.count)"]
+                if quirks.wrongManifestDigest {
+                    headers[.dockerContentDigest] = "sha256:" + String(repeating: "0", count: 64)
+                } else if !quirks.omitDigestHeader {
+                    headers[.dockerContentDigest] = digest(bytes)
+                }
+                if request.method == .head { return Response(status: .ok, headers: headers) }
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            default:
+                return error(.methodNotAllowed, "UNSUPPORTED", "method")
+            }
+        }
+        if rest.hasSuffix("/tags/list") {
+            let name = String(rest.dropLast("/tags/list".count))
+            var tags = await store.tags(name)
+            if let last = query.get("last") { tags = tags.filter { $0 > last } }
+            let n = min(Int(query.get("n") ?? "") ?? 1000, 2)  // small pages, to exercise Link pagination
+            let page = Array(tags.prefix(n))
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if tags.count > n, let lastTag = page.last {
+                headers[HTTPField.Name("Link")!] = "</v2/\(name)/tags/list?n=\(n)&last=\(lastTag)>; rel=\"next\""
+            }
+            let body = try JSONSerialization.data(withJSONObject: ["name": name, "tags": page])
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+        }
+        return error(.notFound, "NAME_UNKNOWN", "no such path")
+    }
+
+    static func location(_ path: String, _ quirks: Quirks, _ authority: String?) -> String {
+        // GHCR answers with a relative Location; others with an absolute one (the host is filled in by the client).
+        quirks.relativeLocation ? path + "?_state=abc" : "http://\(authority ?? "127.0.0.1")" + path + "?_state=abc"
+    }
+}
