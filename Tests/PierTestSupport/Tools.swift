@@ -52,6 +52,7 @@ public enum Tools {
 
     public struct ToolError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// A free TCP port on 127.0.0.1 (bound, read, released).
