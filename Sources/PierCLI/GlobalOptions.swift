@@ -59,13 +59,18 @@ struct GlobalOptions: ParsableArguments {
 
     /// Builds the registry options: flags > environment > defaults.
     func registryOptions(logger: Logger) throws(PierError) -> RegistryOptions {
+        try registryOptions(logger: logger, explicit: explicitCredential(environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Registry options with the explicit credential already read (stdin can be read only once).
+    func registryOptions(logger: Logger, explicit: Credential?) throws(PierError) -> RegistryOptions {
         let environment = ProcessInfo.processInfo.environment
         var insecure = Set(insecureRegistries)
         for host in (environment["PIER_INSECURE_REGISTRIES"] ?? "").split(separator: ",") {
             insecure.insert(host.trimmingCharacters(in: .whitespaces))
         }
         let chain = CredentialChain(
-            explicit: try explicitCredential(environment: environment), dockerConfig: .standard(environment: environment),
+            explicit: explicit, dockerConfig: .standard(environment: environment),
             environment: environment)
         return RegistryOptions(
             insecureHosts: insecure, caFile: caFile ?? environment["PIER_CA_FILE"], concurrency: concurrency,

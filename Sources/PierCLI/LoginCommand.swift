@@ -23,8 +23,7 @@ struct LoginCommand: AsyncParsableCommand {
                     .usage, operation: "log in", message: "no credentials given",
                     hint: "pier login \(host) -u USER --password-stdin (or set PIER_USERNAME and PIER_PASSWORD)")
             }
-            var options = try global.registryOptions(logger: logger)
-            options.credentials = CredentialChain(explicit: .basic(username: user, password: password), dockerConfig: .standard())
+            let options = try global.registryOptions(logger: logger, explicit: .basic(username: user, password: password))
             let pool = try RegistryPool(options: options)
             do {
                 try await pool.client(for: registry == "docker.io" ? ImageReference.dockerHub : registry).checkLogin()

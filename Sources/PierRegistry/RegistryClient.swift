@@ -213,7 +213,7 @@ public final class RegistryClient: Sendable {
             do {
                 logger.debug("→ GET \(base)/v2/")
                 let response = try await client.execute(request, timeout: .seconds(30))
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array(buffer: $0) } ?? []
                 logger.debug("← \(response.status.code) GET \(base)/v2/")
                 let status = Int(response.status.code)
                 let challenges = AuthChallenge.parse(response.headers["WWW-Authenticate"])
@@ -226,8 +226,9 @@ public final class RegistryClient: Sendable {
                         .notFound, operation: "ping registry", message: "\(base)/v2/ answered 404: not a registry API",
                         registry: registry, status: status)
                 } else {
-                    error = await statusError(
-                        response, request: Request(method: .GET, target: "/v2/", scopes: [], operation: "ping registry", accept: []))
+                    error = statusError(
+                        response, body: body,
+                        request: Request(method: .GET, target: "/v2/", scopes: [], operation: "ping registry", accept: []))
                 }
                 if scheme == schemes.last { throw error }
                 firstError = firstError ?? error
@@ -345,8 +346,13 @@ public final class RegistryClient: Sendable {
 
     /// Maps a status answer to a `PierError`, reading the registry's `errors[]` body when there is one.
     func statusError(_ response: HTTPClientResponse, request: Request) async -> PierError {
-        let status = Int(response.status.code)
         let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array(buffer: $0) } ?? []
+        return statusError(response, body: body, request: request)
+    }
+
+    /// As above, for a response whose body was already read (a body can be read only once).
+    func statusError(_ response: HTTPClientResponse, body: [UInt8], request: Request) -> PierError {
+        let status = Int(response.status.code)
         let details = Self.registryErrors(in: body)
         let message: String
         if let first = details.first {

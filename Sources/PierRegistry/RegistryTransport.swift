@@ -27,6 +27,9 @@ public final class RegistryTransport: Sendable {
                 timeout: .init(connect: .seconds(15), read: .seconds(120)))
             configuration.connectionPool = .init(
                 idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency * 2))
+            // Fail a connection at once (refused, TLS verification): pier retries at its own level with backoff,
+            // and a certificate problem does not get better by retrying until the deadline.
+            configuration.connectionPool.retryConnectionEstablishment = false
             configuration.httpVersion = .automatic
             return configuration
         }
