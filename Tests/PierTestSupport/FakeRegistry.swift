@@ -26,6 +26,9 @@ public final class FakeRegistry: Sendable {
 
     actor Store {
         var blobs: [String: [UInt8]] = [:]
+        /// Which repository holds which blob, as "name@digest": blobs are scoped per repository, as in distribution.
+        var links: Set<String> = []
+        var uploadRepository: [String: String] = [:]
         var manifests: [String: (bytes: [UInt8], type: String)] = [:]
         var uploads: [String: [UInt8]] = [:]
         var uploadPatched: Set<String> = []
@@ -40,12 +43,20 @@ public final class FakeRegistry: Sendable {
         func take429() -> Bool { if remaining429 > 0 { remaining429 -= 1; return true }; return false }
         func take500() -> Bool { if remaining500 > 0 { remaining500 -= 1; return true }; return false }
         func blob(_ digest: String) -> [UInt8]? { blobs[digest] }
-        func putBlob(_ digest: String, _ bytes: [UInt8]) { blobs[digest] = bytes }
+        func blob(_ digest: String, in repository: String) -> [UInt8]? {
+            links.contains("\(repository)@\(digest)") ? blobs[digest] : nil
+        }
+        func link(_ digest: String, to repository: String) { links.insert("\(repository)@\(digest)") }
+        func putBlob(_ digest: String, _ bytes: [UInt8], repository: String) {
+            blobs[digest] = bytes
+            links.insert("\(repository)@\(digest)")
+        }
         func manifest(_ key: String) -> (bytes: [UInt8], type: String)? { manifests[key] }
         func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) { for key in keys { manifests[key] = (bytes, type) } }
-        func newUpload() -> String {
+        func newUpload(_ repository: String) -> String {
             let id = UUID().uuidString.lowercased()
             uploads[id] = []
+            uploadRepository[id] = repository
             return id
         }
         func append(_ id: String, _ bytes: [UInt8], patch: Bool) -> Int? {
@@ -54,9 +65,12 @@ public final class FakeRegistry: Sendable {
             if patch { uploadPatched.insert(id) }
             return uploads[id]!.count
         }
-        func finish(_ id: String) -> (bytes: [UInt8], patched: Bool)? {
-            guard let bytes = uploads.removeValue(forKey: id) else { return nil }
-            return (bytes, uploadPatched.remove(id) != nil)
+        func finish(_ id: String) -> (bytes: [UInt8], repository: String)? {
+            guard let bytes = uploads.removeValue(forKey: id), let repository = uploadRepository.removeValue(forKey: id) else {
+                return nil
+            }
+            uploadPatched.remove(id)
+            return (bytes, repository)
         }
         func tags(_ repository: String) -> [String] {
             manifests.keys.filter { $0.hasPrefix(repository + ":") }.map { String($0.dropFirst(repository.count + 1)) }
@@ -132,10 +146,12 @@ public final class FakeRegistry: Sendable {
                     return error(.contentTooLarge, "BLOB_UPLOAD_INVALID", "send chunks")
                 }
                 _ = await store.append(id, body, patch: false)
-                guard let (bytes, _) = await store.finish(id) else { return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload") }
+                guard let (bytes, repository) = await store.finish(id) else {
+                    return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload")
+                }
                 let digest = digest(bytes)
                 guard query.get("digest") == digest else { return error(.badRequest, "DIGEST_INVALID", "digest mismatch") }
-                await store.putBlob(digest, bytes)
+                await store.putBlob(digest, bytes, repository: repository)
                 var headers: HTTPFields = [.location: "/v2/blobs/\(digest)"]
                 if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
                 return Response(status: .created, headers: headers)
@@ -149,17 +165,19 @@ public final class FakeRegistry: Sendable {
             let name = String(rest[..<rest.range(of: "/blobs/uploads")!.lowerBound])
             if let mount = query.get("mount") {
                 if !quirks.mountAnswers202, await store.blob(mount) != nil {
+                    await store.link(mount, to: name)
                     return Response(status: .created, headers: [.location: "/v2/\(name)/blobs/\(mount)"])
                 }
             }
-            let id = await store.newUpload()
+            let id = await store.newUpload(name)
             var headers: HTTPFields = [.location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-0"]
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
         }
         if let range = rest.range(of: "/blobs/") {
+            let name = String(rest[..<range.lowerBound])
             let digest = String(rest[range.upperBound...])
-            guard let bytes = await store.blob(digest) else { return error(.notFound, "BLOB_UNKNOWN", "blob unknown") }
+            guard let bytes = await store.blob(digest, in: name) else { return error(.notFound, "BLOB_UNKNOWN", "blob unknown") }
             let headers: HTTPFields = [.contentLength: "\(bytes.count)", .dockerContentDigest: digest]
             if request.method == .head { return Response(status: .ok, headers: headers) }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
