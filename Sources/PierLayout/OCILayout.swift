@@ -96,8 +96,9 @@ public struct OCILayout: Sendable {
     public func blobFile(_ descriptor: Descriptor) throws(PierError) -> String {
         let path = blobPath(descriptor.digest)
         guard let size = FileSystem.regularFileSize(path) else {
+            // The image is named but incomplete: a corrupt layout, not a missing image.
             throw PierError(
-                FileSystem.exists(path) ? .invalidInput : .notFound, operation: "read OCI layout",
+                .invalidInput, operation: "read OCI layout",
                 message: FileSystem.exists(path)
                     ? "blob \(descriptor.digest.short) is not a regular file" : "blob \(descriptor.digest.short) is missing",
                 registry: root, reference: descriptor.digest.description, hint: "the layout is incomplete or corrupt")
