@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what pier's tests and demo need, from Debian's packages, when missing:
+# docker-registry (CNCF distribution), skopeo and umoci (independent peers), htpasswd, openssl, zlib headers.
+set -euo pipefail
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v umoci >/dev/null || need+=(umoci)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v openssl >/dev/null || need+=(openssl)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# skopeo refuses to run without a signature policy; Debian's package ships one, a bare container may not.
+if [ ! -f /etc/containers/policy.json ] && [ ! -f "$HOME/.config/containers/policy.json" ]; then
+  mkdir -p "$HOME/.config/containers"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' > "$HOME/.config/containers/policy.json"
+fi
