@@ -1,8 +1,29 @@
 import ArgumentParser
+import Foundation
 
 /// The `pier` command: the release step of container images, without a Docker daemon.
 @main
 struct Pier: AsyncParsableCommand {
+    static func main() async {
+        // See Terminal.write: broken pipes become EPIPE, handled where pier writes.
+        signal(SIGPIPE, SIG_IGN)
+        await Self.mainEntry()
+    }
+
+    /// ArgumentParser's own entry point, after process-wide setup.
+    static func mainEntry() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "pier",
         abstract: "Copy, inspect, tag and publish container images to every registry, without a Docker daemon.",

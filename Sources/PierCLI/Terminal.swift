@@ -15,23 +15,23 @@ final class Terminal: @unchecked Sendable {
     func print(_ text: String) {
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        Self.write(1, Array((text + "\n").utf8))
     }
 
     /// Raw bytes on stdout (`inspect --raw`).
     func write(_ bytes: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardOutput.write(Data(bytes))
+        Self.write(1, bytes)
     }
 
     /// A log line on stderr, clearing the progress line first.
     func log(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        if progressShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if progressShown { Self.write(2, Array("\r\u{1B}[2K".utf8)) }
         progressShown = false
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        Self.write(2, Array((line + "\n").utf8))
     }
 
     /// Replaces the progress line (TTY only).
@@ -39,7 +39,7 @@ final class Terminal: @unchecked Sendable {
         guard stderrIsTTY else { return }
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+        Self.write(2, Array("\r\u{1B}[2K\(line)".utf8))
         progressShown = true
     }
 
@@ -47,8 +47,23 @@ final class Terminal: @unchecked Sendable {
         guard stderrIsTTY else { return }
         lock.lock()
         defer { lock.unlock() }
-        if progressShown { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        if progressShown { Self.write(2, Array("\r\u{1B}[2K".utf8)) }
         progressShown = false
+    }
+
+    /// Writes with POSIX write(2). pier ignores SIGPIPE (a credential helper may exit before reading its stdin),
+    /// so a closed stdout (`pier tags | head`) shows up here as EPIPE: stop quietly, as a pipeline expects.
+    static func write(_ fd: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE { exit(0) }
+                return
+            }
+            offset += result
+        }
     }
 
     /// Encodes a result as pretty, key-sorted JSON on stdout.

@@ -15,6 +15,7 @@ public enum Tools {
         _ executable: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
         check: Bool = true
     ) throws -> Result {
+        _ = ignoreSIGPIPE
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
         process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
@@ -49,6 +50,9 @@ public enum Tools {
         }
         return result
     }
+
+    /// Writing stdin to a child that already exited raises SIGPIPE, which would kill the whole test process.
+    static let ignoreSIGPIPE: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     public struct ToolError: Error, CustomStringConvertible {
         public var description: String
