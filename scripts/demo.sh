@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
-swift build -c release --product pier
-PIER="$(swift build -c release --show-bin-path)/pier"
+swift build --product pier
+PIER="$(swift build --show-bin-path)/pier"
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$work/registry.yml" <<YML
