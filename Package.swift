@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", "5.0.1"..<"7.0.0"),
     ],
     targets: [
         // Layer 1: OCI model. Pure values: references, digests, descriptors, manifests, the error type.
@@ -56,7 +57,10 @@ let package = Package(
         // Layer 3: the release engine (use cases: copy, inspect, …).
         .target(
             name: "PierEngine",
-            dependencies: ["PierModel", "PierRegistry", "PierLayout", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PierModel", "PierRegistry", "PierLayout", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         // Layer 4: the thin CLI.

@@ -30,27 +30,3 @@ struct DigestCommand: AsyncParsableCommand {
         }
     }
 }
-
-struct TagsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tags", abstract: "List every tag of a repository.")
-
-    @Argument(help: "Repository (a tag, if given, is ignored), or oci:DIR.") var repository: String
-    @Flag(help: "Print the tags as a JSON array.") var json = false
-    @OptionGroup var global: GlobalOptions
-
-    func run() async throws {
-        try await global.withStore { store, _ in
-            let tags: [String]
-            switch try ImageLocation(parsing: repository) {
-            case .registry(let reference):
-                tags = try await store.client(for: reference.registry).tags(repository: reference.repository)
-            case .ociLayout(let path, _):
-                tags = try OCILayoutTags.tags(path)
-            default:
-                throw PierError(.usage, operation: "list tags", message: "tags lists a registry repository or an oci: layout")
-            }
-            if json { return try Terminal.shared.printJSON(tags) }
-            for tag in tags { Terminal.shared.print(tag) }
-        }
-    }
-}

@@ -58,8 +58,24 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Builds the registry options: flags > environment > defaults.
-    func registryOptions(logger: Logger) throws(PierError) -> RegistryOptions {
-        try registryOptions(logger: logger, explicit: explicitCredential(environment: ProcessInfo.processInfo.environment))
+    func registryOptions(logger: Logger, config: PierConfig = PierConfig()) throws(PierError) -> RegistryOptions {
+        let environment = ProcessInfo.processInfo.environment
+        var options = try registryOptions(logger: logger, explicit: explicitCredential(environment: environment))
+        // pier.yml: extra insecure hosts and CA (flags and env still win), and per-registry credentials named by
+        // environment variables.
+        options.insecureHosts.formUnion(config.insecureRegistries)
+        options.caFile = options.caFile ?? config.caFile
+        for registry in config.registries {
+            guard let reference = try? ImageReference(parsing: registry.repository) else { continue }
+            if registry.insecure { options.insecureHosts.insert(reference.registry) }
+            if let userVar = registry.usernameEnv, let passVar = registry.passwordEnv,
+                let user = environment[userVar], let password = environment[passVar], !user.isEmpty, !password.isEmpty
+            {
+                options.credentials.explicitByHost[DockerConfig.normalizedHost(reference.registry)] =
+                    .basic(username: user, password: password)
+            }
+        }
+        return options
     }
 
     /// Registry options with the explicit credential already read (stdin can be read only once).
@@ -79,10 +95,10 @@ struct GlobalOptions: ParsableArguments {
 
     /// Runs `body` with an image store, shutting the HTTP clients down afterwards, and turns a `PierError` into
     /// one line on stderr and its exit code.
-    func withStore(_ body: (ImageStore, Logger) async throws -> Void) async throws {
+    func withStore(config: PierConfig = PierConfig(), _ body: (ImageStore, Logger) async throws -> Void) async throws {
         let logger = bootstrapLogging()
         do {
-            let pool = try RegistryPool(options: try registryOptions(logger: logger))
+            let pool = try RegistryPool(options: try registryOptions(logger: logger, config: config))
             do {
                 try await body(ImageStore(pool: pool), logger)
             } catch {

@@ -35,7 +35,7 @@ struct Pier: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            CopyCommand.self, InspectCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
+            PublishCommand.self, CopyCommand.self, InspectCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
             LogoutCommand.self,
         ]
     )

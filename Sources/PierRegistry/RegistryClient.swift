@@ -32,6 +32,9 @@ public final class RegistryClient: Sendable {
 
     var logger: Logger { options.logger }
 
+    /// The last rate-limit headers the registry sent (`ratelimit-remaining`, `ratelimit-limit`), if any.
+    public func rateLimit() async -> String? { await session.rateLimit }
+
     /// What the ping learned: the base URL (scheme decided), the challenges, the credential.
     struct Endpoint: Sendable {
         var baseURL: String
@@ -52,6 +55,8 @@ public final class RegistryClient: Sendable {
                 throw error
             }
         }
+        private(set) var rateLimit: String?
+        func record(rateLimit: String) { self.rateLimit = rateLimit }
         func update(challenges: [AuthChallenge]) async {
             guard let task, var endpoint = try? await task.value else { return }
             endpoint.challenges = challenges
@@ -165,6 +170,11 @@ public final class RegistryClient: Sendable {
                 try await endpoint.client.execute(prepared, timeout: request.timeout)
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(Self.redacted(url))")
+            // Docker Hub's pull limits (docker docs, "Usage and limits"): shown in the publish report.
+            if let remaining = response.headers.first(name: "ratelimit-remaining") {
+                let limit = response.headers.first(name: "ratelimit-limit").map { " of \($0)" } ?? ""
+                await session.record(rateLimit: "\(remaining) remaining\(limit)")
+            }
             guard request.followRedirects, [301, 302, 303, 307, 308].contains(Int(response.status.code)),
                 let location = response.headers.first(name: "Location")
             else { return response }
@@ -379,6 +389,12 @@ public final class RegistryClient: Sendable {
         default:
             kind = details.contains(where: { ["DIGEST_INVALID", "SIZE_INVALID"].contains($0.code) }) ? .verification : .other
             if details.contains(where: { $0.code == "MANIFEST_INVALID" || $0.code == "TAG_INVALID" }) { kind = .invalidInput }
+            // ECR (TAG_INVALID "… already exists … immutable") and Harbor (412 PRECONDITION "… immutable")
+            // refuse to move an immutable tag: a conflict, not bad input.
+            if details.contains(where: { $0.message.lowercased().contains("immutable") }) {
+                kind = .conflict
+                hint = "the repository has immutable tags; publish a new version instead"
+            }
         }
         return PierError(
             kind, operation: request.operation, message: message, registry: registry, repository: request.repository,

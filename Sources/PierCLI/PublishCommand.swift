@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import PierEngine
+import PierModel
+import PierRegistry
+
+struct PublishCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "publish",
+        abstract: "Publish one image to a primary and backup registries, tagged from git/CI, verified by digest.",
+        discussion: """
+            The image is read once and pushed to every registry in parallel: blobs, then manifests, then tags, so a \
+            tag never points at a half-pushed image; running the same publish again completes it. A full version tag \
+            that exists with another digest is a conflict (--on-conflict). Every tag is then HEADed back on every \
+            registry and compared with the source digest. Pull/merge request builds plan and validate but push \
+            nothing unless --push-on-pr. Exit 75 when some registries failed, 73 on a conflict.
+            """)
+
+    @Option(help: "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE).")
+    var source: String?
+    @OptionGroup var release: ReleaseOptions
+    @Option(name: .customLong("on-conflict"), help: "fail, overwrite, or backup (copy the old image to bkup-<tag>-<time> first).")
+    var onConflict: ConflictPolicy?
+    @Flag(name: .customLong("fail-fast"), help: "Stop every registry when one fails.") var failFast = false
+    @Flag(name: .customLong("dry-run"), help: "Print the plan (tags × registries, blobs to upload) and write nothing.")
+    var dryRun = false
+    @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
+    @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let config: PierConfig
+        do { config = try release.config() } catch { throw ErrorRendering.exit(for: error) }
+        try await global.withStore(config: config) { store, logger in
+            let sourceText = source ?? ProcessInfo.processInfo.environment["PIER_SOURCE"] ?? config.source
+            guard let sourceText else {
+                throw PierError(.usage, operation: "publish", message: "no source image", hint: "pass --source or set source in pier.yml")
+            }
+            var options = Publisher.Options(context: release.context())
+            options.rules = release.rules(config)
+            options.onConflict = onConflict ?? ProcessInfo.processInfo.environment["PIER_ON_CONFLICT"].flatMap(ConflictPolicy.init)
+                ?? config.onConflict ?? .fail
+            options.failFast = failFast || (config.failFast ?? false)
+            options.dryRun = dryRun
+            options.pushOnPullRequest = pushOnPR || (config.pushOnPullRequest ?? false)
+            options.concurrency = config.concurrency ?? global.concurrency
+            let targets = try release.targetReferences(config)
+            let image = try await store.openSource(try ImageLocation(parsing: sourceText))
+            let display = ProgressDisplay()
+            let publisher = Publisher(store: store, options: options, logger: logger) { display.add($0, $1) }
+            let report: PublishReport
+            do { report = try await publisher.publish(image, to: targets) } catch {
+                await image.close()
+                throw error
+            }
+            await image.close()
+            Terminal.shared.clearProgress()
+            if json { try Terminal.shared.printJSON(report) } else { PublishSummary.print(report) }
+            try PublishSummary.exitStatus(report)
+        }
+    }
+}
+
+/// The human rendering of a publish report, and its exit status.
+enum PublishSummary {
+    static func print(_ report: PublishReport) {
+        let out = Terminal.shared
+        out.print("\(report.dryRun ? "plan for" : "published") \(report.source) \(report.digest)")
+        if !report.platforms.isEmpty { out.print("platforms: \(report.platforms.joined(separator: ", "))") }
+        out.print("tags: \(report.tags.map(\.name).joined(separator: ", ")) (from \(report.context.origin))")
+        for registry in report.registries {
+            let state = registry.error != nil ? "FAILED" : report.dryRun ? "dry run" : registry.verified ? "verified" : "not verified"
+            out.print("\(registry.repository) [\(registry.role)]: \(state)")
+            for tag in registry.tags {
+                var line = "  \(tag.tag): \(tag.action)"
+                if let before = tag.before, tag.action != "unchanged" { line += " (was \(before.short))" }
+                if let backup = tag.backup { line += ", old image kept as \(backup)" }
+                out.print(line)
+            }
+            if report.dryRun {
+                out.print("  would upload \(registry.wouldUpload.count) blob(s)")
+            } else if registry.error == nil {
+                out.print(String(
+                    format: "  blobs: %d uploaded, %d mounted, %d present; %@ in %.1fs", registry.blobsUploaded,
+                    registry.blobsMounted, registry.blobsSkipped, ProgressDisplay.format(registry.bytesUploaded), registry.seconds))
+            }
+            if let rateLimit = registry.rateLimit { out.print("  rate limit: \(rateLimit)") }
+        }
+    }
+
+    /// 0 when every registry succeeded; the registry's own code when the only registry failed; 75 when some did.
+    static func exitStatus(_ report: PublishReport) throws {
+        let failures = report.registries.compactMap(\.pierError)
+        guard !failures.isEmpty else { return }
+        for failure in failures { Terminal.shared.log(ErrorRendering.render(failure)) }
+        if failures.count == report.registries.count, let first = failures.first {
+            throw ExitCode(ErrorRendering.exitCode(for: failures.allSatisfy { $0.kind == first.kind } ? first.kind : .partial))
+        }
+        throw ExitCode(ErrorRendering.exitCode(for: .partial))
+    }
+}

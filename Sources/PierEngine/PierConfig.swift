@@ -1,0 +1,172 @@
+import Foundation
+import PierModel
+import Yams
+
+/// `pier.yml`: the publish settings a repository keeps next to its Dockerfile. Every key is checked: an unknown
+/// key or a wrong type is an error naming the key and its line.
+public struct PierConfig: Sendable, Equatable {
+    public struct Registry: Sendable, Equatable {
+        public var repository: String
+        public var insecure = false
+        /// Names of environment variables holding this registry's credentials (never the secrets themselves).
+        public var usernameEnv: String?
+        public var passwordEnv: String?
+        public var line = 0
+    }
+    public var source: String?
+    public var registries: [Registry] = []
+    public var rules = TagRules()
+    public var onConflict: ConflictPolicy?
+    public var concurrency: Int?
+    public var failFast: Bool?
+    public var pushOnPullRequest: Bool?
+    public var insecureRegistries: [String] = []
+    public var caFile: String?
+
+    public init() {}
+
+    /// Reads `path`; a missing file is an empty config only when `required` is false.
+    public static func load(path: String, required: Bool) throws(PierError) -> PierConfig {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required { throw PierError(.usage, operation: "read config", message: "\(path) does not exist") }
+            return PierConfig()
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PierError(.invalidInput, operation: "read config", message: "cannot read \(path) as UTF-8")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String = "pier.yml") throws(PierError) -> PierConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            let detail = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
+            throw PierError(.invalidInput, operation: "read config", message: "\(file): \(detail)")
+        }
+        var config = PierConfig()
+        guard let root else { return config }
+        let reader = Reader(file: file)
+        let top = try reader.mapping(root, "(top level)", allowed: [
+            "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr", "insecure_registries",
+            "ca_file",
+        ])
+        config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
+        if let list = top["registries"] {
+            for (index, item) in try reader.sequence(list, "registries").enumerated() {
+                let key = "registries[\(index)]"
+                if case .scalar = item {
+                    config.registries.append(Registry(repository: try reader.string(item, key), line: reader.line(item)))
+                    continue
+                }
+                let entry = try reader.mapping(item, key, allowed: ["repository", "insecure", "username_env", "password_env"])
+                guard let repository = entry["repository"] else { throw reader.fail(item, "\(key) needs a repository") }
+                var registry = Registry(repository: try reader.string(repository, "\(key).repository"), line: reader.line(item))
+                registry.insecure = try entry["insecure"].map { (n) throws(PierError) in try reader.bool(n, "\(key).insecure") } ?? false
+                registry.usernameEnv = try entry["username_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).username_env") }
+                registry.passwordEnv = try entry["password_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).password_env") }
+                config.registries.append(registry)
+            }
+        }
+        if let tags = top["tags"] {
+            let t = try reader.mapping(tags, "tags", allowed: [
+                "semver", "v_prefix", "major_zero", "latest", "sha", "sha_length", "full_sha", "build_number", "branch",
+                "pull_request", "date", "raw", "prefix", "suffix",
+            ])
+            var rules = TagRules()
+            func flag(_ name: String, _ value: inout Bool) throws(PierError) {
+                if let node = t[name] { value = try reader.bool(node, "tags.\(name)") }
+            }
+            try flag("semver", &rules.semver)
+            try flag("v_prefix", &rules.vPrefix)
+            try flag("major_zero", &rules.majorZero)
+            try flag("sha", &rules.sha)
+            try flag("full_sha", &rules.fullSHA)
+            try flag("build_number", &rules.buildNumber)
+            try flag("branch", &rules.branch)
+            try flag("pull_request", &rules.pullRequest)
+            if let node = t["latest"] {
+                rules.latest = try reader.choice(node, "tags.latest", TagRules.Latest.self)
+            }
+            if let node = t["sha_length"] {
+                rules.shaLength = try reader.int(node, "tags.sha_length")
+                guard (4...40).contains(rules.shaLength) else { throw reader.fail(node, "tags.sha_length must be 4 to 40") }
+            }
+            rules.dateTemplate = try t["date"].map { (n) throws(PierError) in try reader.string(n, "tags.date") }
+            if let node = t["raw"] {
+                rules.raw = try reader.sequence(node, "tags.raw").map { (n) throws(PierError) in try reader.string(n, "tags.raw") }
+            }
+            rules.prefix = try t["prefix"].map { (n) throws(PierError) in try reader.string(n, "tags.prefix") } ?? ""
+            rules.suffix = try t["suffix"].map { (n) throws(PierError) in try reader.string(n, "tags.suffix") } ?? ""
+            config.rules = rules
+        }
+        if let node = top["on_conflict"] { config.onConflict = try reader.choice(node, "on_conflict", ConflictPolicy.self) }
+        if let node = top["concurrency"] {
+            let value = try reader.int(node, "concurrency")
+            guard (1...64).contains(value) else { throw reader.fail(node, "concurrency must be 1 to 64") }
+            config.concurrency = value
+        }
+        config.failFast = try top["fail_fast"].map { (n) throws(PierError) in try reader.bool(n, "fail_fast") }
+        config.pushOnPullRequest = try top["push_on_pr"].map { (n) throws(PierError) in try reader.bool(n, "push_on_pr") }
+        if let node = top["insecure_registries"] {
+            config.insecureRegistries = try reader.sequence(node, "insecure_registries").map { (n) throws(PierError) in
+                try reader.string(n, "insecure_registries")
+            }
+        }
+        config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
+        return config
+    }
+
+    /// Typed access to YAML nodes with errors that name the key and line.
+    struct Reader {
+        let file: String
+
+        func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
+
+        func fail(_ node: Node, _ message: String) -> PierError {
+            PierError(.invalidInput, operation: "read config", message: "\(file):\(line(node)): \(message)")
+        }
+
+        func mapping(_ node: Node, _ key: String, allowed: Set<String>) throws(PierError) -> [String: Node] {
+            guard case .mapping(let mapping) = node else { throw fail(node, "\(key) must be a mapping") }
+            var result: [String: Node] = [:]
+            for (name, value) in mapping {
+                guard let text = name.string else { throw fail(name, "\(key) has a key that is not a string") }
+                guard allowed.contains(text) else {
+                    throw fail(name, "unknown key \"\(text)\"" + (key == "(top level)" ? "" : " in \(key)")
+                        + " (known: \(allowed.sorted().joined(separator: ", ")))")
+                }
+                result[text] = value
+            }
+            return result
+        }
+
+        func sequence(_ node: Node, _ key: String) throws(PierError) -> [Node] {
+            guard case .sequence(let sequence) = node else { throw fail(node, "\(key) must be a list") }
+            return Array(sequence)
+        }
+
+        func string(_ node: Node, _ key: String) throws(PierError) -> String {
+            guard case .scalar(let scalar) = node else { throw fail(node, "\(key) must be a string") }
+            return scalar.string
+        }
+
+        func bool(_ node: Node, _ key: String) throws(PierError) -> Bool {
+            guard case .scalar = node, let value = node.bool else { throw fail(node, "\(key) must be true or false") }
+            return value
+        }
+
+        func int(_ node: Node, _ key: String) throws(PierError) -> Int {
+            guard case .scalar = node, let value = node.int else { throw fail(node, "\(key) must be a whole number") }
+            return value
+        }
+
+        func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ key: String, _ type: T.Type) throws(PierError) -> T
+        where T.RawValue == String {
+            let text = try string(node, key)
+            guard let value = T(rawValue: text) else {
+                throw fail(node, "\(key) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+            }
+            return value
+        }
+    }
+}
