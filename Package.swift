@@ -88,7 +88,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PierModelTests",
-            dependencies: ["PierModel", "PierRegistry", "PierLayout"],
+            dependencies: ["PierModel", "PierRegistry", "PierLayout", "PierEngine"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -13,7 +13,7 @@ public final class TestRegistry: @unchecked Sendable {
 
     public let port: Int
     public let directory: String
-    public let process: Process
+    public private(set) var process: Process
     public let tls: Bool
     /// `127.0.0.1:PORT`.
     public var host: String { "127.0.0.1:\(port)" }
@@ -93,6 +93,19 @@ public final class TestRegistry: @unchecked Sendable {
             usleep(50_000)
         }
         return false
+    }
+
+    /// Starts the registry again on the same port with the same storage, after `stop()`.
+    public func restart() throws {
+        stop()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        process.arguments = ["serve", "\(directory)/config.yml"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        self.process = process
+        guard Self.waitForPort(port) else { throw Tools.ToolError(description: "docker-registry did not restart on \(port)") }
     }
 
     /// Stops the registry, as when a backup registry goes down mid-run.
