@@ -117,37 +117,30 @@ enum FileSystem {
 
     /// Copies a file while hashing it; returns the digest and size of what was copied.
     static func copyHashing(from source: String, to destination: String) throws(PierError) -> (Digest, Int64) {
-        let input = try openRead(source, operation: "copy blob")
+        try stream(source, to: destination)
+    }
+
+    /// Hashes a file.
+    static func hash(_ path: String) throws(PierError) -> (Digest, Int64) { try stream(path, to: nil) }
+
+    /// Reads `source` once through a fixed buffer, hashing it and, with a destination, writing a copy.
+    private static func stream(_ source: String, to destination: String?) throws(PierError) -> (Digest, Int64) {
+        let input = try openRead(source, operation: "read blob")
         defer { close(input) }
-        let output = try openWrite(destination, operation: "copy blob")
-        defer { close(output) }
+        let output = try destination.map { (path) throws(PierError) in try openWrite(path, operation: "copy blob") }
+        defer { if let output { close(output) } }
         var hasher = DigestHasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { buffer.deallocate() }
         while true {
             let got = read(input, buffer.baseAddress!, bufferSize)
             if got < 0 {
-                throw PierError(.invalidInput, operation: "copy blob", message: "cannot read \(source)", cause: String(cString: strerror(errno)))
+                throw PierError(.invalidInput, operation: "read blob", message: "cannot read \(source)", cause: String(cString: strerror(errno)))
             }
             if got == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
             hasher.update(chunk)
-            try writeAll(output, chunk, path: destination)
-        }
-        return (hasher.finalize(), hasher.count)
-    }
-
-    /// Hashes a file.
-    static func hash(_ path: String) throws(PierError) -> (Digest, Int64) {
-        let input = try openRead(path, operation: "hash file")
-        defer { close(input) }
-        var hasher = DigestHasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let got = read(input, buffer.baseAddress!, bufferSize)
-            if got <= 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            if let output, let destination { try writeAll(output, chunk, path: destination) }
         }
         return (hasher.finalize(), hasher.count)
     }

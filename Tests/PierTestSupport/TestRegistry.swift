@@ -57,12 +57,7 @@ public final class TestRegistry: @unchecked Sendable {
                     """
             }
             try config.write(toFile: "\(directory)/config.yml", atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-            process.arguments = ["serve", "\(directory)/config.yml"]
-            process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try process.run()
+            let process = try Self.launch(directory)
             if Self.waitForPort(port) {
                 self.port = port
                 self.process = process
@@ -73,6 +68,16 @@ public final class TestRegistry: @unchecked Sendable {
             lastError = Tools.ToolError(description: "docker-registry did not start on port \(port)")
         }
         throw lastError!
+    }
+
+    static func launch(_ directory: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        process.arguments = ["serve", "\(directory)/config.yml"]
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        return process
     }
 
     /// Waits until something accepts connections on the port.
@@ -98,13 +103,7 @@ public final class TestRegistry: @unchecked Sendable {
     /// Starts the registry again on the same port with the same storage, after `stop()`.
     public func restart() throws {
         stop()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", "\(directory)/config.yml"]
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        self.process = process
+        process = try Self.launch(directory)
         guard Self.waitForPort(port) else { throw Tools.ToolError(description: "docker-registry did not restart on \(port)") }
     }
 
