@@ -35,7 +35,8 @@ struct Pier: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PublishCommand.self, CopyCommand.self, InspectCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
+            PublishCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
+            StatusCommand.self, SyncCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
             LogoutCommand.self,
         ]
     )

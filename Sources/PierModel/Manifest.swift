@@ -91,7 +91,7 @@ public struct ManifestDocument: Sendable, Codable {
     }
 
     /// Short text for a decoding error: the coding path and what was wrong, without dumping the document.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         switch error as? DecodingError {
         case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")

@@ -231,3 +231,24 @@ extension RegistryClient {
         }
     }
 }
+
+extension RegistryClient {
+    /// A small blob (an image config) in memory, checked against its digest. Refuses anything over `limit`.
+    public func blobBytes(repository: String, digest: Digest, limit: Int = 4 << 20) async throws(PierError) -> [UInt8] {
+        let operation = "pull blob \(digest.short)"
+        let response = try await send(Request(
+            method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+            operation: operation, repository: repository, reference: digest.description, accept: [200],
+            followRedirects: true))
+        let body: [UInt8]
+        do { body = Array(buffer: try await response.body.collect(upTo: limit)) } catch {
+            throw PierError(.invalidInput, operation: operation, message: "blob is over \(limit) bytes or was cut off",
+                registry: registry, repository: repository)
+        }
+        if digest.algorithm == "sha256", Digest.sha256(of: body) != digest {
+            throw PierError(.verification, operation: operation, message: "the bytes hash to \(Digest.sha256(of: body))",
+                registry: registry, repository: repository, reference: digest.description)
+        }
+        return body
+    }
+}

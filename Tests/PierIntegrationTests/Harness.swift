@@ -17,6 +17,10 @@ enum Harness {
     }
 
     static func pier(_ arguments: String..., stdin: String? = nil, env: [String: String] = isolatedEnvironment()) throws -> Tools.Result {
+        try pier(arguments, stdin: stdin, env: env)
+    }
+
+    static func pier(_ arguments: [String], stdin: String? = nil, env: [String: String] = isolatedEnvironment()) throws -> Tools.Result {
         try Tools.pier(arguments, stdin: stdin.map { Data($0.utf8) }, environment: env)
     }
 

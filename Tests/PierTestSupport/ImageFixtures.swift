@@ -6,7 +6,8 @@ public enum ImageFixtures {
     /// An OCI layout at `directory` with image `tag` of `layers` layers of random bytes (`layerSize` each).
     @discardableResult
     public static func umociImage(
-        at directory: String, tag: String = "1.0", layers: Int = 2, layerSize: Int = 200_000, arch: String = "amd64"
+        at directory: String, tag: String = "1.0", layers: Int = 2, layerSize: Int = 200_000, arch: String = "amd64",
+        created: String? = nil
     ) throws -> String {
         if !FileManager.default.fileExists(atPath: directory + "/index.json") {
             try Tools.run("umoci", ["init", "--layout", directory])
@@ -24,7 +25,7 @@ public enum ImageFixtures {
         try Tools.run("umoci", [
             "config", "--image", "\(directory):\(tag)", "--os", "linux", "--architecture", arch,
             "--config.entrypoint", "/data/layer0.bin", "--config.label", "org.opencontainers.image.version=\(tag)",
-        ])
+        ] + (created.map { ["--created", $0] } ?? []))
         return directory
     }
 
