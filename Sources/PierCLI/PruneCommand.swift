@@ -3,6 +3,8 @@ import Foundation
 import PierEngine
 import PierModel
 
+extension RegistryAPISelection.Kind: ExpressibleByArgument {}
+
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
@@ -23,6 +25,10 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(help: "Delete. Without it, pier only prints the plan.") var apply = false
     @Flag(name: .customLong("allow-untag-fallback"), help: "Where the registry cannot delete a tag alone, untag it through a unique dummy manifest (deleted again at once).")
     var allowUntagFallback = false
+    @Option(name: .customLong("registry-api"), help: "Delete through: auto (by host), distribution, dockerhub, ghcr, ecr, gitlab, harbor.")
+    var registryAPI: RegistryAPISelection.Kind = .auto
+    @Option(name: .customLong("api-url"), help: "Base URL of the management API (GitLab's /api/v4, Harbor, GitHub Enterprise, an ECR endpoint).")
+    var apiURL: String?
     @Flag(help: "Print the plan and results as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
@@ -42,6 +48,7 @@ struct PruneCommand: AsyncParsableCommand {
             for text in repositories {
                 var reference = try ImageReference(parsing: text)
                 reference.tag = nil
+                pruner.api = try await RegistryAPISelection.choose(registryAPI, registry: reference.registry, apiURL: apiURL, pool: store.pool)
                 results.append(try await pruner.prune(reference, policy: policy, apply: apply))
             }
             if json {

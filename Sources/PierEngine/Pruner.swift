@@ -10,6 +10,8 @@ public struct Pruner: Sendable {
     public var logger: Logger
     public var allowUntagFallback = false
     public var concurrency = 4
+    /// Which API deletes: the distribution API, or a registry's own management API.
+    public var api: RegistryAPIChoice = .distribution
 
     public init(store: ImageStore, logger: Logger = Logger(label: "pier")) {
         self.store = store
@@ -60,7 +62,13 @@ public struct Pruner: Sendable {
         var result = Result(repository: repository.repositoryName, decisions: decisions, applied: apply)
         guard apply else { return result }
         let client = await store.client(for: repository.registry)
-        let deleter = DistributionTagDeleter(client: client, repository: repository.repository, allowUntagFallback: allowUntagFallback)
+        let deleter: any TagDeleting
+        switch api {
+        case .distribution:
+            deleter = DistributionTagDeleter(client: client, repository: repository.repository, allowUntagFallback: allowUntagFallback)
+        case .native(let native):
+            deleter = NativeTagDeleter(api: native, repository: repository.repository)
+        }
         // Untag first: those digests stay. Then delete digests whose every tag goes, then their unneeded children.
         for decision in decisions where decision.action == .untag {
             do {
@@ -80,13 +88,13 @@ public struct Pruner: Sendable {
                 continue
             }
             do {
-                try await deleter.deleteDigest(decision.digest)
+                try await deleter.deleteDigest(decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
                 deleted.insert(decision.digest)
                 result.removed.append(decision.tag)
                 for child in Self.children(of: [decision.digest], in: manifests) where !needed.contains(child) && !deleted.contains(child) {
                     // A leftover child is harmless; failing to delete it is only logged.
                     do {
-                        try await deleter.deleteDigest(child)
+                        try await deleter.deleteDigest(child, tags: [])
                         deleted.insert(child)
                     } catch { logger.warning("could not delete child manifest \(child.short): \(error.description)") }
                 }
@@ -171,16 +179,41 @@ public struct Pruner: Sendable {
     }
 }
 
+/// Which API a prune deletes through.
+public enum RegistryAPIChoice: Sendable {
+    case distribution
+    case native(any TagDeletionAPI)
+}
+
+/// The two deletions a prune needs.
+protocol TagDeleting: Sendable {
+    func untag(_ tag: String, digest: Digest) async throws(PierError)
+    /// Deletes an image; `tags` are all the tags on it (every one of them is being removed).
+    func deleteDigest(_ digest: Digest, tags: [String]) async throws(PierError)
+}
+
+/// Through a registry's management API (Docker Hub, GHCR, ECR, GitLab, Harbor).
+struct NativeTagDeleter: TagDeleting {
+    let api: any TagDeletionAPI
+    let repository: String
+    func untag(_ tag: String, digest: Digest) async throws(PierError) { try await api.untag(repository: repository, tag: tag, digest: digest) }
+    func deleteDigest(_ digest: Digest, tags: [String]) async throws(PierError) {
+        // Children of an index have no tags: only APIs that delete by digest can remove them.
+        if tags.isEmpty, api is DockerHubAPI || api is GitLabRegistryAPI { return }
+        try await api.deleteImage(repository: repository, digest: digest, tags: tags)
+    }
+}
+
 /// Deletes through the distribution API: DELETE by digest (removes every tag on it), DELETE by tag where the
 /// registry supports it (distribution v3), else, only when allowed, the untag trick (regclient `TagDelete`):
 /// point the tag at a unique dummy manifest and delete the dummy by digest. If that delete fails the tag is put
 /// back, so a tag never stays on a dummy.
-struct DistributionTagDeleter: Sendable {
+struct DistributionTagDeleter: TagDeleting {
     let client: RegistryClient
     let repository: String
     let allowUntagFallback: Bool
 
-    func deleteDigest(_ digest: Digest) async throws(PierError) {
+    func deleteDigest(_ digest: Digest, tags: [String]) async throws(PierError) {
         do { try await client.deleteManifest(repository: repository, reference: digest.description) } catch {
             if error.kind == .unsupported || error.registryErrors.contains(where: { $0.code == "UNSUPPORTED" }) {
                 var error = error

@@ -3,8 +3,8 @@ import PierModel
 /// One `RegistryClient` per registry host for a run, sharing one HTTP transport, so pings, tokens and connection
 /// pools are reused by every operation that touches the same registry.
 public actor RegistryPool {
-    public let options: RegistryOptions
-    public let transport: RegistryTransport
+    public nonisolated let options: RegistryOptions
+    public nonisolated let transport: RegistryTransport
     private var clients: [String: RegistryClient] = [:]
 
     public init(options: RegistryOptions) throws(PierError) {
