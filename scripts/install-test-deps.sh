@@ -15,6 +15,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# moto (PyPI) serves ECR's API for the ECR delete tests.
+if ! command -v moto_server >/dev/null || ! python3 -c 'import moto.server, boto3' 2>/dev/null; then
+  python3 -m pip install -q 'moto[server]' boto3 >/dev/null
+fi
 # skopeo refuses to run without a signature policy; Debian's package ships one, a bare container may not.
 if [ ! -f /etc/containers/policy.json ] && [ ! -f "$HOME/.config/containers/policy.json" ]; then
   mkdir -p "$HOME/.config/containers"

@@ -156,7 +156,7 @@ public struct GitHubPackagesAPI: TagDeletionAPI {
                     _ = try await api.call(.DELETE, "\(path)/versions/\(id)", headers: headers, operation: "delete package version \(digest.short)")
                     return
                 }
-                url = answer.headers.first(name: "Link").flatMap(RegistryClient.nextLink)
+                url = answer.headers.first(name: "Link").flatMap(RegistryClient.nextLink).map { RegistryClient.resolve($0, against: next) }
             }
         }
         throw PierError(.notFound, operation: "delete \(digest.short)", message: "no package version \(digest.short) in \(repository)",

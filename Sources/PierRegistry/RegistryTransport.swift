@@ -37,6 +37,15 @@ public final class RegistryTransport: Sendable {
         unverified = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(insecureTLS))
     }
 
+    /// A transport dropped without `shutdown()` (an error path) still closes its clients: the detached task keeps
+    /// them alive until they are shut down, as async-http-client requires.
+    deinit {
+        let clients = [verifying, unverified]
+        Task.detached {
+            for client in clients { try? await client.shutdown() }
+        }
+    }
+
     /// Closes connections. Call once, when all work is done.
     public func shutdown() async {
         try? await verifying.shutdown()

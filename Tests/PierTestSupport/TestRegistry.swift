@@ -81,7 +81,7 @@ public final class TestRegistry: @unchecked Sendable {
     }
 
     /// Waits until something accepts connections on the port.
-    static func waitForPort(_ port: Int) -> Bool {
+    public static func waitForPort(_ port: Int) -> Bool {
         for _ in 0..<100 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()

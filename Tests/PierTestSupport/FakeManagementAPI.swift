@@ -1,0 +1,124 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// In-process fakes of the registries' management APIs, following their documented paths, auth headers and
+/// answers: Docker Hub (`/v2/users/login`, tag DELETE), GitHub packages (paginated versions, version DELETE),
+/// GitLab (registry repositories, tag DELETE) and Harbor (artifact and tag DELETE).
+public final class FakeManagementAPI: Sendable {
+    public static let hubUser = "hubuser"
+    public static let hubPassword = "hub-token"
+    public static let githubToken = "ghp_test"
+    public static let gitlabToken = "glpat-test"
+    public static let harborAuth = "Basic " + Data("admin:Harbor12345".utf8).base64EncodedString()
+
+    actor State {
+        /// Tags by repository, as "digest" values.
+        var tags: [String: [String: String]] = [:]
+        var calls: [String] = []
+        func record(_ call: String) { calls.append(call) }
+        func set(_ repository: String, _ tag: String, _ digest: String) { tags[repository, default: [:]][tag] = digest }
+        func removeTag(_ repository: String, _ tag: String) -> Bool { tags[repository]?.removeValue(forKey: tag) != nil }
+        func removeDigest(_ repository: String, _ digest: String) -> Bool {
+            let before = tags[repository]?.count ?? 0
+            tags[repository] = tags[repository]?.filter { $0.value != digest }
+            return (tags[repository]?.count ?? 0) < before
+        }
+        func digests(_ repository: String) -> [String] { Array(Set((tags[repository] ?? [:]).values)).sorted() }
+    }
+
+    let state = State()
+    let server: TestServer
+    public var base: String { "http://127.0.0.1:\(server.port)" }
+
+    public func tags(_ repository: String) async -> [String: String] { await state.tags[repository] ?? [:] }
+    public func calls() async -> [String] { await state.calls }
+    public func seed(_ repository: String, _ tags: [String: String]) async {
+        for (tag, digest) in tags { await state.set(repository, tag, digest) }
+    }
+
+    public init() async throws {
+        let state = self.state
+        let router = Router()
+        @Sendable func text(_ status: HTTPResponse.Status, _ body: String = "") -> Response {
+            Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        // Docker Hub
+        router.post("/v2/users/login") { request, _ -> Response in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 16)
+            let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String]
+            guard json?["username"] == Self.hubUser, json?["password"] == Self.hubPassword else {
+                return text(.unauthorized, #"{"detail":"Incorrect authentication credentials"}"#)
+            }
+            return text(.ok, #"{"token":"hub-jwt"}"#)
+        }
+        router.delete("/v2/repositories/:namespace/:repo/tags/:tag/") { request, context -> Response in
+            guard request.headers[.authorization] == "JWT hub-jwt" else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("namespace")!)/\(context.parameters.get("repo")!)"
+            await state.record("hub DELETE \(repository):\(context.parameters.get("tag")!)")
+            return await state.removeTag(repository, context.parameters.get("tag")!) ? Response(status: .noContent) : text(.notFound)
+        }
+        // GitHub packages: versions are digests with their tags; two per page to exercise pagination.
+        router.get("/orgs/:org/packages/container/:package/versions") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
+            let digests = await state.digests(repository)
+            let page = Int(request.uri.queryParameters.get("page") ?? "1") ?? 1
+            let slice = digests.dropFirst((page - 1) * 2).prefix(2)
+            let tags = await state.tags[repository] ?? [:]
+            let versions = slice.enumerated().map { index, digest -> [String: Any] in
+                ["id": digests.firstIndex(of: digest)! + 1000, "name": digest,
+                 "metadata": ["container": ["tags": tags.filter { $0.value == digest }.map(\.key)]]]
+            }
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if digests.count > page * 2 {
+                headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?per_page=100&page=\(page + 1)>; rel=\"next\""
+            }
+            _ = index
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: versions))))
+        }
+        router.delete("/orgs/:org/packages/container/:package/versions/:id") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
+            let digests = await state.digests(repository)
+            guard let id = Int(context.parameters.get("id")!), digests.indices.contains(id - 1000) else { return text(.notFound) }
+            await state.record("github DELETE \(repository)@\(digests[id - 1000])")
+            _ = await state.removeDigest(repository, digests[id - 1000])
+            return Response(status: .noContent)
+        }
+        // GitLab
+        router.get("/api/v4/projects/:project/registry/repositories") { request, context -> Response in
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            let project = context.parameters.get("project")!.removingPercentEncoding!
+            let known = await state.tags.keys.filter { $0.hasPrefix(project) }
+            let list = known.sorted().enumerated().map { ["id": $0.offset + 1, "path": $0.element, "location": "registry/\($0.element)"] as [String: Any] }
+            if project.split(separator: "/").count < 2 { return text(.notFound, #"{"message":"404 Project Not Found"}"#) }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: list))))
+        }
+        router.delete("/api/v4/projects/:project/registry/repositories/:id/tags/:tag") { request, context -> Response in
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            let project = context.parameters.get("project")!.removingPercentEncoding!
+            let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
+            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else { return text(.notFound) }
+            await state.record("gitlab DELETE \(known[id - 1]):\(context.parameters.get("tag")!)")
+            return await state.removeTag(known[id - 1], context.parameters.get("tag")!) ? Response(status: .ok) : text(.notFound)
+        }
+        // Harbor
+        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference/tags/:tag") { request, context -> Response in
+            guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            await state.record("harbor DELETE \(repository):\(context.parameters.get("tag")!)")
+            return await state.removeTag(repository, context.parameters.get("tag")!) ? Response(status: .ok) : text(.notFound)
+        }
+        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference") { request, context -> Response in
+            guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            await state.record("harbor DELETE \(repository)@\(context.parameters.get("reference")!)")
+            return await state.removeDigest(repository, context.parameters.get("reference")!) ? Response(status: .ok) : text(.notFound)
+        }
+        server = try await TestServer(router: router)
+    }
+}
