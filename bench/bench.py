@@ -1,0 +1,211 @@
+"""pier benchmarks: fresh push, no-op re-push, same-registry mount, registry→registry copy and fan-out to three
+registries, for pier, skopeo and a curl floor, on docker-registry instances on 127.0.0.1.
+
+Images are made deterministically (AES-CTR keystream of a fixed key, so runs and machines see the same bytes):
+  big-1g     1 layer of 1 GiB
+  many-16m   64 layers of 16 MiB
+  small-100k 500 layers of 100 KiB
+  index-2p   a 2-platform index, 8 layers of 4 MiB per platform
+Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time.
+"""
+import hashlib, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+PIER = os.environ.get("PIER", ".build/release/pier")
+RUNS = int(os.environ.get("RUNS", "3"))
+CASES = os.environ.get("CASES", "big-1g,many-16m,small-100k,index-2p").split(",")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+WORK = tempfile.mkdtemp(prefix="pier-bench-")
+
+
+def keystream(seed, size):
+    """Deterministic pseudo-random bytes, streamed from openssl (fast, no memory)."""
+    key = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    return subprocess.Popen(
+        f"openssl enc -aes-128-ctr -K {key} -iv 00000000000000000000000000000000 -nosalt < /dev/zero 2>/dev/null | head -c {size}",
+        shell=True, stdout=subprocess.PIPE)
+
+
+def write_blob(layout, data_iter=None, data=None):
+    h = hashlib.sha256()
+    tmp = os.path.join(layout, "blobs", "sha256", "tmp")
+    size = 0
+    with open(tmp, "wb") as f:
+        if data is not None:
+            f.write(data); h.update(data); size = len(data)
+        else:
+            while True:
+                chunk = data_iter.read(1 << 20)
+                if not chunk:
+                    break
+                f.write(chunk); h.update(chunk); size += len(chunk)
+    digest = h.hexdigest()
+    os.replace(tmp, os.path.join(layout, "blobs", "sha256", digest))
+    return {"digest": "sha256:" + digest, "size": size}
+
+
+def image_manifest(layout, name, layers, layer_size, arch="amd64"):
+    descs = []
+    for i in range(layers):
+        p = keystream(f"{name}-{arch}-{i}", layer_size)
+        d = write_blob(layout, data_iter=p.stdout); p.wait()
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **d})
+    config = json.dumps({"architecture": arch, "os": "linux", "rootfs": {"type": "layers", "diff_ids": [x["digest"] for x in descs]}},
+                        sort_keys=True).encode()
+    c = write_blob(layout, data=config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **c}, "layers": descs},
+                          sort_keys=True).encode()
+    m = write_blob(layout, data=manifest)
+    return {"mediaType": "application/vnd.oci.image.manifest.v1+json", **m, "platform": {"os": "linux", "architecture": arch}}
+
+
+def make_layout(case):
+    layout = os.path.join(WORK, case)
+    if os.path.exists(layout):
+        return layout
+    os.makedirs(os.path.join(layout, "blobs", "sha256"))
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    spec = {"big-1g": (1, 1 << 30), "many-16m": (64, 16 << 20), "small-100k": (500, 100 << 10), "index-2p": (8, 4 << 20)}[case]
+    if case == "index-2p":
+        children = [image_manifest(layout, case, *spec, arch=a) for a in ("amd64", "arm64")]
+        index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": children},
+                           sort_keys=True).encode()
+        root = {"mediaType": "application/vnd.oci.image.index.v1+json", **write_blob(layout, data=index)}
+    else:
+        root = image_manifest(layout, case, *spec)
+        root.pop("platform")
+    root["annotations"] = {"org.opencontainers.image.ref.name": "bench"}
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [root]}, f)
+    return layout
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+class Registry:
+    def __init__(self, name):
+        self.dir = os.path.join(WORK, "reg-" + name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_port()
+        cfg = os.path.join(self.dir, "config.yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\n"
+                    f"storage: {{filesystem: {{rootdirectory: {self.dir}/data}}, delete: {{enabled: true}}}}\n"
+                    f"http: {{addr: 127.0.0.1:{self.port}}}\n")
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1); break
+            except Exception:
+                time.sleep(0.05)
+
+    @property
+    def host(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.terminate(); self.proc.wait()
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time; returns wall seconds, peak RSS MB, CPU seconds."""
+    fmt = "%e %M %U %S"
+    start = time.monotonic()
+    r = subprocess.run(["/usr/bin/time", "-f", fmt] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    wall = time.monotonic() - start
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-800:]}")
+    last = r.stderr.strip().splitlines()[-1].split()
+    return {"seconds": wall, "rss_mb": int(last[1]) / 1024, "cpu_s": float(last[2]) + float(last[3])}
+
+
+def curl_push(layout, host, repo):
+    """The floor: curl monolithic POST + PUT of each blob, one after another (what the registry alone costs)."""
+    index = json.load(open(os.path.join(layout, "index.json")))
+    blobs = []
+    def walk(desc):
+        data = open(os.path.join(layout, "blobs", "sha256", desc["digest"][7:]), "rb").read()
+        doc = json.loads(data)
+        if "manifests" in doc:
+            for m in doc["manifests"]:
+                walk(m)
+        else:
+            blobs.extend([doc["config"]] + doc["layers"])
+    walk(index["manifests"][0])
+    script = []
+    for b in blobs:
+        path = os.path.join(layout, "blobs", "sha256", b["digest"][7:])
+        script.append(
+            f'loc=$(curl -s -D - -o /dev/null -X POST http://{host}/v2/{repo}/blobs/uploads/ | tr -d "\\r" | sed -n "s/^[Ll]ocation: //p"); '
+            f'curl -s -f -o /dev/null -X PUT -H "Content-Type: application/octet-stream" --data-binary @{path} "$loc&digest={b["digest"]}"')
+    sh = os.path.join(WORK, "curl.sh")
+    with open(sh, "w") as f:
+        f.write("set -e\n" + "\n".join(script) + "\n")
+    return ["bash", sh]
+
+
+def measure(label, make_cmd, results, case, tool, runs=RUNS, prepare=None):
+    samples = []
+    for i in range(runs):
+        if prepare:
+            prepare(i)
+        samples.append(timed(make_cmd(i)))
+    secs = [s["seconds"] for s in samples]
+    row = {"case": case, "scenario": label, "tool": tool, "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+           "rss_mb": max(s["rss_mb"] for s in samples), "cpu_s": statistics.median(s["cpu_s"] for s in samples)}
+    results.append(row)
+    print(f"{case:11} {label:22} {tool:18} {row['median_s']:7.2f}s  (min {row['min_s']:.2f}, max {row['max_s']:.2f})  "
+          f"rss {row['rss_mb']:6.1f} MB  cpu {row['cpu_s']:6.2f}s", file=sys.stderr, flush=True)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    results = []
+    regs = [Registry(f"r{i}") for i in range(3)]
+    a, b, c = regs
+    env_docker = os.path.join(WORK, "docker"); os.makedirs(env_docker, exist_ok=True)
+    os.environ["DOCKER_CONFIG"] = env_docker
+    sk = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--src-tls-verify=false"]
+    try:
+        for case in CASES:
+            layout = make_layout(case)
+            src = f"oci:{layout}:bench"
+            all_flag = ["--all"] if case == "index-2p" else []
+            measure("fresh push", lambda i: [PIER, "copy", src, f"{a.host}/{case}/pier{i}:bench"], results, case, "pier")
+            measure("fresh push", lambda i: sk + all_flag + [src, f"docker://{a.host}/{case}/skopeo{i}:bench"], results, case, "skopeo")
+            if case != "index-2p":
+                measure("fresh push", lambda i: curl_push(layout, a.host, f"{case}/curl{i}"), results, case, "curl floor")
+            measure("no-op re-push", lambda i: [PIER, "copy", src, f"{a.host}/{case}/pier0:bench"], results, case, "pier")
+            measure("no-op re-push", lambda i: sk + all_flag + [src, f"docker://{a.host}/{case}/skopeo0:bench"], results, case, "skopeo")
+            measure("same-registry mount", lambda i: [PIER, "copy", f"{a.host}/{case}/pier0:bench", f"{a.host}/{case}/pmount{i}:bench"], results, case, "pier")
+            measure("same-registry mount", lambda i: sk + all_flag + [f"docker://{a.host}/{case}/skopeo0:bench", f"docker://{a.host}/{case}/smount{i}:bench"], results, case, "skopeo")
+            measure("registry→registry", lambda i: [PIER, "copy", f"{a.host}/{case}/pier0:bench", f"{b.host}/{case}/pcopy{i}:bench"], results, case, "pier")
+            measure("registry→registry", lambda i: sk + all_flag + [f"docker://{a.host}/{case}/skopeo0:bench", f"docker://{b.host}/{case}/scopy{i}:bench"], results, case, "skopeo")
+            measure("fan-out to 3", lambda i: [PIER, "publish", "--source", src, "--tag", f"run{i}", "--no-sha-tag", "--latest", "never",
+                                               "--to", f"{a.host}/{case}/fan{i}", "--to", f"{b.host}/{case}/fan{i}", "--to", f"{c.host}/{case}/fan{i}"],
+                    results, case, "pier publish")
+            three = os.path.join(WORK, "three.sh")
+            def three_skopeo(i):
+                with open(three, "w") as f:
+                    f.write("set -e\n" + "\n".join(" ".join(sk + all_flag + [src, f"docker://{r.host}/{case}/sfan{i}:bench"]) for r in regs) + "\n")
+                return ["bash", three]
+            measure("fan-out to 3", three_skopeo, results, case, "3× skopeo copy")
+    finally:
+        for r in regs:
+            r.stop()
+        shutil.rmtree(WORK, ignore_errors=True)
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | CPU s |", "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | {r['rss_mb']:.1f} | {r['cpu_s']:.2f} |")
+    with open(os.path.join(OUT, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
