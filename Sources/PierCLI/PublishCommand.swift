@@ -26,6 +26,12 @@ struct PublishCommand: AsyncParsableCommand {
     var dryRun = false
     @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
     @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
+    @Flag(help: "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest.")
+    var annotate = false
+    @Option(name: .customLong("annotation"), help: "With --annotate, an extra KEY=VALUE (title=…, description=…; repeatable).")
+    var annotationPairs: [String] = []
+    @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile: String?
+    @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -44,6 +50,17 @@ struct PublishCommand: AsyncParsableCommand {
             options.dryRun = dryRun
             options.pushOnPullRequest = pushOnPR || (config.pushOnPullRequest ?? false)
             options.concurrency = config.concurrency ?? global.concurrency
+            if annotate {
+                var extra: [String: String] = [:]
+                for pair in annotationPairs {
+                    guard let equals = pair.firstIndex(of: "=") else {
+                        throw PierError(.usage, operation: "publish", message: "--annotation \(pair) is not KEY=VALUE")
+                    }
+                    extra[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+                }
+                options.annotations = ImageAnnotator.standard(
+                    context: options.context, environment: ProcessInfo.processInfo.environment, extra: extra)
+            }
             let targets = try release.targetReferences(config)
             let image = try await store.openSource(try ImageLocation(parsing: sourceText))
             let display = ProgressDisplay()
@@ -52,6 +69,27 @@ struct PublishCommand: AsyncParsableCommand {
             do { report = try await publisher.publish(image, to: targets) } catch {
                 await image.close()
                 throw error
+            }
+            if let notesFile, report.status != "failed" {
+                // The notes describe what went out: the (possibly annotated) root, read from the primary.
+                let primary = targets[0]
+                let published = try RegistryImageSource(
+                    reference: primary.with(tag: nil, digest: report.digest), client: await store.client(for: primary.registry))
+                let root = report.dryRun ? try await image.root() : try await published.root()
+                let notes = try await ReleaseNotes.collect(
+                    version: report.context.version.map { SemanticVersion($0)?.description ?? $0 } ?? report.tags[0].name,
+                    root: root, source: report.dryRun ? image : published, registries: targets, tags: report.tags.map(\.name),
+                    changelog: report.context.version.map { Changelog.fromGit(version: $0) } ?? (nil, []))
+                await published.close()
+                let template = try notesTemplate.map { (path) throws(PierError) in
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        throw PierError(.usage, operation: "read notes template", message: "cannot read \(path)")
+                    }
+                    return text
+                }
+                guard FileManager.default.createFile(atPath: notesFile, contents: Data(try notes.render(template: template).utf8)) else {
+                    throw PierError(.other, operation: "write notes", message: "cannot write \(notesFile)")
+                }
             }
             await image.close()
             Terminal.shared.clearProgress()

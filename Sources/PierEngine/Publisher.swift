@@ -19,6 +19,8 @@ public struct Publisher: Sendable {
         public var dryRun = false
         public var pushOnPullRequest = false
         public var concurrency = 4
+        /// Annotations added to the root manifest or index (changes its digest; off unless asked).
+        public var annotations: [String: String] = [:]
         public init(context: TagContext) { self.context = context }
     }
 
@@ -44,8 +46,11 @@ public struct Publisher: Sendable {
         }
         // Tags are validated before any network I/O.
         _ = try TagPlanner.plan(context: options.context, rules: options.rules)
-        let root = try await source.root()
-        let graph = try await ImageGraph.load(root: root, from: source)
+        let original = try await source.root()
+        var loaded = try await ImageGraph.load(root: original, from: source)
+        loaded.root = try ImageAnnotator.annotate(original, with: options.annotations)
+        let graph = loaded
+        let root = graph.root
         let platforms = graph.children.compactMap { child in
             root.document.manifests?.first { $0.digest == child.digest }?.platform?.description
         }
