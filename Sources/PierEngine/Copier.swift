@@ -26,6 +26,9 @@ public struct Copier: Sendable {
     public var logger: Logger
     /// Called as blob bytes move: (digest, bytes).
     public var progress: (@Sendable (Digest, Int) -> Void)?
+    /// Registry-to-registry blobs are piped GET → PUT (one destination per copy). Publish, which sends one source
+    /// to several registries, reads once into a spool file instead.
+    public var streamBetweenRegistries = true
 
     public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: (@Sendable (Digest, Int) -> Void)? = nil) {
         self.concurrency = max(1, concurrency)
@@ -85,6 +88,16 @@ public struct Copier: Sendable {
         if let mountFrom, try await destination.mountBlob(blob, from: mountFrom) { return .mounted }
         var report: (@Sendable (Int) -> Void)?
         if let progress { report = { progress(blob.digest, $0) } }
+        // Registry to registry: pipe the download into the upload, no spool file. If the destination refuses a
+        // single PUT (it wants chunks), fall back to the spooled path, which can chunk.
+        if let from = source as? RegistryImageSource, let to = destination as? RegistryImageDestination, streamBetweenRegistries {
+            do {
+                try await to.copyBlob(blob, from: from)
+                return .uploaded(blob.size)
+            } catch where ![.network, .auth, .verification].contains(error.kind) {
+                logger.debug("streaming copy of \(blob.digest.short) refused (\(error.description)); spooling instead")
+            }
+        }
         let file = try await source.blob(blob, progress: nil)
         try await destination.putBlob(blob, file: file, progress: report)
         return .uploaded(blob.size)

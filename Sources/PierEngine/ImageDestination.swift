@@ -59,6 +59,14 @@ public final class RegistryImageDestination: ImageDestination {
             progress: progress)
     }
 
+    /// Pipes a blob from a registry source straight into this repository.
+    public func copyBlob(_ descriptor: Descriptor, from source: RegistryImageSource) async throws(PierError) {
+        let session = await sessions.take(descriptor.digest)
+        try await client.copyBlob(
+            from: source.client, sourceRepository: source.reference.repository, to: reference.repository, digest: descriptor.digest,
+            size: descriptor.size, session: session)
+    }
+
     public func hasManifest(_ digest: Digest) async throws(PierError) -> Bool {
         try await client.manifestHead(repository: reference.repository, reference: digest.description) != nil
     }

@@ -161,7 +161,9 @@ public struct Publisher: Sendable {
             return
         }
 
-        let copier = Copier(concurrency: options.concurrency, logger: logger, progress: progress)
+        var copier = Copier(concurrency: options.concurrency, logger: logger, progress: progress)
+        // Several registries share one source: read it once (spooled), rather than one GET per registry.
+        copier.streamBetweenRegistries = false
         let stats = try await copier.copyBlobs(graph.blobs, from: source, to: destination)
         report.blobsUploaded = stats.uploaded
         report.blobsMounted = stats.mounted

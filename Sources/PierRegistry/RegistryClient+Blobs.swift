@@ -83,7 +83,7 @@ extension RegistryClient {
     }
 
     /// `POST /v2/<name>/blobs/uploads/` → the session URL and the registry's minimum chunk length.
-    private func openSession(repository: String, digest: Digest, offered: String?) async throws(PierError) -> (String, Int64) {
+    func openSession(repository: String, digest: Digest, offered: String?) async throws(PierError) -> (String, Int64) {
         if let offered { return (offered, 0) }
         let response = try await send(Request(
             method: .POST, target: "/v2/\(repository)/blobs/uploads/", headers: ["Content-Length": "0"],
@@ -250,5 +250,49 @@ extension RegistryClient {
                 registry: registry, repository: repository, reference: digest.description)
         }
         return body
+    }
+}
+
+extension RegistryClient {
+    /// Copies a blob from another registry by piping its GET body straight into this registry's PUT, so the bytes
+    /// cross the machine once, with no spool file. The destination checks the digest (`PUT ?digest=`), and a
+    /// failed attempt starts over with a fresh GET and a fresh upload session. Callers fall back to spooling when
+    /// this registry needs chunked uploads.
+    public func copyBlob(
+        from source: RegistryClient, sourceRepository: String, to repository: String, digest: Digest, size: Int64,
+        session: String? = nil
+    ) async throws(PierError) {
+        var attempt = 0
+        var offered = session
+        while true {
+            attempt += 1
+            do throws(PierError) {
+                let (location, _) = try await openSession(repository: repository, digest: digest, offered: offered)
+                offered = nil
+                let download = try await source.send(Request(
+                    method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)", scopes: [Self.pullScope(sourceRepository)],
+                    operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
+                    accept: [200], followRedirects: true, timeout: .hours(6)))
+                if let length = download.headers.first(name: "Content-Length").flatMap(Int64.init), length != size {
+                    throw PierError(.verification, operation: "pull blob \(digest.short)",
+                        message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
+                        repository: sourceRepository)
+                }
+                let endpoint = try await endpoint()
+                let url = Self.appending(query: "digest=\(digest)", to: Self.resolve(location, against: endpoint.baseURL + "/v2/"))
+                let body = download.body
+                let response = try await send(Request(
+                    method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                    body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
+                    operation: "push blob \(digest.short)", repository: repository, reference: digest.description, accept: [201],
+                    retryable: false, timeout: .hours(6)))
+                try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+                return
+            } catch {
+                let retryable = error.kind == .network || (error.status.map { RetryPolicy.isRetryable(status: $0) } ?? false)
+                guard retryable, attempt < options.retry.maxAttempts else { throw error }
+                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+            }
+        }
     }
 }

@@ -26,7 +26,15 @@ public final class FakeManagementAPI: Sendable {
             return (tags[repository]?.count ?? 0) < before
         }
         func digests(_ repository: String) -> [String] { Array(Set((tags[repository] ?? [:]).values)).sorted() }
+        /// Releases by "project#tag": name and body.
+        var releases: [String: [String: String]] = [:]
+        var descriptions: [String: [String: String]] = [:]
+        func setRelease(_ key: String, _ value: [String: String]) { releases[key] = value }
+        func describe(_ repository: String, _ value: [String: String]) { descriptions[repository, default: [:]].merge(value) { $1 } }
     }
+
+    public func releases() async -> [String: [String: String]] { await state.releases }
+    public func descriptions() async -> [String: [String: String]] { await state.descriptions }
 
     let state = State()
     let server: TestServer
@@ -118,6 +126,78 @@ public final class FakeManagementAPI: Sendable {
             let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
             await state.record("harbor DELETE \(repository)@\(context.parameters.get("reference")!)")
             return await state.removeDigest(repository, context.parameters.get("reference")!) ? Response(status: .ok) : text(.notFound)
+        }
+        // Docker Hub repository description
+        router.patch("/v2/repositories/:namespace/:repo/") { request, context -> Response in
+            guard request.headers[.authorization] == "JWT hub-jwt" else { return text(.unauthorized) }
+            var request = request
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
+            if (body["description"] ?? "").count > 100 { return text(.badRequest, #"{"message":"description too long"}"#) }
+            await state.describe("\(context.parameters.get("namespace")!)/\(context.parameters.get("repo")!)", body)
+            return text(.ok, "{}")
+        }
+        // GitHub releases
+        router.get("/repos/:owner/:repo/releases/tags/:tag") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
+            let key = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(context.parameters.get("tag")!)"
+            guard let release = await state.releases[key] else { return text(.notFound, #"{"message":"Not Found"}"#) }
+            return text(.ok, String(data: try JSONSerialization.data(withJSONObject: ["id": Int(release["id"]!)!, "tag_name": release["tag"]!]), encoding: .utf8)!)
+        }
+        router.post("/repos/:owner/:repo/releases") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
+            var request = request
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: Any] ?? [:]
+            let tag = body["tag_name"] as? String ?? ""
+            let key = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(tag)"
+            if await state.releases[key] != nil { return text(.unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#) }
+            let id = 7000 + (await state.releases.count)
+            await state.setRelease(key, ["id": "\(id)", "tag": tag, "name": body["name"] as? String ?? "", "body": body["body"] as? String ?? ""])
+            await state.record("github POST release \(tag)")
+            return text(.created, #"{"id":\#(id),"html_url":"https://github.example/releases/\#(tag)"}"#)
+        }
+        router.patch("/repos/:owner/:repo/releases/:id") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            var request = request
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: Any] ?? [:]
+            let prefix = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#"
+            guard let (key, release) = await state.releases.first(where: { $0.key.hasPrefix(prefix) && $0.value["id"] == context.parameters.get("id") }) else {
+                return text(.notFound)
+            }
+            var updated = release
+            updated["name"] = body["name"] as? String ?? release["name"]
+            updated["body"] = body["body"] as? String ?? release["body"]
+            await state.setRelease(key, updated)
+            await state.record("github PATCH release \(release["tag"]!)")
+            return text(.ok, #"{"id":\#(release["id"]!),"html_url":"https://github.example/releases/\#(release["tag"]!)"}"#)
+        }
+        // GitLab releases
+        @Sendable func gitlabAuthorized(_ request: Request) -> Bool {
+            request.headers[HTTPField.Name("JOB-TOKEN")!] == "job-token" || request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken
+        }
+        router.get("/api/v4/projects/:project/releases/:tag") { request, context -> Response in
+            guard gitlabAuthorized(request) else { return text(.unauthorized) }
+            let key = "\(context.parameters.get("project")!.removingPercentEncoding!)#\(context.parameters.get("tag")!)"
+            return await state.releases[key] != nil ? text(.ok, "{}") : text(.notFound, #"{"message":"404 Not Found"}"#)
+        }
+        router.post("/api/v4/projects/:project/releases") { request, context -> Response in
+            guard gitlabAuthorized(request) else { return text(.unauthorized) }
+            var request = request
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
+            let key = "\(context.parameters.get("project")!.removingPercentEncoding!)#\(body["tag_name"] ?? "")"
+            if await state.releases[key] != nil { return text(.conflict, #"{"message":"Release already exists"}"#) }
+            await state.setRelease(key, ["name": body["name"] ?? "", "body": body["description"] ?? ""])
+            await state.record("gitlab POST release \(body["tag_name"] ?? "")")
+            return text(.created, "{}")
+        }
+        router.put("/api/v4/projects/:project/releases/:tag") { request, context -> Response in
+            guard gitlabAuthorized(request) else { return text(.unauthorized) }
+            var request = request
+            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
+            let key = "\(context.parameters.get("project")!.removingPercentEncoding!)#\(context.parameters.get("tag")!)"
+            guard await state.releases[key] != nil else { return text(.notFound) }
+            await state.setRelease(key, ["name": body["name"] ?? "", "body": body["description"] ?? ""])
+            await state.record("gitlab PUT release \(context.parameters.get("tag")!)")
+            return text(.ok, "{}")
         }
         server = try await TestServer(router: router)
     }
