@@ -86,6 +86,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/PierTestSupport",
+            exclude: ["Resources"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -96,6 +97,7 @@ let package = Package(
         .testTarget(
             name: "PierIntegrationTests",
             dependencies: ["PierEngine", "PierRegistry", "PierLayout", "PierTestSupport"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
     ],

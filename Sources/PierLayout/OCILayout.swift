@@ -75,7 +75,7 @@ public struct OCILayout: Sendable {
         }
         guard descriptor.size >= 0, descriptor.size <= Int64(ManifestBlob.maximumSize) else {
             throw PierError(
-                .invalidInput, operation: "read OCI layout", message: "manifest \(descriptor.digest.short) claims \(descriptor.size) bytes",
+                .invalidInput, operation: "read OCI layout", message: "manifest \(descriptor.digest.short) claims \(descriptor.size) bytes, over the 4 MiB manifest limit",
                 registry: root)
         }
         let path = blobPath(descriptor.digest)

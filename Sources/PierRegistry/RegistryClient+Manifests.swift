@@ -93,13 +93,13 @@ extension RegistryClient {
     }
 
     /// `GET /v2/<name>/tags/list?n=1000`, following `Link: <…>; rel="next"` (spec §Listing Tags). Stops on a page
-    /// that repeats or after 10,000 pages, so a broken registry cannot loop pier forever.
+    /// that repeats or after 1,000 pages (a million tags), so a broken registry cannot loop pier forever.
     public func tags(repository: String) async throws(PierError) -> [String] {
         struct Page: Decodable { var tags: [String]? }
         var target = "/v2/\(repository)/tags/list?n=1000"
         var all: [String] = []
         var seen: Set<String> = []
-        for _ in 0..<10_000 {
+        for _ in 0..<1_000 {
             seen.insert(target)
             let response = try await send(Request(
                 method: .GET, target: target, scopes: [Self.pullScope(repository)], operation: "list tags",

@@ -155,8 +155,16 @@ public final class RegistryClient: Sendable {
     /// Sends one HTTP exchange, following redirects when the request allows it.
     private func execute(_ request: Request, endpoint: Endpoint, authorization: String?) async throws -> HTTPClientResponse {
         var url = request.target.hasPrefix("/") ? endpoint.baseURL + request.target : request.target
-        var sendAuthorization = authorization
-        let origin = Self.origin(of: url)
+        // Credentials are for the registry's own origin. An upload Location on another host (a blob store) gets
+        // none, and a Location that would downgrade https to http is refused.
+        let registryOrigin = Self.origin(of: endpoint.baseURL)
+        var sendAuthorization = Self.origin(of: url) == registryOrigin ? authorization : nil
+        if endpoint.baseURL.hasPrefix("https://"), url.hasPrefix("http://") {
+            throw PierError(
+                .network, operation: request.operation, message: "the registry sent pier from https to http (\(Self.redacted(url)))",
+                registry: registry, repository: request.repository, reference: request.reference)
+        }
+        let origin = registryOrigin
         for _ in 0..<6 {
             var http = HTTPClientRequest(url: url)
             http.method = request.method

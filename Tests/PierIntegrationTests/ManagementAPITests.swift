@@ -72,7 +72,7 @@ struct ManagementAPITests {
         moto.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         moto.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try moto.run()
-        defer { moto.terminate() }
+        defer { kill(moto.processIdentifier, SIGKILL); moto.waitUntilExit() }
         #expect(TestRegistryPortWait.wait(port))
         let endpoint = "http://127.0.0.1:\(port)"
         let python = """

@@ -21,6 +21,12 @@ public final class FakeRegistry: Sendable {
         public var mountAnswers202 = false
         /// Answer this many manifest GETs with a wrong `Docker-Content-Digest`.
         public var wrongManifestDigest = false
+        /// Errors as HTML, not JSON (a proxy in front of the registry).
+        public var htmlErrors = false
+        /// Upload sessions on another host (this URL prefix), as blob stores behind some registries do.
+        public var foreignUploadHost: String?
+        /// Tag lists that always link to one more page.
+        public var endlessPagination = false
         public init() {}
     }
 
@@ -106,8 +112,12 @@ public final class FakeRegistry: Sendable {
 
     public func stop() { server.stop() }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        Response(
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, html: Bool = false) -> Response {
+        if html {
+            return Response(status: status, headers: [.contentType: "text/html"],
+                body: .init(byteBuffer: ByteBuffer(string: "<html><body><h1>\(status.code) oops</h1>\n<p>upstream</p></body></html>")))
+        }
+        return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"code":"\#(code)","message":"\#(message)"}]}"#)))
     }
@@ -120,7 +130,7 @@ public final class FakeRegistry: Sendable {
         var request = request
         let path = request.uri.path
         let query = request.uri.queryParameters
-        await store.record("\(request.method.rawValue) \(path)")
+        await store.record("\(request.method.rawValue) \(path)" + (request.headers[.authorization] != nil ? " [auth]" : ""))
         if path != "/v2/" || request.method != .get {
             if await store.take429() {
                 return Response(status: .tooManyRequests, headers: [HTTPField.Name("Retry-After")!: "1"])
@@ -197,6 +207,7 @@ public final class FakeRegistry: Sendable {
                 return Response(status: .created, headers: headers)
             case .get, .head:
                 guard let (bytes, type) = await store.manifest("\(name):\(reference)") else {
+                    if quirks.htmlErrors { return error(.badGateway, "", "", html: true) }
                     return error(.notFound, "MANIFEST_UNKNOWN", "manifest unknown")
                 }
                 var headers: HTTPFields = [.contentType: type, .contentLength: "\(bytes.count)"]
@@ -213,6 +224,12 @@ public final class FakeRegistry: Sendable {
         }
         if rest.hasSuffix("/tags/list") {
             let name = String(rest.dropLast("/tags/list".count))
+            if quirks.endlessPagination {
+                let page = Int(query.get("last") ?? "0") ?? 0
+                let body = try JSONSerialization.data(withJSONObject: ["name": name, "tags": ["t\(page)"]])
+                return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Link")!: "</v2/\(name)/tags/list?n=1&last=\(page + 1)>; rel=\"next\""],
+                    body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+            }
             var tags = await store.tags(name)
             if let last = query.get("last") { tags = tags.filter { $0 > last } }
             let n = min(Int(query.get("n") ?? "") ?? 1000, 2)  // small pages, to exercise Link pagination
@@ -228,7 +245,8 @@ public final class FakeRegistry: Sendable {
     }
 
     static func location(_ path: String, _ quirks: Quirks, _ authority: String?) -> String {
+        if let foreign = quirks.foreignUploadHost, path.hasPrefix("/upload/") { return foreign + path + "?_state=abc" }
         // GHCR answers with a relative Location; others with an absolute one (the host is filled in by the client).
-        quirks.relativeLocation ? path + "?_state=abc" : "http://\(authority ?? "127.0.0.1")" + path + "?_state=abc"
+        return quirks.relativeLocation ? path + "?_state=abc" : "http://\(authority ?? "127.0.0.1")" + path + "?_state=abc"
     }
 }

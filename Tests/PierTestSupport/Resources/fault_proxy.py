@@ -59,7 +59,7 @@ class Proxy(BaseHTTPRequestHandler):
             return
         if fault == "429":
             self.drain()
-            self.reply(429, {"Retry-After": "1"})
+            self.reply(429, {"Retry-After": RNG.choice(["0", "1"])})
             return
         if fault == "drop-request" and self.body_length() > 0:
             self.drain(self.body_length() // 2)
