@@ -17,7 +17,7 @@ public struct FileByteStream: AsyncSequence, Sendable {
     /// Called with the number of bytes read, for progress displays.
     public let progress: (@Sendable (Int) -> Void)?
 
-    public init(path: String, offset: Int64 = 0, length: Int64, chunkSize: Int = 1 << 20, progress: (@Sendable (Int) -> Void)? = nil) {
+    public init(path: String, offset: Int64 = 0, length: Int64, chunkSize: Int = 256 << 10, progress: (@Sendable (Int) -> Void)? = nil) {
         self.path = path
         self.offset = offset
         self.length = length
