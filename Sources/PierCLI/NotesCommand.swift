@@ -18,6 +18,16 @@ struct NotesOptions: ParsableArguments {
         return text
     }
 
+    /// The notes and the tag for a release command: context from flags/CI, targets and tags from the config.
+    func releaseNotes(store: ImageStore, image: String?, release: ReleaseOptions) async throws -> (tag: String, body: String, notes: ReleaseNotes) {
+        let config = try release.config()
+        let context = release.context()
+        let notes = try await notes(
+            store: store, image: image, version: context.version, targets: try release.targetReferences(config),
+            tags: try TagPlanner.plan(context: context, rules: release.rules(config)).map(\.name))
+        return (context.version ?? notes.version, try notes.render(template: templateText()), notes)
+    }
+
     /// Builds the notes: from a publish report (image read back from its primary registry), or from an image.
     func notes(store: ImageStore, image: String?, version: String?, targets: [ImageReference], tags: [String]) async throws -> ReleaseNotes {
         var sourceText = image
@@ -104,16 +114,10 @@ struct ReleaseCommand: AsyncParsableCommand {
                 guard let repo = repo ?? env["GITHUB_REPOSITORY"] else {
                     throw PierError(.usage, operation: "release github", message: "no repository", hint: "pass --repo owner/name")
                 }
-                let config = try release.config()
-                let context = release.context()
-                let notes = try await notesOptions.notes(
-                    store: store, image: source, version: context.version, targets: try release.targetReferences(config),
-                    tags: try TagPlanner.plan(context: context, rules: release.rules(config)).map(\.name))
-                let tag = context.version ?? notes.version
+                let (tag, body, _) = try await notesOptions.releaseNotes(store: store, image: source, release: release)
                 let api = GitHubReleasesAPI(transport: store.pool.transport, token: token, repository: repo,
                     base: env["GITHUB_API_URL"] ?? "https://api.github.com")
-                let result = try await api.publish(tag: tag, name: tag, body: try notes.render(template: notesOptions.templateText()),
-                    prerelease: !(SemanticVersion(tag)?.isStable ?? true))
+                let result = try await api.publish(tag: tag, name: tag, body: body, prerelease: !(SemanticVersion(tag)?.isStable ?? true))
                 Terminal.shared.print("\(result.action) GitHub release \(tag)" + (result.url.map { ": \($0)" } ?? ""))
             }
         }
@@ -143,14 +147,9 @@ struct ReleaseCommand: AsyncParsableCommand {
                 guard privateToken != nil || jobToken != nil else {
                     throw PierError(.auth, operation: "release gitlab", message: "GITLAB_TOKEN or CI_JOB_TOKEN is not set")
                 }
-                let config = try release.config()
-                let context = release.context()
-                let notes = try await notesOptions.notes(
-                    store: store, image: source, version: context.version, targets: try release.targetReferences(config),
-                    tags: try TagPlanner.plan(context: context, rules: release.rules(config)).map(\.name))
-                let tag = context.version ?? notes.version
+                let (tag, body, _) = try await notesOptions.releaseNotes(store: store, image: source, release: release)
                 let api = GitLabReleasesAPI(transport: store.pool.transport, base: base, project: project, privateToken: privateToken, jobToken: jobToken)
-                let result = try await api.publish(tag: tag, name: tag, body: try notes.render(template: notesOptions.templateText()))
+                let result = try await api.publish(tag: tag, name: tag, body: body)
                 Terminal.shared.print("\(result.action) GitLab release \(tag)")
             }
         }

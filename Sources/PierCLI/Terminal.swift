@@ -109,11 +109,5 @@ final class ProgressDisplay: @unchecked Sendable {
         Terminal.shared.progress(line)
     }
 
-    static func format(_ bytes: Int64) -> String {
-        let value = Double(bytes)
-        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
-        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
-        if value >= 1e3 { return String(format: "%.1f kB", value / 1e3) }
-        return "\(bytes) B"
-    }
+    static func format(_ bytes: Int64) -> String { ByteCount.format(bytes) }
 }

@@ -99,13 +99,7 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
             previousVersion: changelog.previous, changelog: changelog.groups)
     }
 
-    static func format(_ bytes: Int64) -> String {
-        let value = Double(bytes)
-        if value >= 1e9 { return String(format: "%.2f GB", value / 1e9) }
-        if value >= 1e6 { return String(format: "%.1f MB", value / 1e6) }
-        if value >= 1e3 { return String(format: "%.1f kB", value / 1e3) }
-        return "\(bytes) B"
-    }
+    static func format(_ bytes: Int64) -> String { ByteCount.format(bytes) }
 
     /// The built-in template. Triple braces: Markdown, not HTML, so nothing is escaped.
     public static let defaultTemplate = """
@@ -230,18 +224,7 @@ public enum Changelog {
     public static func fromGit(version: String, directory: String = FileManager.default.currentDirectoryPath)
         -> (previous: String?, groups: [ReleaseNotes.ChangeGroup])
     {
-        func git(_ arguments: [String]) -> String? {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["git", "-C", directory] + arguments
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            guard (try? process.run()) != nil else { return nil }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return process.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
-        }
+        func git(_ arguments: [String]) -> String? { Git.run(arguments, in: directory) }
         let end = git(["rev-parse", "--verify", "--quiet", "refs/tags/\(version)"]) != nil ? version
             : git(["rev-parse", "--verify", "--quiet", "refs/tags/v\(version)"]) != nil ? "v\(version)" : "HEAD"
         guard let current = SemanticVersion(version) ?? SemanticVersion(end) else { return (nil, []) }
