@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 swift build --build-tests
-PIER_BIN="$(swift build --show-bin-path)/pier" swift test --skip-build "$@"
+# Serial: tests block on child processes (pier, skopeo) while in-process fakes (token server, fake registries)
+# answer on the same cooperative thread pool; on a 2-core machine parallel suites starved those fakes.
+PIER_BIN="$(swift build --show-bin-path)/pier" swift test --skip-build --no-parallel "$@"
