@@ -67,6 +67,19 @@ struct APIClient: Sendable {
         return answer
     }
 
+    /// GitHub REST API headers (API version 2022-11-28).
+    static func gitHubHeaders(token: String) -> HTTPHeaders {
+        ["Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
+    }
+
+    /// GitLab API auth: a personal/project token (`PRIVATE-TOKEN`) or a CI job token (`JOB-TOKEN`).
+    static func gitLabHeaders(privateToken: String?, jobToken: String?) -> HTTPHeaders {
+        var headers: HTTPHeaders = [:]
+        if let privateToken { headers.add(name: "PRIVATE-TOKEN", value: privateToken) }
+        if let jobToken { headers.add(name: "JOB-TOKEN", value: jobToken) }
+        return headers
+    }
+
     static func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
     }
@@ -122,9 +135,7 @@ public struct GitHubPackagesAPI: TagDeletionAPI {
         self.token = token
     }
 
-    var headers: HTTPHeaders {
-        ["Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
-    }
+    var headers: HTTPHeaders { APIClient.gitHubHeaders(token: token) }
 
     /// `org/app/sub` → owner `org`, package `app/sub` (escaped as one path segment).
     func paths(_ repository: String) -> [String] {
@@ -176,10 +187,7 @@ public struct GitLabRegistryAPI: TagDeletionAPI {
     public init(transport: RegistryTransport, base: String, privateToken: String? = nil, jobToken: String? = nil) {
         api = APIClient(http: transport.verifying, service: "GitLab API")
         self.base = base
-        var headers: HTTPHeaders = [:]
-        if let privateToken { headers.add(name: "PRIVATE-TOKEN", value: privateToken) }
-        if let jobToken { headers.add(name: "JOB-TOKEN", value: jobToken) }
-        self.headers = headers
+        headers = APIClient.gitLabHeaders(privateToken: privateToken, jobToken: jobToken)
     }
 
     /// The project and registry repository id for a registry path `group/project[/name]`.

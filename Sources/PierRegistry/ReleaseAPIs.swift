@@ -26,9 +26,7 @@ public struct GitHubReleasesAPI: Sendable {
         self.base = base
     }
 
-    var headers: HTTPHeaders {
-        ["Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
-    }
+    var headers: HTTPHeaders { APIClient.gitHubHeaders(token: token) }
 
     public func publish(tag: String, name: String, body: String, prerelease: Bool) async throws(PierError) -> ReleaseResult {
         let existing: APIClient.Answer?
@@ -62,10 +60,7 @@ public struct GitLabReleasesAPI: Sendable {
         api = APIClient(http: transport.verifying, service: "GitLab API")
         self.base = base
         self.project = APIClient.escape(project)
-        var headers: HTTPHeaders = [:]
-        if let privateToken { headers.add(name: "PRIVATE-TOKEN", value: privateToken) }
-        if let jobToken { headers.add(name: "JOB-TOKEN", value: jobToken) }
-        self.headers = headers
+        headers = APIClient.gitLabHeaders(privateToken: privateToken, jobToken: jobToken)
     }
 
     public func publish(tag: String, name: String, body: String) async throws(PierError) -> ReleaseResult {
