@@ -69,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "PierCLI",
             dependencies: [
-                "PierEngine",
+                "PierEngine", "PierLayout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

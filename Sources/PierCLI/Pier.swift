@@ -40,7 +40,7 @@ struct Pier: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            PublishCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
+            PublishCommand.self, BuildCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
             LogoutCommand.self,
         ]

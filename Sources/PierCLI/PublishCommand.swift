@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PierEngine
+import PierLayout
 import PierModel
 import PierRegistry
 
@@ -18,6 +19,10 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Option(help: "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE).")
     var source: String?
+    @Flag(name: .customLong("build"), help: "Build the image first (pier build's flags; pier.yml build: section), then publish it. Implied by a build: section when no source is given.")
+    var buildFirst = false
+    @Option(name: .customLong("context"), help: "With --build: the build context (default .).") var buildContext: String?
+    @OptionGroup(title: "Build (with --build)") var buildOptions: BuildOptions
     @OptionGroup var release: ReleaseOptions
     @Option(name: .customLong("on-conflict"), help: "fail, overwrite, or backup (copy the old image to bkup-<tag>-<time> first).")
     var onConflict: ConflictPolicy?
@@ -38,7 +43,20 @@ struct PublishCommand: AsyncParsableCommand {
         let config: PierConfig
         do { config = try release.config() } catch { throw ErrorRendering.exit(for: error) }
         try await global.withStore(config: config) { store, logger in
-            let sourceText = source ?? ProcessInfo.processInfo.environment["PIER_SOURCE"] ?? config.source
+            var sourceText = source ?? ProcessInfo.processInfo.environment["PIER_SOURCE"] ?? config.source
+            var buildScratch: ScratchDirectory?
+            defer { buildScratch?.remove() }
+            if buildFirst || (sourceText == nil && config.build != nil) {
+                let spec = try buildOptions.spec(config: config, context: buildContext, output: nil)
+                let scratch = try ScratchDirectory(prefix: "pier-publish-build")
+                buildScratch = scratch
+                let directory = spec.output.flatMap { text -> String? in
+                    if case .ociLayout(let path, _) = try? ImageLocation(parsing: text) { return path }
+                    return nil
+                } ?? scratch.path
+                _ = try await ImageBuilder(store: store, logger: logger).build(spec, directory: directory, tag: "pier-build")
+                sourceText = "oci:\(directory):pier-build"
+            }
             guard let sourceText else {
                 throw PierError(.usage, operation: "publish", message: "no source image", hint: "pass --source or set source in pier.yml")
             }

@@ -22,6 +22,8 @@ public struct PierConfig: Sendable, Equatable {
     public var pushOnPullRequest: Bool?
     public var insecureRegistries: [String] = []
     public var caFile: String?
+    /// The `build:` section: what `pier build` and `pier publish --build` build (flags override it).
+    public var build: BuildSpec?
 
     public init() {}
 
@@ -48,7 +50,7 @@ public struct PierConfig: Sendable, Equatable {
         let reader = Reader(file: file)
         let top = try reader.mapping(root, "(top level)", allowed: [
             "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr", "insecure_registries",
-            "ca_file",
+            "ca_file", "build",
         ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -113,7 +115,57 @@ public struct PierConfig: Sendable, Equatable {
             }
         }
         config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
+        if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
         return config
+    }
+
+    /// `build:`: the same names as `pier build`'s flags, with lists and mappings where flags repeat.
+    static func parseBuild(_ node: Node, reader: Reader) throws(PierError) -> BuildSpec {
+        let b = try reader.mapping(node, "build", allowed: [
+            "builder", "context", "file", "build_args", "target", "labels", "platforms", "base", "add", "chmod", "chown",
+            "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output",
+        ])
+        var spec = BuildSpec()
+        func text(_ key: String) throws(PierError) -> String? {
+            try b[key].map { (n) throws(PierError) in try reader.string(n, "build.\(key)") }
+        }
+        func list(_ key: String) throws(PierError) -> [String] {
+            guard let node = b[key] else { return [] }
+            return try reader.sequence(node, "build.\(key)").map { (n) throws(PierError) in try reader.string(n, "build.\(key)") }
+        }
+        /// A command: a list of words, or one string.
+        func command(_ key: String) throws(PierError) -> String? {
+            guard let node = b[key] else { return nil }
+            if case .sequence = node {
+                let words = try list(key)
+                return String(decoding: (try? JSONEncoder().encode(words)) ?? Data(), as: UTF8.self)
+            }
+            return try reader.string(node, "build.\(key)")
+        }
+        if let node = b["builder"] { spec.builder = try reader.choice(node, "build.builder", BuilderChoice.self) }
+        spec.context = try text("context") ?? "."
+        spec.file = try text("file")
+        spec.buildArgs = try b["build_args"].map { (n) throws(PierError) in try reader.pairs(n, "build.build_args") } ?? []
+        spec.target = try text("target")
+        for pair in try b["labels"].map({ (n) throws(PierError) in try reader.pairs(n, "build.labels") }) ?? [] {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            spec.labels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        spec.platforms = try list("platforms")
+        spec.base = try text("base")
+        spec.additions = try list("add")
+        spec.fileMode = try text("chmod")
+        spec.owner = try text("chown")
+        spec.binaries = try b["binaries"].map { (n) throws(PierError) in try reader.pairs(n, "build.binaries") } ?? []
+        spec.binaryDirectory = try text("binary_dir")
+        spec.entrypoint = try command("entrypoint")
+        spec.cmd = try command("cmd")
+        spec.env = try b["env"].map { (n) throws(PierError) in try reader.pairs(n, "build.env") } ?? []
+        spec.workingDir = try text("workdir")
+        spec.user = try text("user")
+        spec.exposedPorts = try list("expose")
+        spec.output = try text("output")
+        return spec
     }
 
     /// Typed access to YAML nodes with errors that name the key and line.
@@ -138,6 +190,26 @@ public struct PierConfig: Sendable, Equatable {
                 result[text] = value
             }
             return result
+        }
+
+        /// A mapping of strings, or a list of `KEY=VALUE` strings, as `KEY=VALUE` strings sorted by key.
+        func pairs(_ node: Node, _ key: String) throws(PierError) -> [String] {
+            switch node {
+            case .mapping(let mapping):
+                var result: [String] = []
+                for (name, value) in mapping {
+                    result.append("\(try string(name, key))=\(try string(value, "\(key).\(name.string ?? "")"))")
+                }
+                return result.sorted()
+            case .sequence:
+                return try sequence(node, key).map { (item) throws(PierError) in
+                    let text = try string(item, key)
+                    guard text.contains("=") else { throw fail(item, "\(key) entries must be KEY=VALUE, not \"\(text)\"") }
+                    return text
+                }
+            default:
+                throw fail(node, "\(key) must be a mapping or a list of KEY=VALUE")
+            }
         }
 
         func sequence(_ node: Node, _ key: String) throws(PierError) -> [Node] {

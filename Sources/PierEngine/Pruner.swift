@@ -253,7 +253,7 @@ struct DistributionTagDeleter: TagDeleting {
         let config = Array(#"{"architecture":"amd64","os":"linux","config":{"Labels":{"delete-tag":"\#(tag)","delete-date":"\#(stamp)","delete-nonce":"\#(UUID().uuidString)"}},"rootfs":{"type":"layers","diff_ids":[]}}"#.utf8)
         let configDigest = Digest.sha256(of: config)
         let file = NSTemporaryDirectory() + "pier-dummy-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: file, contents: Data(config))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(config))
         defer { try? FileManager.default.removeItem(atPath: file) }
         try await client.uploadBlob(repository: repository, digest: configDigest, size: Int64(config.count), file: file)
         let manifest = ManifestDocument(

@@ -147,6 +147,12 @@ public struct OCILayout: Sendable {
         try FileSystem.rename(temporary, to: destination)
     }
 
+    /// Stores a small blob pier authored (a config) under its digest.
+    public func putBlob(bytes: [UInt8], descriptor: Descriptor) throws(PierError) {
+        try FileSystem.makeDirectories("\(root)/blobs/\(descriptor.digest.algorithm)")
+        try FileSystem.writeAtomically(bytes, to: blobPath(descriptor.digest))
+    }
+
     /// Stores a manifest's exact bytes.
     public func putManifest(_ manifest: ManifestBlob) throws(PierError) {
         try FileSystem.makeDirectories("\(root)/blobs/\(manifest.digest.algorithm)")

@@ -99,35 +99,18 @@ public enum TarArchive {
     public static func create(_ archive: String, from directory: String) throws(PierError) {
         let out = try FileSystem.openWrite(archive, operation: "write archive")
         defer { close(out) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 16)
-        defer { buffer.deallocate() }
-        let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
-        for relative in files {
-            let path = directory + "/" + relative
-            guard let size = FileSystem.regularFileSize(path) else { continue }
-            if relative.utf8.count > 99 {
-                let record = paxRecord("path", relative)
-                try writeHeader(out, name: "PaxHeaders/entry", size: Int64(record.count), type: UInt8(ascii: "x"), path: archive)
-                try FileSystem.writeAll(out, record, path: archive)
-                try writePadding(out, size: Int64(record.count), path: archive)
+        let writer = TarWriter(fd: out, path: archive)
+        do {
+            let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
+            for relative in files {
+                guard let size = FileSystem.regularFileSize(directory + "/" + relative) else { continue }
+                try writer.append(.init(name: relative, kind: .file(source: directory + "/" + relative, size: size), mode: 0o644))
             }
-            try writeHeader(out, name: String(relative.prefix(99)), size: size, type: UInt8(ascii: "0"), path: archive)
-            let input = try FileSystem.openRead(path, operation: "write archive")
-            var remaining = size
-            while remaining > 0 {
-                let got = FileSystem.readFully(input, into: buffer, count: Int(min(Int64(FileSystem.bufferSize), remaining)))
-                guard got > 0 else { break }
-                do { try FileSystem.writeAll(out, UnsafeRawBufferPointer(rebasing: buffer[0..<got]), path: archive) } catch {
-                    close(input)
-                    throw error
-                }
-                remaining -= Int64(got)
-            }
-            close(input)
-            try writePadding(out, size: size, path: archive)
+        } catch {
+            try? writer.finish()
+            throw error
         }
-        let end = [UInt8](repeating: 0, count: 1024)
-        try FileSystem.writeAll(out, end, path: archive)
+        try writer.finish()
     }
 
     // MARK: Header fields
@@ -179,13 +162,6 @@ public enum TarArchive {
         return records
     }
 
-    static func paxRecord(_ key: String, _ value: String) -> [UInt8] {
-        let body = " \(key)=\(value)\n"
-        var length = body.utf8.count + 1
-        while "\(length)\(body)".utf8.count != length { length = "\(length)\(body)".utf8.count }
-        return Array("\(length)\(body)".utf8)
-    }
-
     static func padded(_ size: Int64) -> Int64 { (size + 511) / 512 * 512 }
 
     static func skipPadding(_ fd: Int32, size: Int64, fail: (String) -> PierError) throws(PierError) {
@@ -198,48 +174,6 @@ public enum TarArchive {
         let end = lseek(fd, 0, SEEK_END)
         guard here >= 0, end >= 0, end - here >= off_t(bytes) else { throw fail("truncated entry") }
         lseek(fd, here + off_t(bytes), SEEK_SET)
-    }
-
-    static func writeHeader(_ fd: Int32, name: String, size: Int64, type: UInt8, path: String) throws(PierError) {
-        var header = [UInt8](repeating: 0, count: 512)
-        func put(_ text: String, at offset: Int, width: Int) {
-            for (index, byte) in text.utf8.prefix(width).enumerated() { header[offset + index] = byte }
-        }
-        func octal(_ value: Int64, width: Int) -> String {
-            let digits = String(value, radix: 8)
-            return String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits
-        }
-        put(name, at: 0, width: 100)
-        put(octal(0o644, width: 8), at: 100, width: 7)
-        put(octal(0, width: 8), at: 108, width: 7)
-        put(octal(0, width: 8), at: 116, width: 7)
-        if size < 0o77777777777 {
-            put(octal(size, width: 12), at: 124, width: 11)
-        } else {
-            header[124] = 0x80
-            var value = size
-            for index in stride(from: 135, to: 124, by: -1) {
-                header[index] = UInt8(value & 0xff)
-                value >>= 8
-            }
-        }
-        put(octal(0, width: 12), at: 136, width: 11)
-        header[156] = type
-        put("ustar", at: 257, width: 6)
-        put("00", at: 263, width: 2)
-        for index in 148..<156 { header[index] = 32 }
-        let sum = header.reduce(0) { $0 + Int($1) }
-        put(octal(Int64(sum), width: 7), at: 148, width: 6)
-        header[154] = 0
-        header[155] = 32
-        try FileSystem.writeAll(fd, header, path: path)
-    }
-
-    static func writePadding(_ fd: Int32, size: Int64, path: String) throws(PierError) {
-        let pad = Int(padded(size) - size)
-        guard pad > 0 else { return }
-        let zeros = [UInt8](repeating: 0, count: pad)
-        try FileSystem.writeAll(fd, zeros, path: path)
     }
 }
 

@@ -50,6 +50,26 @@ public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
 
+    /// Operating systems and architectures images are built for (GOOS/GOARCH names, as image-spec uses).
+    public static let knownOperatingSystems: Set<String> = [
+        "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris", "illumos", "aix", "android",
+        "ios", "js", "wasip1", "plan9",
+    ]
+    public static let knownArchitectures: Set<String> = [
+        "amd64", "arm64", "arm", "386", "ppc64le", "ppc64", "s390x", "riscv64", "mips", "mipsle", "mips64", "mips64le",
+        "loong64", "wasm",
+    ]
+
+    /// Parses a platform a build targets, refusing names no image runs on (`linux/amd46` is a typo, not a platform).
+    public init(parsingBuildTarget text: String) throws(PierError) {
+        try self.init(parsing: text)
+        guard Self.knownOperatingSystems.contains(os), Self.knownArchitectures.contains(architecture) else {
+            throw PierError(
+                .usage, operation: "parse platform", message: "unknown platform \"\(text)\"",
+                hint: "use os/arch[/variant] with Go's names, for example linux/amd64, linux/arm64, linux/arm/v7")
+        }
+    }
+
     /// Index entries for attestations and signatures carry `unknown/unknown`; they are not runnable platforms.
     public var isUnknown: Bool { os == "unknown" || architecture == "unknown" }
 
