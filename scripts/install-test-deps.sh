@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what pier's tests and demo need, from Debian's packages, when missing:
-# docker-registry (CNCF distribution), skopeo and umoci (independent peers), htpasswd, openssl, zlib headers.
+# docker-registry (CNCF distribution), skopeo and umoci (independent peers), buildah (pier build's Dockerfile
+# builder in CI), htpasswd, openssl, zlib headers.
 set -euo pipefail
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v umoci >/dev/null || need+=(umoci)
+command -v buildah >/dev/null || need+=(buildah)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)

@@ -197,13 +197,13 @@ public struct ImageBuilder: Sendable {
             let isolation = kind == .buildah && environment["BUILDAH_ISOLATION"] == nil ? ["--isolation", "chroot"] : []
             let build = kind == .buildah ? "bud" : "build"
             if platforms.count > 1 {
-                try run(tool, global + [build] + isolation + common + ["--manifest", name, spec.context])
-                defer { try? run(tool, global + ["manifest", "rm", name], quiet: true) }
-                try run(tool, global + ["manifest", "push", "--all", name, "oci:\(built):latest"])
+                try run(tool, global: global, [build] + isolation + common + ["--manifest", name, spec.context])
+                defer { try? run(tool, global: global, ["manifest", "rm", name], quiet: true) }
+                try run(tool, global: global, ["manifest", "push", "--all", name, "oci:\(built):latest"])
             } else {
-                try run(tool, global + [build] + isolation + common + ["--tag", name, spec.context])
-                defer { try? run(tool, global + ["rmi", name], quiet: true) }
-                try run(tool, global + ["push", name, "oci:\(built):latest"])
+                try run(tool, global: global, [build] + isolation + common + ["--tag", name, spec.context])
+                defer { try? run(tool, global: global, ["rmi", name], quiet: true) }
+                try run(tool, global: global, ["push", name, "oci:\(built):latest"])
             }
         case .auto, .native:
             preconditionFailure("detect returns a builder")
@@ -249,26 +249,34 @@ public struct ImageBuilder: Sendable {
             hint: "install one (apt-get install buildah needs no daemon), or build natively with --base/--add/--binary")
     }
 
-    /// Runs a builder with its output streamed to pier's stderr (pier's stdout carries only results).
-    func run(_ tool: String, _ arguments: [String], quiet: Bool = false) throws(PierError) {
+    /// Runs `tool [global] arguments` with its output streamed to pier's stderr (pier's stdout carries only results).
+    func run(_ tool: String, global: [String] = [], _ arguments: [String], quiet: Bool = false) throws(PierError) {
         guard let path = Self.executable(tool, environment: environment) else {
             throw PierError(.notFound, operation: "build", message: "\(tool) is not installed")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
+        process.arguments = global + arguments
         let sink = quiet ? FileHandle(forWritingAtPath: "/dev/null") : FileHandle.standardError
         process.standardOutput = sink
         process.standardError = sink
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        if !quiet { logger.info("running \(tool) \(arguments.joined(separator: " "))") }
+        // buildah and podman refuse to run ("checking authfile") when DOCKER_CONFIG names a directory without a
+        // config.json, as CI jobs with a fresh DOCKER_CONFIG have; without one there are no credentials to lose.
+        var childEnvironment = environment
+        if let directory = environment["DOCKER_CONFIG"], !FileManager.default.fileExists(atPath: directory + "/config.json") {
+            childEnvironment["DOCKER_CONFIG"] = nil
+        }
+        process.environment = childEnvironment
+        if !quiet { logger.info("running \(([tool] + global + arguments).joined(separator: " "))") }
         do { try process.run() } catch {
             throw PierError(.other, operation: "build", message: "cannot start \(tool)", cause: "\(error)")
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw PierError(
-                .invalidInput, operation: "build", message: "\(tool) \(arguments.prefix(2).joined(separator: " ")) failed (exit \(process.terminationStatus))",
+                .invalidInput, operation: "build",
+                message: "\(tool) \(arguments.first ?? "") failed (exit \(process.terminationStatus))",
                 hint: quiet ? nil : "its output is above")
         }
     }
