@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pier's main job on an embedded default: starts a throw-away docker-registry on 127.0.0.1, makes a small
-# multi-layer demo image with umoci, copies it into the registry with pier, and reads it back.
+# two-platform demo image with pier build, publishes it to a primary and a backup, and reads it back.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
@@ -26,15 +26,15 @@ YML
 primary=$(start_registry primary)
 backup=$(start_registry backup)
 
-umoci init --layout "$work/demo" >/dev/null
-umoci new --image "$work/demo:1.0.0" >/dev/null
-head -c 4000000 /dev/urandom > "$work/app.bin"
-echo "hello from pier" > "$work/hello.txt"
-umoci insert --image "$work/demo:1.0.0" "$work/app.bin" /app/app.bin >/dev/null
-umoci insert --image "$work/demo:1.0.0" "$work/hello.txt" /app/hello.txt >/dev/null
-umoci config --image "$work/demo:1.0.0" --os linux --architecture amd64 --config.entrypoint /app/app.bin \
-  --config.label org.opencontainers.image.version=1.0.0 >/dev/null
+mkdir -p "$work/src/amd64" "$work/src/arm64" "$work/src/public"
+head -c 4000000 /dev/urandom > "$work/src/amd64/app"
+head -c 4000000 /dev/urandom > "$work/src/arm64/app"
+echo "hello from pier" > "$work/src/public/index.html"
 
+echo "== pier build: a two-platform image from two binaries and a directory, no builder, no daemon" >&2
+"$PIER" build --binary "linux/amd64=$work/src/amd64/app" --binary "linux/arm64=$work/src/arm64/app" \
+  --add "$work/src/public:/srv/public" --expose 8080 --user 65532 --label org.opencontainers.image.title=demo \
+  --output "oci:$work/demo:1.0.0"
 echo "== pier tags plan --version v1.0.0 (from git and flags)" >&2
 "$PIER" tags plan --version v1.0.0
 echo "== pier publish oci:demo:1.0.0 → $primary/demo/app (primary) and $backup/demo/app (backup)" >&2
