@@ -21,6 +21,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Requests in flight per registry.")
     var concurrency: Int = 4
 
+    @Option(help: "Seconds to wait for the next byte from a registry before a request fails and is retried (default 120; also PIER_TIMEOUT).")
+    var timeout: Double?
+
     @Option(name: [.short, .long], help: "Username for the registries (also PIER_USERNAME); the password comes from --password-stdin or PIER_PASSWORD.")
     var username: String?
 
@@ -88,9 +91,13 @@ struct GlobalOptions: ParsableArguments {
         let chain = CredentialChain(
             explicit: explicit, dockerConfig: .standard(environment: environment),
             environment: environment)
+        let seconds = timeout ?? environment["PIER_TIMEOUT"].flatMap(Double.init) ?? 120
+        guard seconds > 0, seconds <= 86_400 else {
+            throw PierError(.usage, operation: "read options", message: "--timeout \(seconds) is not between 0 and 86400 seconds")
+        }
         return RegistryOptions(
             insecureHosts: insecure, caFile: caFile ?? environment["PIER_CA_FILE"], concurrency: concurrency,
-            credentials: chain, userAgent: "pier/\(Pier.configuration.version)", logger: logger)
+            readTimeout: .milliseconds(Int64(seconds * 1000)), credentials: chain, userAgent: "pier/\(Pier.configuration.version)", logger: logger)
     }
 
     /// Runs `body` with an image store, shutting the HTTP clients down afterwards, and turns a `PierError` into

@@ -13,18 +13,22 @@ public struct RegistryOptions: Sendable {
     /// Requests in flight per registry (default 4, as go-containerregistry and regclient).
     public var concurrency: Int
     public var retry: RetryPolicy
+    /// How long a request may wait for the next byte from, or the next chance to write to, a registry before it fails and is retried
+    /// (`--timeout`, `PIER_TIMEOUT`; default 120 s). A stalled connection costs this much, not hours.
+    public var readTimeout: Duration
     public var credentials: CredentialChain
     public var userAgent: String
     public var logger: Logger
 
     public init(
         insecureHosts: Set<String> = [], caFile: String? = nil, concurrency: Int = 4, retry: RetryPolicy = RetryPolicy(),
-        credentials: CredentialChain, userAgent: String = "pier/0.1", logger: Logger = Logger(label: "pier")
+        readTimeout: Duration = .seconds(120), credentials: CredentialChain, userAgent: String = "pier/0.1", logger: Logger = Logger(label: "pier")
     ) {
         self.insecureHosts = insecureHosts
         self.caFile = caFile
         self.concurrency = max(1, concurrency)
         self.retry = retry
+        self.readTimeout = readTimeout
         self.credentials = credentials
         self.userAgent = userAgent
         self.logger = logger

@@ -9,7 +9,8 @@ public actor RegistryPool {
 
     public init(options: RegistryOptions) throws(PierError) {
         self.options = options
-        self.transport = try RegistryTransport(caFile: options.caFile, concurrency: options.concurrency)
+        self.transport = try RegistryTransport(
+            caFile: options.caFile, concurrency: options.concurrency, readTimeout: options.readTimeout)
     }
 
     public func client(for registry: String) -> RegistryClient {

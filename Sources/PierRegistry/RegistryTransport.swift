@@ -11,7 +11,9 @@ public final class RegistryTransport: Sendable {
     let verifying: HTTPClient
     let unverified: HTTPClient
 
-    public init(caFile: String?, concurrency: Int) throws(PierError) {
+    public init(caFile: String?, concurrency: Int, readTimeout: Duration = .seconds(120)) throws(PierError) {
+        let (seconds, attoseconds) = readTimeout.components
+        let read = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
@@ -24,7 +26,7 @@ public final class RegistryTransport: Sendable {
         func configuration(_ tls: TLSConfiguration) -> HTTPClient.Configuration {
             var configuration = HTTPClient.Configuration(
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
-                timeout: .init(connect: .seconds(15), read: .seconds(120)))
+                timeout: .init(connect: .seconds(15), read: read, write: read))
             configuration.connectionPool = .init(
                 idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, concurrency * 2))
             // Fail a connection at once (refused, TLS verification): pier retries at its own level with backoff,

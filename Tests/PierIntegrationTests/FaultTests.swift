@@ -38,7 +38,7 @@ import Testing
         #expect(try Harness.pier(["publish", "--source", "oci:\(layout):v0", "--version", "1.0.0", "--no-sha-tag", "--to", "\(registry.host)/app"]).status == 0)
 
         let schedules = Int(ProcessInfo.processInfo.environment["PIER_FAULT_SCHEDULES"] ?? "") ?? 100
-        var faults = 0, failedRuns = 0, partialTags = 0, reruns = 0
+        var faults = 0, failedRuns = 0, partialTags = 0, reruns = 0, copies = 0
         for seed in 0..<schedules {
             let proxy = try FaultProxy(upstreamPort: registry.port, seed: seed, rate: 0.2)
             let source = seed % 4 == 3 ? "oci:\(multi):multi" : "oci:\(layout):v\(seed % 3)"
@@ -58,11 +58,84 @@ import Testing
             #expect(rerun.status == 0, "seed \(seed) rerun: \(rerun.stderr)")
             let expected = seed % 4 == 3 ? index : digests[seed % 3]
             #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app:\(version)")) == expected, "seed \(seed)")
+
+            // Every fifth schedule also copies registry → registry through the faults (the source is read through
+            // the proxy, the destination written through it).
+            if seed % 5 == 4 {
+                let copyProxy = try FaultProxy(upstreamPort: registry.port, seed: 1000 + seed, rate: 0.2)
+                let copyArgs = ["copy", "\(copyProxy.host)/app:\(version)", "\(copyProxy.host)/copies:\(seed)"]
+                let copied = try Harness.pier(copyArgs)
+                copyProxy.stop()
+                faults += copyProxy.faults.count
+                copies += 1
+                #expect([0, 1, 65, 69, 70, 75, 77].contains(copied.status), "copy seed \(seed): exit \(copied.status): \(copied.stderr)")
+                if copied.status != 0 { failedRuns += 1 }
+                partialTags += try assertComplete(registry, "copies", tags: ["\(seed)"])
+                let again = try Harness.pier(["copy", "\(registry.host)/app:\(version)", "\(registry.host)/copies:\(seed)"])
+                reruns += 1
+                #expect(again.status == 0, "copy seed \(seed) rerun: \(again.stderr)")
+                #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/copies:\(seed)")) == expected, "copy seed \(seed)")
+            }
         }
         #expect(partialTags == 0)
         #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app:1.0.0")) == digests[0])
         #expect(faults > schedules, "the proxy injected too few faults to mean anything")
-        print("fault schedules: \(schedules), faults injected: \(faults), faulted runs that failed: \(failedRuns), reruns: \(reruns), partial tags: \(partialTags)")
+        print("fault schedules: \(schedules) (\(copies) with a copy), faults injected: \(faults), faulted runs that failed: \(failedRuns), reruns: \(reruns), partial tags: \(partialTags)")
+    }
+
+    /// Stalls of 30 s, before the answer and halfway through a body: with --timeout 1 each costs about a second and
+    /// a retry, never the stall itself; the tags stay whole.
+    @Test func stallsPastTheTimeoutAreCutShort() throws {
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/stall", tag: "1.0", layers: 3, layerSize: 300_000)
+        let expected = try Harness.layoutDigest(layout, tag: "1.0")
+        var stalls = 0
+        for seed in 0..<6 {
+            let proxy = try FaultProxy(upstreamPort: registry.port, seed: seed, rate: 0.25, faults: ["stall", "stall-body"], stall: 30)
+            let version = "4.\(seed).0"
+            let args = ["publish", "--no-sha-tag", "--source", "oci:\(layout):1.0", "--version", version]
+            let start = Date()
+            let faulted = try Harness.pier(args + ["--timeout", "1", "--to", "\(proxy.host)/app"])
+            let elapsed = Date().timeIntervalSince(start)
+            proxy.stop()
+            stalls += proxy.faults.count
+            #expect(elapsed < 25, "seed \(seed): a stall was waited out (\(elapsed) s)")
+            #expect([0, 69, 75].contains(faulted.status), "seed \(seed): exit \(faulted.status): \(faulted.stderr)")
+            #expect(try assertComplete(registry, "app", tags: [version, "4.\(seed)", "4", "latest"]) == 0)
+            #expect(try Harness.pier(args + ["--to", "\(registry.host)/app"]).status == 0)
+            #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app:\(version)")) == expected)
+        }
+        #expect(stalls >= 3, "too few stalls injected to mean anything")
+        print("stall schedules: 6, stalls injected: \(stalls)")
+    }
+
+    /// A registry answering 401 invalid_token mid-run (an expired token) gets a new token and the same request again:
+    /// every publish completes, with more than one token fetched per push scope.
+    @Test func expiredTokensMidUploadAreRenewed() async throws {
+        let certificates = try Certificates()
+        let tokens = try await TokenServer(certificates: certificates)
+        let registry = try TestRegistry(auth: .token(tokens))
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/expire", tag: "1.0", layers: 4, layerSize: 100_000)
+        let expected = try Harness.layoutDigest(layout, tag: "1.0")
+        let env = Harness.isolatedEnvironment(["PIER_USERNAME": tokens.user, "PIER_PASSWORD": tokens.password])
+        var expiries = 0
+        for seed in 0..<8 {
+            let proxy = try FaultProxy(upstreamPort: registry.port, seed: seed, rate: 0.3, faults: ["expire"])
+            let run = try Harness.pier([
+                "publish", "--no-sha-tag", "--source", "oci:\(layout):1.0", "--version", "5.\(seed).0", "--to", "\(proxy.host)/app\(seed)",
+            ], env: env)
+            proxy.stop()
+            expiries += proxy.faults.count
+            #expect(run.status == 0, "seed \(seed): \(run.stderr)")
+            let auth = ["--creds", "\(tokens.user):\(tokens.password)"]
+            #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app\(seed):5.\(seed).0", extra: auth)) == expected)
+        }
+        let requests = await tokens.requests()
+        let renewed = requests.filter { $0.key.contains("push") && $0.value > 1 }
+        #expect(expiries >= 8, "too few expiries injected to mean anything")
+        #expect(!renewed.isEmpty, "no token was fetched again: \(requests)")
+        tokens.stop()
+        print("token expiries injected: \(expiries); push-scope token fetches: \(requests.filter { $0.key.contains("push") }.values.reduce(0, +))")
     }
 
     @Test func sigkillAtTenPoints() throws {

@@ -11,7 +11,8 @@ public final class FaultProxy: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/fault_proxy.py").path
     }
 
-    public init(upstreamPort: Int, seed: Int, rate: Double) throws {
+    /// `faults` narrows the kinds drawn (see the script); `stall` is how long a stall lasts, in seconds.
+    public init(upstreamPort: Int, seed: Int, rate: Double, faults kinds: [String]? = nil, stall: Double? = nil) throws {
         let dir = Tools.temporaryDirectory("pier-proxy")
         let portFile = dir + "/port"
         log = dir + "/faults.log"
@@ -19,6 +20,10 @@ public final class FaultProxy: @unchecked Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script, "\(upstreamPort)", "\(seed)", "\(rate)", portFile]
+        var environment = ProcessInfo.processInfo.environment
+        if let kinds { environment["PROXY_FAULTS"] = kinds.joined(separator: ",") }
+        if let stall { environment["PROXY_STALL"] = "\(stall)" }
+        process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()

@@ -3,10 +3,14 @@
     python3 fault_proxy.py UPSTREAM_PORT SEED RATE PORT_FILE
 
 Each request draws from a random generator seeded with SEED: with probability RATE it gets a fault — 500, 502 or
-503; 429 with Retry-After; the connection dropped halfway through the request or response body; a stall; or a
-delay — otherwise it is forwarded as is. Bodies are streamed both ways. The chosen faults are logged to stderr.
+503; 429 with Retry-After; the connection dropped halfway through the request or response body; a stall before the
+answer or halfway through the response body; a delay; or "expire": 401 with the upstream's last Bearer challenge
+and error="invalid_token", as a registry answers when a token expires mid-upload — otherwise it is forwarded as is.
+Bodies are streamed both ways. The chosen faults are logged to stderr.
+
+Environment: PROXY_FAULTS (comma-separated subset of the faults), PROXY_STALL (seconds a stall lasts, default 2).
 """
-import http.client, random, socket, sys, threading, time
+import http.client, os, random, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM = int(sys.argv[1])
@@ -14,6 +18,13 @@ RNG = random.Random(int(sys.argv[2]))
 RATE = float(sys.argv[3])
 LOCK = threading.Lock()
 FAULTS = ["500", "502", "503", "429", "drop-request", "drop-response", "stall", "delay"]
+if os.environ.get("PROXY_FAULTS"):
+    FAULTS = os.environ["PROXY_FAULTS"].split(",")
+STALL = float(os.environ.get("PROXY_STALL", "2"))
+# The upstream's Bearer challenge, learnt from its 401 answers, replayed by the "expire" fault; a token expires
+# once per request, so the request sent again with a fresh token goes through.
+CHALLENGE = [None]
+EXPIRED = set()
 
 
 def draw():
@@ -46,10 +57,13 @@ class Proxy(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def handle_one(self):
         fault = draw()
+        if fault == "expire" and (not CHALLENGE[0] or (self.command, self.path) in EXPIRED):
+            fault = "ok"
         if fault != "ok":
             print(f"fault {fault}: {self.command} {self.path}", file=sys.stderr, flush=True)
         if fault in ("500", "502", "503"):
@@ -65,8 +79,14 @@ class Proxy(BaseHTTPRequestHandler):
             self.drain(self.body_length() // 2)
             self.close_hard()
             return
+        if fault == "expire":
+            EXPIRED.add((self.command, self.path))
+            self.drain()
+            self.reply(401, {"WWW-Authenticate": CHALLENGE[0] + ',error="invalid_token"', "Content-Type": "application/json"},
+                       b'{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}')
+            return
         if fault == "stall":
-            time.sleep(2)
+            time.sleep(STALL)
         if fault == "delay":
             time.sleep(RNG.uniform(0.01, 0.2))
         upstream = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=120)
@@ -83,6 +103,9 @@ class Proxy(BaseHTTPRequestHandler):
             upstream.send(chunk)
             remaining -= len(chunk)
         response = upstream.getresponse()
+        challenge = response.getheader("WWW-Authenticate") or ""
+        if response.status == 401 and challenge.lower().startswith("bearer"):
+            CHALLENGE[0] = ",".join(p for p in challenge.split(",") if not p.strip().startswith(("scope=", "error=")))
         self.send_response(response.status)
         length = response.getheader("Content-Length")
         for k, v in response.getheaders():
@@ -99,7 +122,7 @@ class Proxy(BaseHTTPRequestHandler):
             self.wfile.write(body)
         else:
             remaining = int(length)
-            half = remaining // 2 if fault == "drop-response" and remaining > 1 else -1
+            half = remaining // 2 if fault in ("drop-response", "stall-body") and remaining > 1 else -1
             sent = 0
             while remaining > 0:
                 chunk = response.read(min(remaining, 1 << 16))
@@ -108,6 +131,8 @@ class Proxy(BaseHTTPRequestHandler):
                 if half >= 0 and sent + len(chunk) > half:
                     self.wfile.write(chunk[: half - sent])
                     self.wfile.flush()
+                    if fault == "stall-body":
+                        time.sleep(STALL)
                     upstream.close()
                     self.close_hard()
                     return
