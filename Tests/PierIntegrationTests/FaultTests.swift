@@ -138,6 +138,25 @@ import Testing
         print("token expiries injected: \(expiries); push-scope token fetches: \(requests.filter { $0.key.contains("push") }.values.reduce(0, +))")
     }
 
+    /// An https registry whose blob GETs redirect to plain http: pier refuses the downgrade (no credentials or bytes
+    /// go over http), says so in one line, exits 69 and writes no tag.
+    @Test func httpsToHTTPRedirectIsRefused() throws {
+        let certificates = try Certificates()
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/redirect", tag: "1.0", layers: 1, layerSize: 5000)
+        #expect(try Harness.pier("copy", "oci:\(layout):1.0", "\(registry.host)/app:1.0").status == 0)
+        let proxy = try FaultProxy(upstreamPort: registry.port, seed: 1, rate: 1, faults: ["redirect-http"], tls: certificates)
+        defer { proxy.stop() }
+        let out = Tools.temporaryDirectory("pier-redirect") + "/out"
+        let run = try Harness.pier("copy", "--ca-file", certificates.caCert, "\(proxy.host)/app:1.0", "oci:\(out):1.0")
+        #expect(run.status == 69, "\(run.stderr)")
+        #expect(run.stderr.contains("refused a redirect from https to http"), "\(run.stderr)")
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(!proxy.faults.isEmpty, "the proxy redirected nothing")
+        let index = (try? String(contentsOfFile: out + "/index.json", encoding: .utf8)) ?? ""
+        #expect(!index.contains("1.0"), "no tag was written")
+    }
+
     @Test func sigkillAtTenPoints() throws {
         let registry = try TestRegistry()
         let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/big", tag: "1.0", layers: 8, layerSize: 1_500_000)

@@ -12,7 +12,10 @@ public final class FaultProxy: @unchecked Sendable {
     }
 
     /// `faults` narrows the kinds drawn (see the script); `stall` is how long a stall lasts, in seconds.
-    public init(upstreamPort: Int, seed: Int, rate: Double, faults kinds: [String]? = nil, stall: Double? = nil) throws {
+    /// With `tls`, the proxy serves HTTPS with the server certificate.
+    public init(
+        upstreamPort: Int, seed: Int, rate: Double, faults kinds: [String]? = nil, stall: Double? = nil, tls: Certificates? = nil
+    ) throws {
         let dir = Tools.temporaryDirectory("pier-proxy")
         let portFile = dir + "/port"
         log = dir + "/faults.log"
@@ -23,6 +26,10 @@ public final class FaultProxy: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         if let kinds { environment["PROXY_FAULTS"] = kinds.joined(separator: ",") }
         if let stall { environment["PROXY_STALL"] = "\(stall)" }
+        if let tls {
+            environment["PROXY_TLS_CERT"] = tls.serverCert
+            environment["PROXY_TLS_KEY"] = tls.serverKey
+        }
         process.environment = environment
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: log)

@@ -8,9 +8,11 @@ answer or halfway through the response body; a delay; or "expire": 401 with the 
 and error="invalid_token", as a registry answers when a token expires mid-upload — otherwise it is forwarded as is.
 Bodies are streamed both ways. The chosen faults are logged to stderr.
 
-Environment: PROXY_FAULTS (comma-separated subset of the faults), PROXY_STALL (seconds a stall lasts, default 2).
+Environment: PROXY_FAULTS (comma-separated subset of the faults), PROXY_STALL (seconds a stall lasts, default 2),
+PROXY_TLS_CERT and PROXY_TLS_KEY (serve HTTPS). One more fault, only drawn when named: "redirect-http" answers
+blob GETs with a 307 to the same path over plain HTTP, a downgrade a client must refuse.
 """
-import http.client, os, random, socket, sys, threading, time
+import http.client, os, random, socket, ssl, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 UPSTREAM = int(sys.argv[1])
@@ -64,6 +66,8 @@ class Proxy(BaseHTTPRequestHandler):
         fault = draw()
         if fault == "expire" and (not CHALLENGE[0] or (self.command, self.path) in EXPIRED):
             fault = "ok"
+        if fault == "redirect-http" and not (self.command == "GET" and "/blobs/" in self.path):
+            fault = "ok"
         if fault != "ok":
             print(f"fault {fault}: {self.command} {self.path}", file=sys.stderr, flush=True)
         if fault in ("500", "502", "503"):
@@ -78,6 +82,9 @@ class Proxy(BaseHTTPRequestHandler):
         if fault == "drop-request" and self.body_length() > 0:
             self.drain(self.body_length() // 2)
             self.close_hard()
+            return
+        if fault == "redirect-http":
+            self.reply(307, {"Location": f"http://127.0.0.1:{UPSTREAM}{self.path}"})
             return
         if fault == "expire":
             EXPIRED.add((self.command, self.path))
@@ -154,6 +161,10 @@ class Proxy(BaseHTTPRequestHandler):
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
 server.daemon_threads = True
+if os.environ.get("PROXY_TLS_CERT"):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.environ["PROXY_TLS_CERT"], os.environ["PROXY_TLS_KEY"])
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 with open(sys.argv[4], "w") as f:
     f.write(str(server.server_address[1]))
 server.serve_forever()
