@@ -16,7 +16,7 @@ struct PruneCommand: AsyncParsableCommand {
             only untagged. --ecr-policy evaluates an ECR lifecycle policy JSON with ECR's semantics against any registry.
             """)
 
-    @Argument(help: "Repositories to prune.") var repositories: [String]
+    @Argument(help: "Repositories to prune (default: the registries of pier.yml).") var repositories: [String] = []
     @Option(name: .customLong("keep-last"), help: "Keep the newest N tags.") var keepLast: Int?
     @Option(name: .customLong("keep-newer-than"), help: "Keep tags of images newer than this (90d, 12h, 2w).") var keepNewerThan: String?
     @Option(name: .customLong("keep"), help: "Keep tags matching this regex (repeatable).") var keep: [String] = []
@@ -30,13 +30,25 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-url"), help: "Base URL of the management API (GitLab's /api/v4, Harbor, GitHub Enterprise, an ECR endpoint).")
     var apiURL: String?
     @Flag(help: "Print the plan and results as JSON.") var json = false
+    @Option(name: .customLong("config"), help: "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present).")
+    var configPath: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, logger in
+        let config: PierConfig
+        do { config = try PierConfig.load(path: configPath ?? "pier.yml", required: configPath != nil) } catch {
+            throw ErrorRendering.exit(for: error)
+        }
+        try await global.withStore(config: config) { store, logger in
             let policy: RetentionPolicy
+            let repositories = self.repositories.isEmpty ? config.registries.map(\.repository) : self.repositories
+            guard !repositories.isEmpty else {
+                throw PierError(.usage, operation: "prune", message: "no repository to prune", hint: "name one, or list registries in pier.yml")
+            }
             if let ecrPolicy {
                 policy = .ecr(try ECRLifecyclePolicy.load(ecrPolicy))
+            } else if keepLast == nil, keepNewerThan == nil, keep.isEmpty, let rules = config.prune {
+                policy = .rules(rules)
             } else {
                 policy = .rules(.init(
                     keepLast: keepLast, keepNewerThan: try keepNewerThan.map { (text) throws(PierError) in try RetentionPolicy.parseDuration(text) },

@@ -24,6 +24,8 @@ public struct PierConfig: Sendable, Equatable {
     public var caFile: String?
     /// The `build:` section: what `pier build` and `pier publish --build` build (flags override it).
     public var build: BuildSpec?
+    /// The `prune:` section: the retention rules `pier prune` uses when no rule flag is given.
+    public var prune: RetentionPolicy.Rules?
 
     public init() {}
 
@@ -50,7 +52,7 @@ public struct PierConfig: Sendable, Equatable {
         let reader = Reader(file: file)
         let top = try reader.mapping(root, "(top level)", allowed: [
             "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr", "insecure_registries",
-            "ca_file", "build",
+            "ca_file", "build", "prune",
         ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -116,7 +118,41 @@ public struct PierConfig: Sendable, Equatable {
         }
         config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
         if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
+        if let node = top["prune"] { config.prune = try parsePrune(node, reader: reader) }
         return config
+    }
+
+    /// `prune:`: keep_last, keep_newer_than (90d, 12h, 2w), keep (regexes), only (a regex). Regexes and durations
+    /// are checked here, so a typo is reported with its line before any registry is asked anything.
+    static func parsePrune(_ node: Node, reader: Reader) throws(PierError) -> RetentionPolicy.Rules {
+        let p = try reader.mapping(node, "prune", allowed: ["keep_last", "keep_newer_than", "keep", "only"])
+        var rules = RetentionPolicy.Rules()
+        if let value = p["keep_last"] {
+            let count = try reader.int(value, "prune.keep_last")
+            guard count >= 0 else { throw reader.fail(value, "prune.keep_last must not be negative") }
+            rules.keepLast = count
+        }
+        if let value = p["keep_newer_than"] {
+            let text = try reader.string(value, "prune.keep_newer_than")
+            do { rules.keepNewerThan = try RetentionPolicy.parseDuration(text) } catch {
+                throw reader.fail(value, "prune.keep_newer_than \"\(text)\" is not a duration (use 90d, 12h, 2w, 30m)")
+            }
+        }
+        func regex(_ value: Node, _ key: String) throws(PierError) -> String {
+            let pattern = try reader.string(value, key)
+            guard (try? NSRegularExpression(pattern: pattern)) != nil else {
+                throw reader.fail(value, "\(key) \"\(pattern)\" is not a valid regular expression")
+            }
+            return pattern
+        }
+        if let value = p["keep"] {
+            rules.keep = try reader.sequence(value, "prune.keep").map { (item) throws(PierError) in try regex(item, "prune.keep") }
+        }
+        if let value = p["only"] { rules.only = try regex(value, "prune.only") }
+        guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty else {
+            throw reader.fail(node, "prune needs keep_last, keep_newer_than or keep")
+        }
+        return rules
     }
 
     /// `build:`: the same names as `pier build`'s flags, with lists and mappings where flags repeat.

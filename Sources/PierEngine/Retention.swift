@@ -40,7 +40,7 @@ public enum RetentionPolicy: Sendable {
     case rules(Rules)
     case ecr(ECRLifecyclePolicy)
 
-    public struct Rules: Sendable {
+    public struct Rules: Sendable, Equatable {
         public var keepLast: Int?
         public var keepNewerThan: TimeInterval?
         public var keep: [String] = []

@@ -28,6 +28,40 @@ import Testing
         expectOneLineFailure(try Harness.pier("inspect", "--platform", "linux", "x/y"), code: 64, mentioning: "invalid platform")
     }
 
+    /// pier.yml files with wrong types, unknown keys, bad regexes and bad durations: one line naming the file, line and
+    /// key, exit 65, before any registry is asked anything (the registry's tags are the same afterwards).
+    @Test(arguments: [
+        ("registrys:\n  - REG/app\n", "pier.yml:1: unknown key \"registrys\""),
+        ("registries:\n  - REG/app\ntags:\n  semver: maybe\n", "pier.yml:4: tags.semver must be true or false"),
+        ("registries:\n  - REG/app\nconcurrency: lots\n", "pier.yml:3: concurrency must be a whole number"),
+        ("registries: REG/app\n", "pier.yml:1: registries must be a list"),
+        ("registries:\n  - REG/app\ntags:\n  colour: blue\n", "pier.yml:4: unknown key \"colour\" in tags"),
+        ("registries:\n  - REG/app\nprune:\n  keep: [\"v[0-9\"]\n", "pier.yml:4: prune.keep \"v[0-9\" is not a valid regular expression"),
+        ("registries:\n  - REG/app\nprune:\n  keep_last: 3\n  only: \"(sha-\"\n", "pier.yml:5: prune.only \"(sha-\" is not a valid regular expression"),
+        ("registries:\n  - REG/app\nprune:\n  keep_newer_than: 90 days\n", "pier.yml:4: prune.keep_newer_than \"90 days\" is not a duration"),
+        ("registries:\n  - REG/app\nprune:\n  keep_last: ten\n", "pier.yml:4: prune.keep_last must be a whole number"),
+        ("registries:\n  - REG/app\nprune:\n  only: x\n", "pier.yml:4: prune needs keep_last, keep_newer_than or keep"),
+        ("registries:\n  - REG/app\nbuild:\n  add: /srv\n", "pier.yml:4: build.add must be a list"),
+        ("registries:\n  - REG/app\nbuild:\n  builder: kaniko\n", "pier.yml:4: build.builder must be one of auto, docker, podman, buildah, native"),
+        ("registries:\n  - REG/app\nbuild:\n  env: [MODE]\n", "pier.yml:4: build.env entries must be KEY=VALUE"),
+        ("registries:\n  - [REG/app\n", "pier.yml"),
+    ])
+    func badConfigFiles(yaml: String, expected: String) throws {
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 1000)
+        #expect(try Harness.pier("copy", "oci:\(layout):1.0", "\(registry.host)/app:1.0").status == 0)
+        let config = Tools.temporaryDirectory("pier-bad-config") + "/pier.yml"
+        try yaml.replacingOccurrences(of: "REG", with: registry.host).write(toFile: config, atomically: true, encoding: .utf8)
+        for command in [
+            ["publish", "--config", config, "--source", "oci:\(layout):1.0", "--version", "2.0.0"], ["prune", "--config", config, "--apply"],
+            ["build", "--config", config, "--output", "oci:\(Tools.temporaryDirectory())/out"],
+        ] {
+            expectOneLineFailure(try Harness.pier(command), code: 65, mentioning: expected)
+        }
+        let tags = try Harness.pier("tags", "\(registry.host)/app").stdout
+        #expect(tags == "1.0\n", "the registry changed: \(tags)")
+    }
+
     @Test func unreachableRegistry() throws {
         let port = Tools.freePort()
         expectOneLineFailure(try Harness.pier("digest", "127.0.0.1:\(port)/app:1"), code: 69, mentioning: "cannot reach 127.0.0.1:\(port)")
