@@ -72,6 +72,24 @@ import Testing
         #expect(digest("\(repo)@\(before["sha-03"]!)") == nil)
     }
 
+    /// pier.yml's prune: section and registries stand in for the flags and arguments.
+    @Test func pruneReadsRulesAndRepositoriesFromConfig() throws {
+        let registry = try TestRegistry()
+        let layout = Tools.temporaryDirectory() + "/images"
+        let repo = "\(registry.host)/svc"
+        for day in 1...5 {
+            let tag = String(format: "build-%d", day)
+            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 300, created: String(format: "2026-02-%02dT00:00:00Z", day))
+            #expect(try Harness.pier("copy", "oci:\(layout):\(tag)", "\(repo):\(tag)").status == 0)
+        }
+        let config = Tools.temporaryDirectory("pier-prune-config") + "/pier.yml"
+        try "registries:\n  - \(repo)\nprune:\n  keep_last: 2\n  keep: [\"build-1\"]\n  only: \"build-.*\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try Harness.pier("prune", "--config", config, "--apply")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Set(try tagsAndDigests(registry, "svc").keys) == ["build-1", "build-4", "build-5"])
+    }
+
     @Test func rollbackStatusAndSyncAcrossTwoRegistries() throws {
         let primary = try TestRegistry()
         let backup = try TestRegistry()
