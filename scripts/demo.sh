@@ -10,7 +10,7 @@ work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
-start_registry() {  # name → prints host:port
+start_registry() {  # name → sets $host to host:port (no subshell, so the trap sees the pid)
   local port; port=$(free_port)
   cat > "$work/$1.yml" <<YML
 version: 0.1
@@ -21,10 +21,10 @@ YML
   docker-registry serve "$work/$1.yml" >"$work/$1.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
-  echo "127.0.0.1:$port"
+  host="127.0.0.1:$port"
 }
-primary=$(start_registry primary)
-backup=$(start_registry backup)
+start_registry primary; primary=$host
+start_registry backup; backup=$host
 
 mkdir -p "$work/src/amd64" "$work/src/arm64" "$work/src/public"
 head -c 4000000 /dev/urandom > "$work/src/amd64/app"

@@ -76,16 +76,13 @@ struct BuildCommand: AsyncParsableCommand {
     @Argument(help: "Build context (default .).") var context: String?
     @Option(help: "Where the image goes: oci:DIR[:tag] (tag default latest).") var output: String?
     @OptionGroup var build: BuildOptions
-    @Option(name: .customLong("config"), help: "Config file with a build: section (default pier.yml when present).")
+    @Option(name: .customLong("config"), help: "Config file with a build: section (default pier.yml when present; also PIER_CONFIG).")
     var configPath: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let config: PierConfig
-        do { config = try PierConfig.load(path: configPath ?? "pier.yml", required: configPath != nil) } catch {
-            throw ErrorRendering.exit(for: error)
-        }
+        let config = try PierConfig.forCommand(configPath)
         try await global.withStore(config: config) { store, logger in
             let spec = try build.spec(config: config, context: context, output: output)
             guard let outputText = spec.output else {

@@ -30,15 +30,12 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-url"), help: "Base URL of the management API (GitLab's /api/v4, Harbor, GitHub Enterprise, an ECR endpoint).")
     var apiURL: String?
     @Flag(help: "Print the plan and results as JSON.") var json = false
-    @Option(name: .customLong("config"), help: "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present).")
+    @Option(name: .customLong("config"), help: "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present; also PIER_CONFIG).")
     var configPath: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let config: PierConfig
-        do { config = try PierConfig.load(path: configPath ?? "pier.yml", required: configPath != nil) } catch {
-            throw ErrorRendering.exit(for: error)
-        }
+        let config = try PierConfig.forCommand(configPath)
         try await global.withStore(config: config) { store, logger in
             let policy: RetentionPolicy
             let repositories = self.repositories.isEmpty ? config.registries.map(\.repository) : self.repositories

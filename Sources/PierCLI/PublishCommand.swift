@@ -40,8 +40,7 @@ struct PublishCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let config: PierConfig
-        do { config = try release.config() } catch { throw ErrorRendering.exit(for: error) }
+        let config = try PierConfig.forCommand(release.configPath)
         try await global.withStore(config: config) { store, logger in
             var sourceText = source ?? ProcessInfo.processInfo.environment["PIER_SOURCE"] ?? config.source
             var buildScratch: ScratchDirectory?

@@ -7,6 +7,20 @@ extension TagContext.Event: ExpressibleByArgument {}
 extension ConflictPolicy: ExpressibleByArgument {}
 extension TagRules.Latest: ExpressibleByArgument {}
 
+extension PierConfig {
+    /// The config a command reads: `path` (from `--config`) or `PIER_CONFIG`, which must exist, else `pier.yml` when
+    /// present.
+    static func forCommandLine(_ path: String?) throws(PierError) -> PierConfig {
+        if let path = path ?? ProcessInfo.processInfo.environment["PIER_CONFIG"] { return try load(path: path, required: true) }
+        return try load(path: "pier.yml", required: false)
+    }
+
+    /// `forCommandLine`, with an error already turned into its line on stderr and exit code.
+    static func forCommand(_ path: String?) throws -> PierConfig {
+        do { return try forCommandLine(path) } catch { throw ErrorRendering.exit(for: error) }
+    }
+}
+
 /// Build context and tag-rule flags shared by `publish` and `tags plan`. Precedence: flags > env > pier.yml > defaults.
 struct ReleaseOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "Config file (default pier.yml when present; also PIER_CONFIG).")
@@ -29,11 +43,7 @@ struct ReleaseOptions: ParsableArguments {
     var targets: [String] = []
 
     /// The config file: `--config`, `PIER_CONFIG`, or `pier.yml` when present.
-    func config() throws(PierError) -> PierConfig {
-        let environment = ProcessInfo.processInfo.environment
-        if let path = configPath ?? environment["PIER_CONFIG"] { return try PierConfig.load(path: path, required: true) }
-        return try PierConfig.load(path: "pier.yml", required: false)
-    }
+    func config() throws(PierError) -> PierConfig { try PierConfig.forCommandLine(configPath) }
 
     func context() -> TagContext {
         TagContext.detect(overrides: .init(

@@ -48,8 +48,7 @@ struct TagsPlanCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let config: PierConfig
-        do { config = try release.config() } catch { throw ErrorRendering.exit(for: error) }
+        let config = try PierConfig.forCommand(release.configPath)
         try await global.withStore(config: config) { store, _ in
             let context = release.context()
             var existing: [String] = []
