@@ -122,7 +122,7 @@ def timed(cmd, env=None):
     return {"seconds": wall, "rss_mb": int(last[1]) / 1024, "cpu_s": float(last[2]) + float(last[3])}
 
 
-def curl_push(layout, host, repo):
+def curl_push(layout, host, repo, script_name="curl.sh"):
     """The floor: curl monolithic POST + PUT of each blob, one after another (what the registry alone costs)."""
     index = json.load(open(os.path.join(layout, "index.json")))
     blobs = []
@@ -141,9 +141,18 @@ def curl_push(layout, host, repo):
         script.append(
             f'loc=$(curl -s -D - -o /dev/null -X POST http://{host}/v2/{repo}/blobs/uploads/ | tr -d "\\r" | sed -n "s/^[Ll]ocation: //p"); '
             f'curl -s -f -o /dev/null -X PUT -H "Content-Type: application/octet-stream" -T {path} "$loc&digest={b["digest"]}"')
-    sh = os.path.join(WORK, "curl.sh")
+    sh = os.path.join(WORK, script_name)
     with open(sh, "w") as f:
         f.write("set -e\n" + "\n".join(script) + "\n")
+    return ["bash", sh]
+
+
+def curl_fan_out(layout, hosts, repo):
+    """The fan-out floor: the curl floor to every registry at once (three registries ingesting in parallel)."""
+    scripts = [curl_push(layout, h, repo, f"curl-{n}.sh")[1] for n, h in enumerate(hosts)]
+    sh = os.path.join(WORK, "curl-fan.sh")
+    with open(sh, "w") as f:
+        f.write("set -e\n" + "\n".join(f"bash {x} &" for x in scripts) + "\nfor j in $(jobs -p); do wait $j; done\n")
     return ["bash", sh]
 
 
@@ -228,6 +237,9 @@ def main():
                     f.write("set -e\n" + "\n".join(" ".join(sk + all_flag + [src, f"docker://{r.host}/{case}/sfan{i}:bench"]) for r in regs) + "\n")
                 return ["bash", three]
             measure("fan-out to 3", three_skopeo, results, case, "3× skopeo copy")
+            if case != "index-2p":
+                measure("fan-out to 3", lambda i: curl_fan_out(layout, [r.host for r in regs], f"{case}/cfan{i}"), results, case,
+                        "3× curl floor in parallel")
     finally:
         for r in regs:
             r.stop()
@@ -237,6 +249,20 @@ def main():
     lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | CPU s |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | {r['rss_mb']:.1f} | {r['cpu_s']:.2f} |")
+    lines += ["", "| target | case | ratio | goal |", "|---|---|---|---|"]
+    def median(case, scenario, tool):
+        return next((r["median_s"] for r in results if (r["case"], r["scenario"], r["tool"]) == (case, scenario, tool)), None)
+    for case, scenario, tool, base, goal in [
+            ("big-1g", "fresh push", "pier", "curl floor", "≤ 1.05"), ("big-1g", "fresh push", "pier", "skopeo", "< 1"),
+            ("many-16m", "fresh push", "pier", "skopeo", "≤ 0.8"), ("small-100k", "fresh push", "pier", "skopeo", "≤ 0.8"),
+            ("big-1g", "fan-out to 3", "pier publish", "3× skopeo copy", "≤ 0.5"),
+            ("many-16m", "fan-out to 3", "pier publish", "3× skopeo copy", "≤ 0.5"),
+            ("small-100k", "fan-out to 3", "pier publish", "3× skopeo copy", "≤ 0.5"),
+            ("index-2p", "fan-out to 3", "pier publish", "3× skopeo copy", "≤ 0.5"),
+            ("big-1g", "fan-out to 3", "pier publish", "3× curl floor in parallel", "(machine floor)")]:
+        x, y = median(case, scenario, tool), median(case, scenario, base)
+        if x and y:
+            lines.append(f"| {scenario}: {tool} / {base} | {case} | {x / y:.2f} | {goal} |")
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -6,32 +6,26 @@ import Darwin
 import NIOCore
 import PierModel
 
-/// A byte range of a file as an async sequence of buffers, for streaming request bodies. Each iteration opens the
-/// file anew, so a retry can replay the body.
-///
-/// Memory is bounded by a small pool of buffers per iteration, reused once the HTTP client has written them.
-/// AsyncHTTPClient asks for the next body part until the channel reports it is not writable, and that report trails
-/// the writes (Transaction.writeRequestBodyPart), so a fresh buffer per part let a dozen or more parts pile up per
-/// upload on a busy two-core machine (heaptrack: 13.6 MB of 256 KiB buffers in flight for four uploads). A pooled
-/// buffer is reused only when pier holds its storage alone again (`modifyIfUniquelyOwned`), i.e. when the client
-/// has released it after the write; until one is free the producer waits.
+/// A byte range of a file as an async sequence of buffers from `BodyBufferPool`, for streaming request bodies:
+/// memory stays at the pool's size whatever the layer size or the number of uploads. Each iteration opens the file
+/// anew, so a retry can replay the body.
 public struct FileByteStream: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     public let path: String
     public let offset: Int64
     public let length: Int64
-    public let chunkSize: Int
     /// Called with the number of bytes read, for progress displays.
     public let progress: (@Sendable (Int) -> Void)?
 
-    /// Buffers per iteration: enough to keep a loopback socket busy while the client releases the previous ones.
-    public static let poolSize = 4
+    public let pool: BodyBufferPool
 
-    public init(path: String, offset: Int64 = 0, length: Int64, chunkSize: Int = 256 << 10, progress: (@Sendable (Int) -> Void)? = nil) {
+    public init(
+        path: String, offset: Int64 = 0, length: Int64, pool: BodyBufferPool = .shared, progress: (@Sendable (Int) -> Void)? = nil
+    ) {
         self.path = path
         self.offset = offset
         self.length = length
-        self.chunkSize = chunkSize
+        self.pool = pool
         self.progress = progress
     }
 
@@ -43,9 +37,9 @@ public struct FileByteStream: AsyncSequence, Sendable {
         let stream: FileByteStream
         var descriptor: Int32 = -1
         var position: Int64
+        /// Pool slots this iteration has handed to the client.
+        var held: [Int] = []
         let end: Int64
-        let allocator = ByteBufferAllocator()
-        var pool: [ByteBuffer] = []
 
         init(stream: FileByteStream) {
             self.stream = stream
@@ -70,13 +64,14 @@ public struct FileByteStream: AsyncSequence, Sendable {
                         cause: String(cString: strerror(errno)))
                 }
             }
-            let want = Int(Swift.min(Int64(stream.chunkSize), end - position))
-            let slot = try await freeBuffer()
+            let want = Int(Swift.min(Int64(stream.pool.bufferSize), end - position))
+            var (slot, buffer) = try await stream.pool.take(held: &held)
             let fd = descriptor
             let offset = position
-            let got = pool[slot].writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { pointer in
                 Swift.max(0, pread(fd, pointer.baseAddress, want, off_t(offset)))
             }
+            stream.pool.give(back: buffer, to: slot)
             guard got > 0 else {
                 throw PierError(
                     .invalidInput, operation: "read blob",
@@ -85,19 +80,7 @@ public struct FileByteStream: AsyncSequence, Sendable {
             }
             position += Int64(got)
             stream.progress?(got)
-            return pool[slot]
-        }
-
-        /// The index of a pooled buffer no one else holds, cleared; a new one while the pool is not full; else waits.
-        func freeBuffer() async throws -> Int {
-            while true {
-                for index in pool.indices where pool[index].modifyIfUniquelyOwned({ $0.clear() }) != nil { return index }
-                if pool.count < FileByteStream.poolSize {
-                    pool.append(allocator.buffer(capacity: stream.chunkSize))
-                    return pool.count - 1
-                }
-                try await Task.sleep(for: .microseconds(200))
-            }
+            return buffer
         }
     }
 }

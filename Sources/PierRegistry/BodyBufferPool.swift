@@ -1,0 +1,66 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The buffers every upload body in the process is read into: at most `capacity` of `bufferSize` bytes, reused
+/// once the HTTP client has written them, so the memory uploads take stays fixed however many streams run at once
+/// (a publish to three registries runs twelve). Each stream also keeps at most `perStream` buffers in flight, so
+/// one large upload does not hold the whole pool.
+///
+/// Why a pool: AsyncHTTPClient asks for the next body part until the channel reports it is not writable, and that
+/// report trails the writes (Transaction.writeRequestBodyPart), so a fresh buffer per part let a dozen parts pile up
+/// per upload on a busy two-core machine (heaptrack: 13.6 MB of 256 KiB buffers in flight for four uploads). A
+/// pooled buffer is handed out again only when the pool holds its storage alone (`modifyIfUniquelyOwned`), that is
+/// when the client has released every copy it was given; until one is free, the reader waits.
+public final class BodyBufferPool: Sendable {
+    public let capacity: Int
+    public let bufferSize: Int
+    public let perStream: Int
+    /// A slot is nil while a reader fills its buffer.
+    private let slots = NIOLockedValueBox<[ByteBuffer?]>([])
+
+    /// The process-wide pool: 16 × 256 KiB, 4 per stream.
+    public static let shared = BodyBufferPool(capacity: 16, bufferSize: 256 << 10, perStream: 4)
+
+    public init(capacity: Int, bufferSize: Int, perStream: Int) {
+        self.capacity = max(1, capacity)
+        self.bufferSize = bufferSize
+        self.perStream = max(1, perStream)
+    }
+
+    /// A cleared buffer no one else holds, and its slot, for a stream whose earlier buffers sit in `held` (slots
+    /// still in flight stay there); waits while the stream has `perStream` in flight or the pool has none free.
+    public func take(held: inout [Int]) async throws -> (slot: Int, buffer: ByteBuffer) {
+        while true {
+            let mine = held
+            let (stillHeld, found): ([Int], (Int, ByteBuffer)?) = slots.withLockedValue { slots in
+                // A slot is in flight while its buffer's storage is shared with the client (or being filled).
+                let inFlight = mine.filter { slots[$0]?.modifyIfUniquelyOwned({ _ in }) == nil }
+                guard inFlight.count < perStream else { return (inFlight, nil) }
+                return (inFlight, Self.free(in: &slots, capacity: capacity, bufferSize: bufferSize))
+            }
+            held = stillHeld
+            if let found {
+                held.append(found.0)
+                return found
+            }
+            try await Task.sleep(for: .microseconds(200))
+        }
+    }
+
+    private static func free(in slots: inout [ByteBuffer?], capacity: Int, bufferSize: Int) -> (Int, ByteBuffer)? {
+        for index in slots.indices {
+            guard var buffer = slots[index] else { continue }
+            slots[index] = nil
+            if buffer.modifyIfUniquelyOwned({ $0.clear() }) != nil { return (index, buffer) }
+            slots[index] = buffer
+        }
+        guard slots.count < capacity else { return nil }
+        slots.append(nil)
+        return (slots.count - 1, ByteBufferAllocator().buffer(capacity: bufferSize))
+    }
+
+    /// Returns a filled (or unused) buffer to its slot; the copy the caller sends shares its storage.
+    public func give(back buffer: ByteBuffer, to slot: Int) {
+        slots.withLockedValue { $0[slot] = buffer }
+    }
+}
