@@ -6,7 +6,9 @@ Images are made deterministically (AES-CTR keystream of a fixed key, so runs and
   many-16m   64 layers of 16 MiB
   small-100k 500 layers of 100 KiB
   index-2p   a 2-platform index, 8 layers of 4 MiB per platform
-Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time.
+Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time and
+the peak private dirty memory (heap, stacks: what the process holds beyond the clean pages of its binary and
+libraries) of the largest process, sampled from /proc every 20 ms.
 """
 import hashlib, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -110,16 +112,51 @@ class Registry:
         self.proc.terminate(); self.proc.wait()
 
 
+def descendants(pid):
+    """pid and every process below it."""
+    found, queue = [], [pid]
+    while queue:
+        p = queue.pop()
+        found.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    queue.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return found
+
+
+def private_dirty_kb(pid):
+    """Anonymous and written memory of one process (smaps_rollup Private_Dirty): what it really holds, without
+    the clean pages of its binary and libraries that RSS also counts."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Private_Dirty:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time; returns wall seconds, peak RSS MB, CPU seconds."""
+    """Runs cmd under /usr/bin/time; returns wall seconds, peak RSS MB, CPU seconds, and the peak of the largest
+    process's private dirty memory, sampled every 20 ms."""
     fmt = "%e %M %U %S"
     start = time.monotonic()
-    r = subprocess.run(["/usr/bin/time", "-f", fmt] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(["/usr/bin/time", "-f", fmt] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    peak_dirty = 0
+    while proc.poll() is None:
+        pids = descendants(proc.pid)[1:]  # not /usr/bin/time itself
+        peak_dirty = max([peak_dirty] + [private_dirty_kb(p) for p in pids])
+        time.sleep(0.02)
+    stderr = proc.stderr.read()
     wall = time.monotonic() - start
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr[-800:]}")
-    last = r.stderr.strip().splitlines()[-1].split()
-    return {"seconds": wall, "rss_mb": int(last[1]) / 1024, "cpu_s": float(last[2]) + float(last[3])}
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {stderr[-800:]}")
+    last = stderr.strip().splitlines()[-1].split()
+    return {"seconds": wall, "rss_mb": int(last[1]) / 1024, "cpu_s": float(last[2]) + float(last[3]), "dirty_mb": peak_dirty / 1024}
 
 
 def curl_push(layout, host, repo, script_name="curl.sh"):
@@ -178,10 +215,11 @@ def measure(label, make_cmd, results, case, tool, runs=RUNS, prepare=None):
         samples.append(timed(make_cmd(i)))
     secs = [s["seconds"] for s in samples]
     row = {"case": case, "scenario": label, "tool": tool, "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
-           "rss_mb": max(s["rss_mb"] for s in samples), "cpu_s": statistics.median(s["cpu_s"] for s in samples)}
+           "rss_mb": max(s["rss_mb"] for s in samples), "dirty_mb": max(s["dirty_mb"] for s in samples),
+           "cpu_s": statistics.median(s["cpu_s"] for s in samples)}
     results.append(row)
     print(f"{case:11} {label:22} {tool:18} {row['median_s']:7.2f}s  (min {row['min_s']:.2f}, max {row['max_s']:.2f})  "
-          f"rss {row['rss_mb']:6.1f} MB  cpu {row['cpu_s']:6.2f}s", file=sys.stderr, flush=True)
+          f"rss {row['rss_mb']:6.1f} MB  dirty {row['dirty_mb']:5.1f} MB  cpu {row['cpu_s']:6.2f}s", file=sys.stderr, flush=True)
 
 
 def main():
@@ -246,9 +284,11 @@ def main():
         shutil.rmtree(WORK, ignore_errors=True)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
-    lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | CPU s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | peak private dirty MB | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | {r['rss_mb']:.1f} | {r['cpu_s']:.2f} |")
+        lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | "
+                     f"{r['rss_mb']:.1f} | {r['dirty_mb']:.1f} | {r['cpu_s']:.2f} |")
     lines += ["", "| target | case | ratio | goal |", "|---|---|---|---|"]
     def median(case, scenario, tool):
         return next((r["median_s"] for r in results if (r["case"], r["scenario"], r["tool"]) == (case, scenario, tool)), None)
