@@ -17,16 +17,21 @@ import Testing
         return result
     }
 
-    @Test func pruneKeepsTheNewestAndEverythingKeptTagsNeed() throws {
-        let registry = try TestRegistry()
+    /// Pushes one small image per day to `repo`, tagged `format` with the day, created at midnight that day.
+    func pushDailyImages(_ repo: String, days: ClosedRange<Int>, tag format: String, month: String) throws {
         let layout = Tools.temporaryDirectory() + "/images"
-        let repo = "\(registry.host)/app"
-        // sha-01 … sha-15, one image each, created on day 1 … 15.
-        for day in 1...15 {
-            let tag = String(format: "sha-%02d", day)
-            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 500, created: String(format: "2026-01-%02dT00:00:00Z", day))
+        for day in days {
+            let tag = String(format: format, day)
+            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 500, created: String(format: "\(month)-%02dT00:00:00Z", day))
             #expect(try Harness.pier("copy", "oci:\(layout):\(tag)", "\(repo):\(tag)").status == 0)
         }
+    }
+
+    @Test func pruneKeepsTheNewestAndEverythingKeptTagsNeed() throws {
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/app"
+        // sha-01 … sha-15, one image each, created on day 1 … 15.
+        try pushDailyImages(repo, days: 1...15, tag: "sha-%02d", month: "2026-01")
         // 1.0.0 shares sha-01's image; latest shares sha-02's (an old image that must survive).
         #expect(try Harness.pier("copy", "\(repo):sha-01", "\(repo):1.0.0").status == 0)
         #expect(try Harness.pier("copy", "\(repo):sha-02", "\(repo):latest").status == 0)
@@ -75,13 +80,8 @@ import Testing
     /// pier.yml's prune: section and registries stand in for the flags and arguments.
     @Test func pruneReadsRulesAndRepositoriesFromConfig() throws {
         let registry = try TestRegistry()
-        let layout = Tools.temporaryDirectory() + "/images"
         let repo = "\(registry.host)/svc"
-        for day in 1...5 {
-            let tag = String(format: "build-%d", day)
-            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 300, created: String(format: "2026-02-%02dT00:00:00Z", day))
-            #expect(try Harness.pier("copy", "oci:\(layout):\(tag)", "\(repo):\(tag)").status == 0)
-        }
+        try pushDailyImages(repo, days: 1...5, tag: "build-%d", month: "2026-02")
         let config = Tools.temporaryDirectory("pier-prune-config") + "/pier.yml"
         try "registries:\n  - \(repo)\nprune:\n  keep_last: 2\n  keep: [\"build-1\"]\n  only: \"build-.*\"\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
