@@ -30,6 +30,9 @@ public final class BodyBufferPool: Sendable {
     /// A cleared buffer no one else holds, and its slot, for a stream whose earlier buffers sit in `held` (slots
     /// still in flight stay there); waits while the stream has `perStream` in flight or the pool has none free.
     public func take(held: inout [Int]) async throws -> (slot: Int, buffer: ByteBuffer) {
+        // Waits back off from 100 µs to 2 ms: a buffer frees within microseconds on a fast socket, while a registry
+        // that ingests slowly would otherwise cost a wake-up every 100 µs per stream.
+        var pause = 100
         while true {
             let mine = held
             let (stillHeld, found): ([Int], (Int, ByteBuffer)?) = slots.withLockedValue { slots in
@@ -43,7 +46,8 @@ public final class BodyBufferPool: Sendable {
                 held.append(found.0)
                 return found
             }
-            try await Task.sleep(for: .microseconds(200))
+            try await Task.sleep(for: .microseconds(pause))
+            pause = Swift.min(pause * 2, 2000)
         }
     }
 
@@ -62,5 +66,45 @@ public final class BodyBufferPool: Sendable {
     /// Returns a filled (or unused) buffer to its slot; the copy the caller sends shares its storage.
     public func give(back buffer: ByteBuffer, to slot: Int) {
         slots.withLockedValue { $0[slot] = buffer }
+    }
+}
+
+/// The bytes of `base` (a download being relayed to an upload) copied into pooled buffers, so a registry-to-registry
+/// copy holds no more than a file upload: when the upload lags, the pool runs dry, pier stops reading the download,
+/// and the download's own backpressure stops the source (instead of its chunks queueing up for the upload).
+public struct PooledByteStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    public typealias Element = ByteBuffer
+    let base: Base
+    let pool: BodyBufferPool
+
+    public init(_ base: Base, pool: BodyBufferPool = .shared) {
+        self.base = base
+        self.pool = pool
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(upstream: base.makeAsyncIterator(), pool: pool) }
+
+    public final class Iterator: AsyncIteratorProtocol {
+        var upstream: Base.AsyncIterator
+        let pool: BodyBufferPool
+        var pending = ByteBuffer()
+        var held: [Int] = []
+
+        init(upstream: Base.AsyncIterator, pool: BodyBufferPool) {
+            self.upstream = upstream
+            self.pool = pool
+        }
+
+        public func next() async throws -> ByteBuffer? {
+            while pending.readableBytes == 0 {
+                guard let chunk = try await upstream.next() else { return nil }
+                pending = chunk
+            }
+            var (slot, buffer) = try await pool.take(held: &held)
+            var piece = pending.readSlice(length: Swift.min(pending.readableBytes, pool.bufferSize))!
+            buffer.writeBuffer(&piece)
+            pool.give(back: buffer, to: slot)
+            return buffer
+        }
     }
 }

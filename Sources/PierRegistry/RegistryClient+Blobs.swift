@@ -280,7 +280,7 @@ extension RegistryClient {
                 }
                 let endpoint = try await endpoint()
                 let url = Self.appending(query: "digest=\(digest)", to: Self.resolve(location, against: endpoint.baseURL + "/v2/"))
-                let body = download.body
+                let body = PooledByteStream(download.body)
                 let response = try await send(Request(
                     method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
                     body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
