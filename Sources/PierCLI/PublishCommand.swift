@@ -49,12 +49,13 @@ struct PublishCommand: AsyncParsableCommand {
                 let spec = try buildOptions.spec(config: config, context: buildContext, output: nil)
                 let scratch = try ScratchDirectory(prefix: "pier-publish-build")
                 buildScratch = scratch
-                let directory = spec.output.flatMap { text -> String? in
-                    if case .ociLayout(let path, _) = try? ImageLocation(parsing: text) { return path }
-                    return nil
-                } ?? scratch.path
-                _ = try await ImageBuilder(store: store, logger: logger).build(spec, directory: directory, tag: "pier-build")
-                sourceText = "oci:\(directory):pier-build"
+                // pier.yml's build.output keeps the layout (under its tag); without it a temporary one is used.
+                var (directory, tag) = (scratch.path, "latest")
+                if let text = spec.output, case .ociLayout(let path, let named) = try ImageLocation(parsing: text) {
+                    (directory, tag) = (path, named ?? "latest")
+                }
+                _ = try await ImageBuilder(store: store, logger: logger).build(spec, directory: directory, tag: tag)
+                sourceText = "oci:\(directory):\(tag)"
             }
             guard let sourceText else {
                 throw PierError(.usage, operation: "publish", message: "no source image", hint: "pass --source or set source in pier.yml")
