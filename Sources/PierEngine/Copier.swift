@@ -29,6 +29,8 @@ public struct Copier: Sendable {
     /// Registry-to-registry blobs are piped GET → PUT (one destination per copy). Publish, which sends one source
     /// to several registries, reads once into a spool file instead.
     public var streamBetweenRegistries = true
+    /// Publish to several registries: this copy's place among the uploads that share each blob's reads.
+    public var sharedReads: (reads: SharedBlobReads, participant: Int)?
 
     public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: (@Sendable (Digest, Int) -> Void)? = nil) {
         self.concurrency = max(1, concurrency)
@@ -84,8 +86,18 @@ public struct Copier: Sendable {
     func copyBlob(_ blob: Descriptor, from source: any ImageSource, to destination: any ImageDestination, mountFrom: String?)
         async throws(PierError) -> BlobOutcome
     {
-        if try await destination.hasBlob(blob) { return .skipped }
-        if let mountFrom, try await destination.mountBlob(blob, from: mountFrom) { return .mounted }
+        // A blob this destination does not upload: the other registries' shared read stops expecting it.
+        func declineSharedRead() {
+            if let sharedReads { sharedReads.reads.decline(blob.digest, participant: sharedReads.participant) }
+        }
+        if try await destination.hasBlob(blob) {
+            declineSharedRead()
+            return .skipped
+        }
+        if let mountFrom, try await destination.mountBlob(blob, from: mountFrom) {
+            declineSharedRead()
+            return .mounted
+        }
         var report: (@Sendable (Int) -> Void)?
         if let progress { report = { progress(blob.digest, $0) } }
         // Registry to registry: pipe the download into the upload, no spool file. If the destination refuses a
@@ -98,7 +110,8 @@ public struct Copier: Sendable {
                 logger.debug("streaming copy of \(blob.digest.short) refused (\(error.description)); spooling instead")
             }
         }
-        let file = try await source.blob(blob, progress: nil)
+        var file = try await source.blob(blob, progress: nil)
+        if let sharedReads { file.sharing = sharedReads.reads.member(blob.digest, participant: sharedReads.participant) }
         try await destination.putBlob(blob, file: file, progress: report)
         return .uploaded(blob.size)
     }

@@ -56,7 +56,7 @@ public final class RegistryImageDestination: ImageDestination {
         let session = await sessions.take(descriptor.digest)
         try await client.uploadBlob(
             repository: reference.repository, digest: descriptor.digest, size: file.size, file: file.path, session: session,
-            progress: progress)
+            sharing: file.sharing, progress: progress)
     }
 
     /// Pipes a blob from a registry source straight into this repository.

@@ -7,6 +7,14 @@ import PierRegistry
 public struct BlobFile: Sendable {
     public var path: String
     public var size: Int64
+    /// A place in a read of the file shared with concurrent uploads of it (publish to several registries).
+    public var sharing: SharedFileRead.Member?
+
+    public init(path: String, size: Int64, sharing: SharedFileRead.Member? = nil) {
+        self.path = path
+        self.size = size
+        self.sharing = sharing
+    }
 }
 
 /// Where images are read from. Everything is addressed by descriptor, and everything comes back verified

@@ -68,6 +68,8 @@ public struct Publisher: Sendable {
         let plan = try TagPlanner.plan(context: options.context, rules: options.rules, existingTags: existing)
         let writes = !options.dryRun && (options.context.event != .pullRequest || options.pushOnPullRequest)
 
+        // Every registry uploads the same blobs at about the same time: one read of each serves them all.
+        let sharedReads = SharedBlobReads(participants: targets.count)
         var reports: [RegistryReport] = []
         do {
             reports = try await withThrowingTaskGroup(of: (Int, RegistryReport).self) { group in
@@ -77,12 +79,15 @@ public struct Publisher: Sendable {
                         let clock = ContinuousClock.now
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
-                            try await self.publish(graph, from: source, to: target, plan: plan, writes: writes, report: &report)
+                            try await self.publish(
+                                graph, from: source, to: target, plan: plan, writes: writes, sharedReads: (sharedReads, index),
+                                report: &report)
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
                             report.pierError = error
                             self.logger.error("\(target.repositoryName): \(error.description)")
                         }
+                        sharedReads.finish(participant: index)
                         report.seconds = (ContinuousClock.now - clock).seconds
                         report.rateLimit = await self.store.client(for: target.registry).rateLimit()
                         if self.options.failFast, let error = report.pierError { throw error }
@@ -115,7 +120,7 @@ public struct Publisher: Sendable {
     /// One registry: conflicts checked, blobs, child manifests, root, then tags; then every tag verified.
     func publish(
         _ graph: ImageGraph, from source: any ImageSource, to target: ImageReference, plan: [PlannedTag], writes: Bool,
-        report: inout RegistryReport
+        sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, report: inout RegistryReport
     ) async throws(PierError) {
         let client = await store.client(for: target.registry)
         let destination = RegistryImageDestination(reference: target.with(tag: nil), client: client)
@@ -164,6 +169,7 @@ public struct Publisher: Sendable {
         var copier = Copier(concurrency: options.concurrency, logger: logger, progress: progress)
         // Several registries share one source: read it once (spooled), rather than one GET per registry.
         copier.streamBetweenRegistries = false
+        copier.sharedReads = sharedReads
         let stats = try await copier.copyBlobs(graph.blobs, from: source, to: destination)
         report.blobsUploaded = stats.uploaded
         report.blobsMounted = stats.mounted

@@ -28,8 +28,10 @@ public final class BodyBufferPool: Sendable {
     }
 
     /// A cleared buffer no one else holds, and its slot, for a stream whose earlier buffers sit in `held` (slots
-    /// still in flight stay there); waits while the stream has `perStream` in flight or the pool has none free.
-    public func take(held: inout [Int]) async throws -> (slot: Int, buffer: ByteBuffer) {
+    /// still in flight stay there); waits while the stream has `limit` (default `perStream`) in flight or the pool
+    /// has none free.
+    public func take(held: inout [Int], limit: Int? = nil) async throws -> (slot: Int, buffer: ByteBuffer) {
+        let limit = limit ?? perStream
         // Waits back off from 100 µs to 2 ms: a buffer frees within microseconds on a fast socket, while a registry
         // that ingests slowly would otherwise cost a wake-up every 100 µs per stream.
         var pause = 100
@@ -38,7 +40,7 @@ public final class BodyBufferPool: Sendable {
             let (stillHeld, found): ([Int], (Int, ByteBuffer)?) = slots.withLockedValue { slots in
                 // A slot is in flight while its buffer's storage is shared with the client (or being filled).
                 let inFlight = mine.filter { slots[$0]?.modifyIfUniquelyOwned({ _ in }) == nil }
-                guard inFlight.count < perStream else { return (inFlight, nil) }
+                guard inFlight.count < limit else { return (inFlight, nil) }
                 return (inFlight, Self.free(in: &slots, capacity: capacity, bufferSize: bufferSize))
             }
             held = stillHeld

@@ -8,7 +8,8 @@ import PierModel
 
 /// A byte range of a file as an async sequence of buffers from `BodyBufferPool`, for streaming request bodies:
 /// memory stays at the pool's size whatever the layer size or the number of uploads. Each iteration opens the file
-/// anew, so a retry can replay the body.
+/// anew, so a retry can replay the body. With a `SharedFileRead` member, the first iteration shares its reads with
+/// the other uploads of the same bytes.
 public struct FileByteStream: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     public let path: String
@@ -18,14 +19,18 @@ public struct FileByteStream: AsyncSequence, Sendable {
     public let progress: (@Sendable (Int) -> Void)?
 
     public let pool: BodyBufferPool
+    /// Shares reads with concurrent uploads of the same file (offset 0, whole file).
+    public let sharing: SharedFileRead.Member?
 
     public init(
-        path: String, offset: Int64 = 0, length: Int64, pool: BodyBufferPool = .shared, progress: (@Sendable (Int) -> Void)? = nil
+        path: String, offset: Int64 = 0, length: Int64, pool: BodyBufferPool = .shared, sharing: SharedFileRead.Member? = nil,
+        progress: (@Sendable (Int) -> Void)? = nil
     ) {
         self.path = path
         self.offset = offset
         self.length = length
         self.pool = pool
+        self.sharing = sharing
         self.progress = progress
     }
 
@@ -40,14 +45,20 @@ public struct FileByteStream: AsyncSequence, Sendable {
         /// Pool slots this iteration has handed to the client.
         var held: [Int] = []
         let end: Int64
+        /// Set while this iteration takes its blocks from the shared read.
+        var shared: SharedFileRead.Member?
 
         init(stream: FileByteStream) {
             self.stream = stream
             self.position = stream.offset
             self.end = stream.offset + stream.length
+            if let member = stream.sharing, member.claim() { shared = member }
         }
 
-        deinit { if descriptor >= 0 { close(descriptor) } }
+        deinit {
+            if descriptor >= 0 { close(descriptor) }
+            shared?.leave()
+        }
 
         public func next() async throws -> ByteBuffer? {
             guard position < end else {
@@ -55,6 +66,7 @@ public struct FileByteStream: AsyncSequence, Sendable {
                     close(descriptor)
                     descriptor = -1
                 }
+                shared?.leave()
                 return nil
             }
             if descriptor < 0 {
@@ -65,6 +77,21 @@ public struct FileByteStream: AsyncSequence, Sendable {
                 }
             }
             let want = Int(Swift.min(Int64(stream.pool.bufferSize), end - position))
+            if let member = shared {
+                let blockSize = member.group.pool.bufferSize
+                let want = Int(Swift.min(Int64(blockSize), end - position))
+                let index = Int((position - stream.offset) / Int64(blockSize))
+                if let buffer = try await member.block(index, descriptor: descriptor, offset: position, length: want),
+                    buffer.readableBytes == want
+                {
+                    position += Int64(want)
+                    stream.progress?(want)
+                    return buffer
+                }
+                // Detached from the group (or the file came up short): the rest is read here.
+                member.leave()
+                shared = nil
+            }
             var (slot, buffer) = try await stream.pool.take(held: &held)
             let fd = descriptor
             let offset = position

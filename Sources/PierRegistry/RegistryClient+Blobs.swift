@@ -46,11 +46,13 @@ extension RegistryClient {
 
     /// Uploads a blob from a file: monolithic POST then PUT, streamed; if the registry refuses the single PUT,
     /// chunked PATCHes honouring `OCI-Chunk-Min-Length`. A failed attempt is retried with a fresh upload session
-    /// (restarting a session from byte 0 gives ECR 416 BLOB_UPLOAD_INVALID, containerization#790).
+    /// (restarting a session from byte 0 gives ECR 416 BLOB_UPLOAD_INVALID, containerization#790). With `sharing`,
+    /// the first monolithic attempt shares its reads of the file with concurrent uploads of it to other registries.
     public func uploadBlob(
         repository: String, digest: Digest, size: Int64, file: String, session: String? = nil,
-        progress: (@Sendable (Int) -> Void)? = nil
+        sharing: SharedFileRead.Member? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) async throws(PierError) {
+        defer { sharing?.leave() }
         var attempt = 0
         var offered = session
         var chunked = false
@@ -60,12 +62,14 @@ extension RegistryClient {
                 let (location, minimumChunk) = try await openSession(repository: repository, digest: digest, offered: offered)
                 offered = nil
                 if chunked {
+                    sharing?.leave()
                     try await uploadChunked(
                         repository: repository, digest: digest, size: size, file: file, location: location,
                         minimumChunk: minimumChunk, progress: progress)
                 } else {
                     try await uploadMonolithic(
-                        repository: repository, digest: digest, size: size, file: file, location: location, progress: progress)
+                        repository: repository, digest: digest, size: size, file: file, location: location, sharing: sharing,
+                        progress: progress)
                 }
                 return
             } catch {
@@ -100,7 +104,7 @@ extension RegistryClient {
     }
 
     private func uploadMonolithic(
-        repository: String, digest: Digest, size: Int64, file: String, location: String,
+        repository: String, digest: Digest, size: Int64, file: String, location: String, sharing: SharedFileRead.Member?,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let endpoint = try await endpoint()
@@ -108,7 +112,9 @@ extension RegistryClient {
         let response = try await send(Request(
             method: .PUT, target: url,
             headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-            body: { .stream(FileByteStream(path: file, length: size, progress: progress), length: .known(size)) },
+            body: {
+                .stream(FileByteStream(path: file, length: size, sharing: sharing, progress: progress), length: .known(size))
+            },
             scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
             reference: digest.description, accept: [201], retryable: false, timeout: .hours(6)))
         try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")

@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOConcurrencyHelpers
+import NIOCore
+import PierModel
+
+/// One file read once for several uploads of it at the same time: a publish to three registries sends every blob
+/// three times, and without this each upload reads the file on its own (perf on a 1 GiB fan-out: a quarter of pier's
+/// CPU was the kernel copying page-cache pages into pier's buffers, three times over). Members of the group take
+/// the same pooled buffer for each block (ByteBuffer shares storage, so nothing is copied); whichever member is
+/// first to want a block reads it.
+///
+/// The members stay in step within a small window: a member may run at most `window` blocks ahead of the slowest
+/// member still reading. A member that has to wait longer than `lagLimit` for the others detaches them, and they
+/// read the rest of the file on their own: a stalled registry delays the others by at most `lagLimit`, never more.
+/// Members expected but not yet arrived count as the slowest member at block 0, so a group started a few
+/// milliseconds apart still shares; one that never arrives is given up on after the same `lagLimit`.
+public final class SharedFileRead: Sendable {
+    public let window: Int
+    public let lagLimit: Duration
+    let pool: BodyBufferPool
+    private let state: NIOLockedValueBox<State>
+
+    struct State {
+        /// Members that may still join.
+        var pending: Int
+        /// Next block each active member wants.
+        var members: [Int: Int] = [:]
+        var nextMember = 0
+        /// Blocks read and still wanted by some member (or a pending one).
+        var blocks: [Int: ByteBuffer] = [:]
+        /// The block being read now, if any.
+        var reading: Int?
+        /// Pool slots the group's reads took.
+        var held: [Int] = []
+        /// Blocks below this were dropped; a member that wants one reads on its own.
+        var dropped = 0
+        /// Blocks read from the file, for tests and logs.
+        var reads = 0
+    }
+
+    /// A group for `expected` uploads of the same bytes.
+    public init(expected: Int, pool: BodyBufferPool = .shared, window: Int = 8, lagLimit: Duration = .milliseconds(100)) {
+        self.pool = pool
+        self.window = max(1, window)
+        self.lagLimit = lagLimit
+        self.state = NIOLockedValueBox(State(pending: max(0, expected)))
+    }
+
+    /// Blocks read from the file so far (each served every member that took it).
+    public var blocksRead: Int { state.withLockedValue { $0.reads } }
+
+    /// Joins the group. A member that arrives after the group has moved on reads on its own.
+    public func join() -> Member {
+        let id: Int? = state.withLockedValue { state in
+            if state.pending > 0 { state.pending -= 1 }
+            guard state.dropped == 0 else { return nil }
+            let id = state.nextMember
+            state.nextMember += 1
+            state.members[id] = 0
+            return id
+        }
+        return Member(group: self, id: id)
+    }
+
+    /// An expected member will not read (its registry already has the blob, or its upload never started).
+    public func decline() {
+        state.withLockedValue { state in
+            if state.pending > 0 { state.pending -= 1 }
+            Self.dropUnwanted(&state)
+        }
+    }
+
+    /// One member's place in the group. Leaving (or being released) frees the blocks only it still wanted.
+    public final class Member: Sendable {
+        let group: SharedFileRead
+        let id: Int?
+        private let claimed = NIOLockedValueBox(false)
+
+        init(group: SharedFileRead, id: Int?) {
+            self.group = group
+            self.id = id
+        }
+
+        deinit { leave() }
+
+        /// The first reader of the member's bytes shares; any later one (a retried request) reads on its own.
+        func claim() -> Bool {
+            guard id != nil else { return false }
+            return claimed.withLockedValue { claimed in
+                defer { claimed = true }
+                return !claimed
+            }
+        }
+
+        /// Stops taking part; idempotent.
+        public func leave() {
+            guard let id else { return }
+            group.state.withLockedValue { state in
+                guard state.members.removeValue(forKey: id) != nil else { return }
+                SharedFileRead.dropUnwanted(&state)
+            }
+        }
+
+        /// Block `index` (`length` bytes at `offset` of `path`), or nil when this member must read it on its own
+        /// (it was detached, or the block is gone).
+        func block(_ index: Int, descriptor: Int32, offset: Int64, length: Int) async throws -> ByteBuffer? {
+            guard let id else { return nil }
+            var pause = 100
+            var waitingSince: ContinuousClock.Instant?
+            while true {
+                let step: Step = group.state.withLockedValue { state in SharedFileRead.step(&state, member: id, block: index, window: group.window) }
+                switch step {
+                case .take(let buffer):
+                    return buffer
+                case .alone:
+                    leave()
+                    return nil
+                case .read(var held, let limit):
+                    let buffer: ByteBuffer
+                    do {
+                        buffer = try await group.read(
+                            descriptor: descriptor, offset: offset, length: length, held: &held, limit: limit)
+                    } catch {
+                        group.state.withLockedValue { state in
+                            state.reading = nil
+                            state.held = held
+                        }
+                        throw error
+                    }
+                    group.state.withLockedValue { state in
+                        state.reading = nil
+                        state.held = held
+                        state.reads += 1
+                        state.blocks[index] = buffer
+                    }
+                    pause = 100
+                    waitingSince = nil
+                case .wait(let aheadOfOthers):
+                    // Only waiting for slower members counts towards the lag limit, not waiting for a read.
+                    if aheadOfOthers {
+                        let since = waitingSince ?? .now
+                        waitingSince = since
+                        if ContinuousClock.now - since > group.lagLimit {
+                            group.state.withLockedValue { state in SharedFileRead.detachSlowest(&state, keeping: id) }
+                            waitingSince = nil
+                            continue
+                        }
+                    }
+                    try await Task.sleep(for: .microseconds(pause))
+                    pause = Swift.min(pause * 2, 2000)
+                }
+            }
+        }
+    }
+
+    enum Step {
+        case take(ByteBuffer)
+        case read(held: [Int], limit: Int)
+        case wait(aheadOfOthers: Bool)
+        case alone
+    }
+
+    /// What member `id` does next for block `index`.
+    static func step(_ state: inout State, member id: Int, block index: Int, window: Int) -> Step {
+        guard state.members[id] != nil, index >= state.dropped else { return .alone }
+        if let buffer = state.blocks[index] {
+            state.members[id] = index + 1
+            dropUnwanted(&state)
+            return .take(buffer)
+        }
+        if state.reading != nil { return .wait(aheadOfOthers: false) }
+        // The slowest reader (a pending member counts as being at block 0) bounds how far ahead a read may go.
+        let slowest = state.pending > 0 ? 0 : (state.members.values.min() ?? index)
+        if index - slowest >= window { return .wait(aheadOfOthers: true) }
+        state.reading = index
+        let held = state.held
+        state.held = []
+        // The group holds the buffers of all its members' uploads: one stream's share each.
+        return .read(held: held, limit: state.members.count)
+    }
+
+    /// Drops the blocks no active or pending member wants any more.
+    static func dropUnwanted(_ state: inout State) {
+        guard let slowest = state.members.values.min() else {
+            // Nobody left reading: free every buffer; a member still to come reads on its own.
+            state.blocks.removeAll()
+            state.dropped = Int.max
+            state.pending = 0
+            return
+        }
+        guard state.pending == 0 else { return }
+        for index in state.blocks.keys where index < slowest { state.blocks[index] = nil }
+        state.dropped = Swift.max(state.dropped, slowest)
+    }
+
+    /// Gives up on the members (and pending arrivals) holding `keeping` back: they read the rest on their own.
+    static func detachSlowest(_ state: inout State, keeping id: Int) {
+        state.pending = 0
+        guard let mine = state.members[id] else { return }
+        for (other, next) in state.members where other != id && next < mine { state.members[other] = nil }
+        dropUnwanted(&state)
+    }
+
+    /// Reads one block into a pooled buffer (the whole block: short reads are continued).
+    func read(descriptor: Int32, offset: Int64, length: Int, held: inout [Int], limit members: Int) async throws -> ByteBuffer {
+        var (slot, buffer) = try await pool.take(held: &held, limit: pool.perStream * Swift.max(1, members))
+        defer { pool.give(back: buffer, to: slot) }
+        var done = 0
+        while done < length {
+            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - done) { pointer in
+                Swift.max(0, pread(descriptor, pointer.baseAddress, length - done, off_t(offset + Int64(done))))
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return buffer
+    }
+}
+
+/// The shared reads of one fan-out: for each blob, a `SharedFileRead` that every participant (a registry being
+/// published to) joins when it uploads the blob, or declines when it needs no upload (present, mounted) or has
+/// stopped (failed), so the others never wait for it.
+public final class SharedBlobReads: Sendable {
+    public let participants: Int
+    private let state = NIOLockedValueBox<State>(State())
+
+    struct State {
+        var groups: [Digest: (read: SharedFileRead, arrived: Set<Int>)] = [:]
+        var finished: Set<Int> = []
+    }
+
+    public init(participants: Int) { self.participants = participants }
+
+    /// `participant`'s place in the read of `digest`.
+    public func member(_ digest: Digest, participant: Int) -> SharedFileRead.Member {
+        arrive(digest, participant).join()
+    }
+
+    /// `participant` will not read `digest`.
+    public func decline(_ digest: Digest, participant: Int) {
+        arrive(digest, participant).decline()
+    }
+
+    /// `participant` reads nothing more: every read it has not arrived at stops expecting it.
+    public func finish(participant: Int) {
+        let waiting: [SharedFileRead] = state.withLockedValue { state in
+            guard state.finished.insert(participant).inserted else { return [] }
+            var waiting: [SharedFileRead] = []
+            for (digest, group) in state.groups where !group.arrived.contains(participant) {
+                state.groups[digest]?.arrived.insert(participant)
+                waiting.append(group.read)
+            }
+            return waiting
+        }
+        for read in waiting { read.decline() }
+    }
+
+    private func arrive(_ digest: Digest, _ participant: Int) -> SharedFileRead {
+        state.withLockedValue { state in
+            if state.groups[digest] == nil {
+                state.groups[digest] = (SharedFileRead(expected: participants - state.finished.count), [])
+            }
+            state.groups[digest]!.arrived.insert(participant)
+            return state.groups[digest]!.read
+        }
+    }
+}
