@@ -8,7 +8,8 @@ Images are made deterministically (AES-CTR keystream of a fixed key, so runs and
   index-2p   a 2-platform index, 8 layers of 4 MiB per platform
 Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time and
 the peak private dirty memory (heap, stacks: what the process holds beyond the clean pages of its binary and
-libraries) of the largest process, sampled from /proc every 20 ms.
+libraries) of the largest process, sampled from /proc every 20 ms. Each timed run starts after a sync, so no run
+pays for writing back an earlier run's data.
 """
 import hashlib, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
@@ -212,7 +213,12 @@ def measure(label, make_cmd, results, case, tool, runs=RUNS, prepare=None):
         forget_skopeo_blob_cache()
         if prepare:
             prepare(i)
-        samples.append(timed(make_cmd(i)))
+        cmd = make_cmd(i)
+        # Every run starts with the earlier runs' writes on disk: a fan-out writes 3 GiB, and a run that starts while
+        # the kernel is still writing that back is throttled for it (vmstat: 1-2 GB bursts, 40-70 % iowait), which
+        # put ±25 % of noise on the 1 GiB figures.
+        os.sync()
+        samples.append(timed(cmd))
     secs = [s["seconds"] for s in samples]
     row = {"case": case, "scenario": label, "tool": tool, "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
            "rss_mb": max(s["rss_mb"] for s in samples), "dirty_mb": max(s["dirty_mb"] for s in samples),

@@ -188,7 +188,7 @@ public struct ImageAssembler: Sendable {
         }
         config["rootfs"] = .object(["type": .string("layers"), "diff_ids": .array(diffIDs)])
         config["history"] = .array(history)
-        let configBytes = Self.canonical(config)
+        let configBytes = CanonicalJSON.bytes(config)
         let docker = base.manifest?.mediaType == MediaType.dockerManifest
         let configDescriptor = Descriptor(
             mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig, digest: Digest.sha256(of: configBytes),
@@ -242,11 +242,5 @@ public struct ImageAssembler: Sendable {
             inner["Labels"] = .object(labels)
         }
         return inner
-    }
-
-    static func canonical(_ value: JSONValue) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(value)) ?? Data())
     }
 }

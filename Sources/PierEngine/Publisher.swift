@@ -69,7 +69,7 @@ public struct Publisher: Sendable {
         let writes = !options.dryRun && (options.context.event != .pullRequest || options.pushOnPullRequest)
 
         // Every registry uploads the same blobs at about the same time: one read of each serves them all.
-        let sharedReads = SharedBlobReads(participants: targets.count)
+        let sharedReads = targets.count > 1 ? SharedBlobReads(participants: targets.count) : nil
         var reports: [RegistryReport] = []
         do {
             reports = try await withThrowingTaskGroup(of: (Int, RegistryReport).self) { group in
@@ -80,14 +80,14 @@ public struct Publisher: Sendable {
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
-                                graph, from: source, to: target, plan: plan, writes: writes, sharedReads: (sharedReads, index),
+                                graph, from: source, to: target, plan: plan, writes: writes, sharedReads: sharedReads.map { ($0, index) },
                                 report: &report)
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
                             report.pierError = error
                             self.logger.error("\(target.repositoryName): \(error.description)")
                         }
-                        sharedReads.finish(participant: index)
+                        sharedReads?.finish(participant: index)
                         report.seconds = (ContinuousClock.now - clock).seconds
                         report.rateLimit = await self.store.client(for: target.registry).rateLimit()
                         if self.options.failFast, let error = report.pierError { throw error }

@@ -247,16 +247,14 @@ public enum Changelog {
 public enum ImageAnnotator {
     public static func annotate(_ root: ManifestBlob, with annotations: [String: String]) throws(PierError) -> ManifestBlob {
         guard !annotations.isEmpty else { return root }
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(root.bytes))) as? [String: Any] else {
+        // JSONValue keeps every other field exactly (a boolean stays a boolean, an integer an integer).
+        guard var object = try? JSONDecoder().decode(JSONValue.self, from: Data(root.bytes)), object.objectValue != nil else {
             throw PierError(.invalidInput, operation: "annotate", message: "the root manifest is not a JSON object")
         }
-        var existing = object["annotations"] as? [String: String] ?? [:]
-        for (key, value) in annotations { existing[key] = value }
-        object["annotations"] = existing
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            throw PierError(.other, operation: "annotate", message: "cannot encode the annotated manifest")
-        }
-        return try ManifestBlob(bytes: Array(data), mediaType: root.mediaType, source: "annotate")
+        var existing = object["annotations"]?.objectValue ?? [:]
+        for (key, value) in annotations { existing[key] = .string(value) }
+        object["annotations"] = .object(existing)
+        return try ManifestBlob(bytes: CanonicalJSON.bytes(object), mediaType: root.mediaType, source: "annotate")
     }
 
     /// The `org.opencontainers.image.*` annotations a build context gives (image-spec annotations.md).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, decoded without losing its type (a `true` stays a boolean, `1` stays a number).
 ///
 /// Used to edit image configs: pier changes the fields it knows and keeps every other field of a base image's
@@ -73,4 +75,16 @@ public enum JSONValue: Sendable, Equatable, Codable {
 
     /// A JSON array of strings.
     public static func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+}
+
+/// The encoding of every JSON document pier writes itself (built manifests, configs and indexes, annotated roots,
+/// docker-archive conversions): sorted keys and unescaped slashes, so the bytes, and with them the digest, are the
+/// same on every run and machine. Documents pier copies are never re-encoded: their bytes are kept as read.
+public enum CanonicalJSON {
+    public static func bytes(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // The values pier encodes (strings, numbers, arrays, objects) cannot fail to encode.
+        return Array((try? encoder.encode(value)) ?? Data())
+    }
 }

@@ -104,14 +104,8 @@ public struct ManifestDocument: Sendable, Codable {
     /// Blobs an image manifest references: config first, then layers. Empty for an index.
     public var blobs: [Descriptor] { (config.map { [$0] } ?? []) + (layers ?? []) }
 
-    /// Encodes a document pier authors itself (docker-archive conversion). Sorted keys so the bytes, and with them
-    /// the digest, are the same on every run and machine.
-    public func canonicalBytes() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain strings, numbers and dictionaries cannot fail.
-        return Array((try? encoder.encode(self)) ?? Data())
-    }
+    /// Encodes a document pier authors itself (docker-archive conversion, builds), as `CanonicalJSON`.
+    public func canonicalBytes() -> [UInt8] { CanonicalJSON.bytes(self) }
 }
 
 /// The few image config fields pier shows (image-spec config.md). The raw config bytes are what get copied.

@@ -57,6 +57,8 @@ public struct PierError: Error, Sendable, CustomStringConvertible {
     public var hint: String?
     /// The underlying error, rendered; never contains credentials.
     public var cause: String?
+    /// Trying again cannot help: pier refused the registry's answer on purpose (a redirect from https to http).
+    public var isFinal = false
 
     public init(
         _ kind: Kind, operation: String, message: String, registry: String? = nil, repository: String? = nil,

@@ -73,7 +73,7 @@ extension RegistryClient {
                 }
                 return
             } catch {
-                let retryable = error.kind == .network || (error.status.map { RetryPolicy.isRetryable(status: $0) } ?? false)
+                let retryable = RetryPolicy.isRetryable(error)
                 // A registry that will not take one large PUT (413, 416, or a refusal of the upload) gets chunks.
                 if !chunked, let status = error.status, [400, 413, 416].contains(status), error.kind != .verification {
                     chunked = true
@@ -180,7 +180,7 @@ extension RegistryClient {
                 return
             } catch {
                 unlink(path)
-                guard error.kind == .network, attempt < options.retry.maxAttempts else { throw error }
+                guard RetryPolicy.isRetryable(error, statuses: false), attempt < options.retry.maxAttempts else { throw error }
                 try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
             }
         }
@@ -295,7 +295,7 @@ extension RegistryClient {
                 try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
                 return
             } catch {
-                let retryable = error.kind == .network || (error.status.map { RetryPolicy.isRetryable(status: $0) } ?? false)
+                let retryable = RetryPolicy.isRetryable(error)
                 guard retryable, attempt < options.retry.maxAttempts else { throw error }
                 try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
             }

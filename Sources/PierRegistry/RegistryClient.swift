@@ -160,9 +160,11 @@ public final class RegistryClient: Sendable {
         let registryOrigin = Self.origin(of: endpoint.baseURL)
         var sendAuthorization = Self.origin(of: url) == registryOrigin ? authorization : nil
         if endpoint.baseURL.hasPrefix("https://"), url.hasPrefix("http://") {
-            throw PierError(
+            var error = PierError(
                 .network, operation: request.operation, message: "the registry sent pier from https to http (\(Self.redacted(url)))",
                 registry: registry, repository: request.repository, reference: request.reference)
+            error.isFinal = true
+            throw error
         }
         let origin = registryOrigin
         for _ in 0..<6 {
@@ -189,10 +191,12 @@ public final class RegistryClient: Sendable {
             _ = try? await response.body.collect(upTo: 1 << 16)
             let next = Self.resolve(location, against: url)
             if url.hasPrefix("https://"), next.hasPrefix("http://") {
-                throw PierError(
+                var error = PierError(
                     .network, operation: request.operation, message: "refused a redirect from https to http",
                     registry: registry, repository: request.repository, reference: request.reference,
                     hint: "the registry or its storage backend is misconfigured")
+                error.isFinal = true
+                throw error
             }
             // Credentials are for the registry only: a blob store on another origin (S3, a CDN) must not see them.
             if Self.origin(of: next) != origin { sendAuthorization = nil }

@@ -69,6 +69,13 @@ public struct RetryPolicy: Sendable {
 
     public static func isRetryable(status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }
 
+    /// Whether a whole upload or download that failed with `error` is worth another attempt: a network failure or a
+    /// retryable status (`statuses`), unless pier refused the answer on purpose.
+    public static func isRetryable(_ error: PierError, statuses: Bool = true) -> Bool {
+        guard !error.isFinal else { return false }
+        return error.kind == .network || (statuses && (error.status.map(isRetryable(status:)) ?? false))
+    }
+
     /// Parses `Retry-After`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
     public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }

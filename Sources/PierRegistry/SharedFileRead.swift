@@ -14,10 +14,12 @@ import PierModel
 /// first to want a block reads it.
 ///
 /// The members stay in step within a small window: a member may run at most `window` blocks ahead of the slowest
-/// member still reading. A member that has to wait longer than `lagLimit` for the others detaches them, and they
-/// read the rest of the file on their own: a stalled registry delays the others by at most `lagLimit`, never more.
-/// Members expected but not yet arrived count as the slowest member at block 0, so a group started a few
-/// milliseconds apart still shares; one that never arrives is given up on after the same `lagLimit`.
+/// member still reading. Registries that ingest at about the same speed stay together; one that is slower is left
+/// behind and reads the rest on its own: when a member has waited for the others for longer than `lagLimit` at a
+/// stretch (a stalled registry), or for longer than `lagLimit` in all and over a quarter of its time (a registry
+/// that is steadily slower), it detaches the slower members. So a slow backup never paces the primary by more than
+/// about a quarter. Members expected but not yet arrived count as the slowest member at block 0, so uploads started
+/// a few milliseconds apart still share; one that never arrives is given up on the same way.
 public final class SharedFileRead: Sendable {
     public let window: Int
     public let lagLimit: Duration
@@ -38,8 +40,9 @@ public final class SharedFileRead: Sendable {
         var held: [Int] = []
         /// Blocks below this were dropped; a member that wants one reads on its own.
         var dropped = 0
-        /// Blocks read from the file, for tests and logs.
+        /// Blocks read from the file, and members left behind, for tests and logs.
         var reads = 0
+        var leftBehind = 0
     }
 
     /// A group for `expected` uploads of the same bytes.
@@ -52,6 +55,8 @@ public final class SharedFileRead: Sendable {
 
     /// Blocks read from the file so far (each served every member that took it).
     public var blocksRead: Int { state.withLockedValue { $0.reads } }
+    /// Members detached for being too slow (they read the rest on their own).
+    public var membersLeftBehind: Int { state.withLockedValue { $0.leftBehind } }
 
     /// Joins the group. A member that arrives after the group has moved on reads on its own.
     public func join() -> Member {
@@ -79,6 +84,8 @@ public final class SharedFileRead: Sendable {
         let group: SharedFileRead
         let id: Int?
         private let claimed = NIOLockedValueBox(false)
+        /// When this member first asked for a block, and how long it has waited for slower members since.
+        private let pace = NIOLockedValueBox<(started: ContinuousClock.Instant?, waited: Duration)>((nil, .zero))
 
         init(group: SharedFileRead, id: Int?) {
             self.group = group
@@ -111,6 +118,18 @@ public final class SharedFileRead: Sendable {
             guard let id else { return nil }
             var pause = 100
             var waitingSince: ContinuousClock.Instant?
+            let started = pace.withLockedValue { pace in
+                if pace.started == nil { pace.started = .now }
+                return pace.started!
+            }
+            // Time spent waiting for slower members, counted when the wait ends.
+            func endWait() {
+                guard let since = waitingSince else { return }
+                let waited = ContinuousClock.now - since
+                pace.withLockedValue { $0.waited += waited }
+                waitingSince = nil
+            }
+            defer { endWait() }
             while true {
                 let step: Step = group.state.withLockedValue { state in SharedFileRead.step(&state, member: id, block: index, window: group.window) }
                 switch step {
@@ -138,15 +157,18 @@ public final class SharedFileRead: Sendable {
                         state.blocks[index] = buffer
                     }
                     pause = 100
-                    waitingSince = nil
+                    endWait()
                 case .wait(let aheadOfOthers):
                     // Only waiting for slower members counts towards the lag limit, not waiting for a read.
                     if aheadOfOthers {
-                        let since = waitingSince ?? .now
+                        let now = ContinuousClock.now
+                        let since = waitingSince ?? now
                         waitingSince = since
-                        if ContinuousClock.now - since > group.lagLimit {
+                        let stretch = now - since
+                        let total = pace.withLockedValue { $0.waited } + stretch
+                        if stretch > group.lagLimit || (total > group.lagLimit && total * 4 > now - started) {
                             group.state.withLockedValue { state in SharedFileRead.detachSlowest(&state, keeping: id) }
-                            waitingSince = nil
+                            endWait()
                             continue
                         }
                     }
@@ -201,7 +223,10 @@ public final class SharedFileRead: Sendable {
     static func detachSlowest(_ state: inout State, keeping id: Int) {
         state.pending = 0
         guard let mine = state.members[id] else { return }
-        for (other, next) in state.members where other != id && next < mine { state.members[other] = nil }
+        for (other, next) in state.members where other != id && next < mine {
+            state.members[other] = nil
+            state.leftBehind += 1
+        }
         dropUnwanted(&state)
     }
 

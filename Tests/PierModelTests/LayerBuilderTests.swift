@@ -106,7 +106,7 @@ struct LayerBuilderTests {
     @Test func jsonValuesKeepTheirTypes() throws {
         let text = #"{"a":true,"b":1,"c":1.5,"d":null,"e":["x",{"f":false}],"g":"日本","h":-9007199254740993}"#
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
-        let encoded = String(decoding: ImageAssembler.canonical(value), as: UTF8.self)
+        let encoded = String(decoding: CanonicalJSON.bytes(value), as: UTF8.self)
         #expect(encoded == text)
     }
 

@@ -66,12 +66,29 @@ import Testing
         #expect(results.allSatisfy { $0 == bytes })
         // One wait of the lag limit, not a wait for the stalled member.
         #expect(ContinuousClock.now - clock < .seconds(5))
+        #expect(group.membersLeftBehind >= 1)
         // The two that kept going still shared: far fewer reads than two members reading alone.
         #expect(group.blocksRead < 50)
         // The stalled one resumes on its own and still gets every byte.
         var rest: [UInt8] = Array(first!.readableBytesView)
         while let buffer = try await iterator.next() { rest += buffer.readableBytesView }
         #expect(rest == bytes)
+    }
+
+    @Test func aSteadilySlowerMemberDoesNotPaceTheOthers() async throws {
+        let (path, bytes) = try Self.file(blocks: 40)
+        defer { unlink(path) }
+        let pool = Self.pool()
+        // Never a long stall: the slow member takes a block every 5 ms, so only the share of time rule can part them.
+        let group = SharedFileRead(expected: 2, pool: pool, window: 2, lagLimit: .milliseconds(20))
+        let slow = FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join())
+        let fast = FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join())
+        async let slowBytes = Self.collect(slow, pause: .milliseconds(5))
+        async let fastBytes = Self.collect(fast)
+        #expect(try await fastBytes == bytes)
+        #expect(try await slowBytes == bytes)
+        // Left behind, to read the rest alone, rather than pacing the fast one to the end.
+        #expect(group.membersLeftBehind == 1)
     }
 
     @Test func aDeclinedMemberIsNotWaitedFor() async throws {
