@@ -102,6 +102,9 @@ public struct Publisher: Sendable {
             // --fail-fast: the first failure cancelled the rest.
             throw (error as? PierError) ?? PierError(.other, operation: "publish", message: "\(error)")
         }
+        if let summary = sharedReads?.summary {
+            logger.debug("shared reads: \(summary.blocksRead) blocks read once for every registry, \(summary.leftBehind) uploads left to read alone")
+        }
         return PublishReport(
             source: source.name, digest: root.digest, mediaType: root.mediaType, platforms: platforms, context: options.context,
             tags: plan, dryRun: !writes, registries: reports, seconds: (ContinuousClock.now - started).seconds)
