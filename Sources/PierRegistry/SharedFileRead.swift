@@ -33,6 +33,8 @@ public final class SharedFileRead: Sendable {
         var pending: Int
         /// Next block each active member wants.
         var members: [Int: Int] = [:]
+        /// When each active member last took a block (or joined).
+        var lastTaken: [Int: ContinuousClock.Instant] = [:]
         var nextMember = 0
         /// Blocks read and still wanted by some member (or a pending one).
         var blocks: [Int: ByteBuffer] = [:]
@@ -68,6 +70,7 @@ public final class SharedFileRead: Sendable {
             let id = state.nextMember
             state.nextMember += 1
             state.members[id] = 0
+            state.lastTaken[id] = .now
             return id
         }
         return Member(group: self, id: id)
@@ -109,6 +112,7 @@ public final class SharedFileRead: Sendable {
         public func leave() {
             guard let id else { return }
             group.state.withLockedValue { state in
+                state.lastTaken[id] = nil
                 guard state.members.removeValue(forKey: id) != nil else { return }
                 SharedFileRead.dropUnwanted(&state)
             }
@@ -144,7 +148,7 @@ public final class SharedFileRead: Sendable {
                     let buffer: ByteBuffer
                     do {
                         buffer = try await group.read(
-                            descriptor: descriptor, offset: offset, length: length, held: &held, limit: limit)
+                            descriptor: descriptor, offset: offset, length: length, held: &held, limit: limit, member: id)
                     } catch {
                         group.state.withLockedValue { state in
                             state.reading = nil
@@ -193,6 +197,7 @@ public final class SharedFileRead: Sendable {
         guard state.members[id] != nil, index >= state.dropped else { return .alone }
         if let buffer = state.blocks[index] {
             state.members[id] = index + 1
+            state.lastTaken[id] = .now
             dropUnwanted(&state)
             return .take(buffer)
         }
@@ -210,7 +215,10 @@ public final class SharedFileRead: Sendable {
     /// Drops the blocks no active or pending member wants any more.
     static func dropUnwanted(_ state: inout State) {
         guard let slowest = state.members.values.min() else {
-            // Nobody left reading: free every buffer; a member still to come reads on its own.
+            // Before anyone joins there is nothing to drop. Once every member has left, the group is over: blocks kept
+            // for members still to come would hold pool buffers that uploads of other blobs may be waiting for (and
+            // those could be the very uploads that hold the late members back). A late member reads on its own.
+            guard state.nextMember > 0 || state.pending == 0 else { return }
             state.blocks.removeAll()
             state.dropped = Int.max
             state.pending = 0
@@ -232,9 +240,32 @@ public final class SharedFileRead: Sendable {
         dropUnwanted(&state)
     }
 
+    /// Gives up on the members that have taken nothing for `limit`, and on those still to come: what a reader
+    /// starved of buffers does. Members that are moving are kept; their blocks free themselves as they go.
+    static func detachStalled(_ state: inout State, keeping id: Int, limit: Duration) {
+        state.pending = 0
+        let now = ContinuousClock.now
+        for (other, taken) in state.lastTaken where other != id && now - taken > limit && state.members[other] != nil {
+            state.members[other] = nil
+            state.leftBehind += 1
+        }
+        dropUnwanted(&state)
+    }
+
     /// Reads one block into a pooled buffer (the whole block: short reads are continued).
-    func read(descriptor: Int32, offset: Int64, length: Int, held: inout [Int], limit members: Int) async throws -> ByteBuffer {
-        var (slot, buffer) = try await pool.take(held: &held, limit: pool.perStream * Swift.max(1, members))
+    func read(descriptor: Int32, offset: Int64, length: Int, held: inout [Int], limit members: Int, member id: Int)
+        async throws -> ByteBuffer
+    {
+        let limit = pool.perStream * Swift.max(1, members)
+        var taken = try await pool.take(held: &held, limit: limit, until: .now + lagLimit)
+        while taken == nil {
+            // No buffer within the lag limit: members of this group, or of others, hold them. Those that move free
+            // theirs soon; a stalled one, or one that never came, would hold them forever (and groups waiting on
+            // each other's late members would never move), so the lag limit applies here too.
+            state.withLockedValue { state in Self.detachStalled(&state, keeping: id, limit: lagLimit) }
+            taken = try await pool.take(held: &held, limit: limit, until: .now + lagLimit)
+        }
+        var (slot, buffer) = taken!
         defer { pool.give(back: buffer, to: slot) }
         var done = 0
         while done < length {

@@ -44,7 +44,9 @@ import Testing
             let source = seed % 4 == 3 ? "oci:\(multi):multi" : "oci:\(layout):v\(seed % 3)"
             let version = "2.\(seed).0"
             let args = ["publish", "--no-sha-tag", "--source", source, "--version", version]
-            let faulted = try Harness.pier(args + ["--to", "\(proxy.host)/app"])
+            // A second, healthy registry beside the faulty one: the two uploads of each blob share their reads, so
+            // retries, dropped bodies and failures on one side must never spoil (or hold up) the other.
+            let faulted = try Harness.pier(args + ["--to", "\(proxy.host)/app", "--to", "\(registry.host)/mirror\(seed)"])
             proxy.stop()
             faults += proxy.faults.count
             // No crash, only documented exit codes.
@@ -52,11 +54,14 @@ import Testing
             #expect(!faulted.stderr.contains("Fatal error"), "seed \(seed)")
             if faulted.status != 0 { failedRuns += 1 }
             partialTags += try assertComplete(registry, "app", tags: [version, "2.\(seed)", "2", "latest"])
+            let expected = seed % 4 == 3 ? index : digests[seed % 3]
+            #expect(
+                (try? Harness.skopeoRaw("\(registry.host)/mirror\(seed):\(version)")).map(Harness.sha256) == expected,
+                "seed \(seed): the healthy registry did not get the release: \(faulted.stderr)")
             // A rerun without faults completes the publish.
             let rerun = try Harness.pier(args + ["--to", "\(registry.host)/app"])
             reruns += 1
             #expect(rerun.status == 0, "seed \(seed) rerun: \(rerun.stderr)")
-            let expected = seed % 4 == 3 ? index : digests[seed % 3]
             #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app:\(version)")) == expected, "seed \(seed)")
 
             // Every fifth schedule also copies registry → registry through the faults (the source is read through
@@ -95,12 +100,14 @@ import Testing
             let version = "4.\(seed).0"
             let args = ["publish", "--no-sha-tag", "--source", "oci:\(layout):1.0", "--version", version]
             let start = Date()
-            let faulted = try Harness.pier(args + ["--timeout", "1", "--to", "\(proxy.host)/app"])
+            // A healthy registry beside the stalling one shares its reads and must not be held up by it.
+            let faulted = try Harness.pier(args + ["--timeout", "1", "--to", "\(proxy.host)/app", "--to", "\(registry.host)/mirror\(seed)"])
             let elapsed = Date().timeIntervalSince(start)
             proxy.stop()
             stalls += proxy.faults.count
             #expect(elapsed < 25, "seed \(seed): a stall was waited out (\(elapsed) s)")
             #expect([0, 69, 75].contains(faulted.status), "seed \(seed): exit \(faulted.status): \(faulted.stderr)")
+            #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/mirror\(seed):\(version)")) == expected, "seed \(seed)")
             #expect(try assertComplete(registry, "app", tags: [version, "4.\(seed)", "4", "latest"]) == 0)
             #expect(try Harness.pier(args + ["--to", "\(registry.host)/app"]).status == 0)
             #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/app:\(version)")) == expected)

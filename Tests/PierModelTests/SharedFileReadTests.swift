@@ -91,6 +91,37 @@ import Testing
         #expect(group.membersLeftBehind == 1)
     }
 
+    @Test func aGroupWhoseMembersAllLeftHoldsNoBuffers() async throws {
+        let (path, bytes) = try Self.file(blocks: 1)
+        defer { unlink(path) }
+        let pool = BodyBufferPool(capacity: 2, bufferSize: Self.blockSize, perStream: 2)
+        let group = SharedFileRead(expected: 2, pool: pool, window: 8, lagLimit: .seconds(30))
+        // The first upload is done before the second one starts.
+        #expect(try await Self.collect(FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join())) == bytes)
+        // Its two blocks are not kept for the late member: the pool has both buffers for anything else.
+        do {
+            var held: [Int] = []
+            let first = try await pool.take(held: &held, until: .now + .milliseconds(200))
+            let second = try await pool.take(held: &held, until: .now + .milliseconds(200))
+            #expect(first != nil && second != nil)
+            for taken in [first, second].compactMap({ $0 }) { pool.give(back: taken.buffer, to: taken.slot) }
+        }
+        // The late member reads on its own.
+        #expect(try await Self.collect(FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join())) == bytes)
+    }
+
+    @Test func aReaderOutOfBuffersGivesUpOnAMemberThatNeverCame() async throws {
+        let (path, bytes) = try Self.file(blocks: 20)
+        defer { unlink(path) }
+        // A window wider than the group's buffers: the reader runs out of buffers before it reaches the window's
+        // edge, so only the wait for a buffer can notice the member that never comes.
+        let pool = BodyBufferPool(capacity: 4, bufferSize: Self.blockSize, perStream: 4)
+        let group = SharedFileRead(expected: 2, pool: pool, window: 100, lagLimit: .milliseconds(50))
+        let clock = ContinuousClock.now
+        #expect(try await Self.collect(FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join())) == bytes)
+        #expect(ContinuousClock.now - clock < .seconds(5))
+    }
+
     @Test func aDeclinedMemberIsNotWaitedFor() async throws {
         let (path, bytes) = try Self.file(blocks: 40)
         defer { unlink(path) }
@@ -106,6 +137,21 @@ import Testing
         // The default lag limit is 100 ms per wait; waiting for an absent member would cost it on the first block
         // that runs past the window, and every block after.
         #expect(ContinuousClock.now - clock < .milliseconds(90))
+    }
+
+    @Test func theOthersStillShareAfterOneDeclinesFirst() async throws {
+        let (path, bytes) = try Self.file(blocks: 20)
+        defer { unlink(path) }
+        let pool = Self.pool()
+        let group = SharedFileRead(expected: 3, pool: pool, window: 4, lagLimit: .seconds(30))
+        // One registry has the blob already and says so before the other two start.
+        group.decline()
+        let streams = (0..<2).map { _ in FileByteStream(path: path, length: Int64(bytes.count), pool: pool, sharing: group.join()) }
+        async let first = Self.collect(streams[0])
+        async let second = Self.collect(streams[1])
+        #expect(try await first == bytes)
+        #expect(try await second == bytes)
+        #expect(group.blocksRead == 21)
     }
 
     @Test func aRetriedBodyReadsAloneAndCompletely() async throws {
