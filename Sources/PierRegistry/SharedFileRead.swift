@@ -118,8 +118,8 @@ public final class SharedFileRead: Sendable {
             }
         }
 
-        /// Block `index` (`length` bytes at `offset` of `path`), or nil when this member must read it on its own
-        /// (it was detached, or the block is gone).
+        /// Block `index` (`length` bytes at `offset` of the open file `descriptor`), or nil when this member must read
+        /// it on its own (it was detached, or the block is gone).
         func block(_ index: Int, descriptor: Int32, offset: Int64, length: Int) async throws -> ByteBuffer? {
             guard let id else { return nil }
             var pause = 100
@@ -235,6 +235,7 @@ public final class SharedFileRead: Sendable {
         guard let mine = state.members[id] else { return }
         for (other, next) in state.members where other != id && next < mine {
             state.members[other] = nil
+            state.lastTaken[other] = nil
             state.leftBehind += 1
         }
         dropUnwanted(&state)
@@ -245,8 +246,9 @@ public final class SharedFileRead: Sendable {
     static func detachStalled(_ state: inout State, keeping id: Int, limit: Duration) {
         state.pending = 0
         let now = ContinuousClock.now
-        for (other, taken) in state.lastTaken where other != id && now - taken > limit && state.members[other] != nil {
+        for (other, taken) in state.lastTaken where other != id && now - taken > limit {
             state.members[other] = nil
+            state.lastTaken[other] = nil
             state.leftBehind += 1
         }
         dropUnwanted(&state)
