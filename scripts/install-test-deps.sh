@@ -11,6 +11,9 @@ command -v buildah >/dev/null || need+=(buildah)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+command -v curl >/dev/null || need+=(curl)
+# pier's image, shell variant (scripts/image.sh --shell) and its test.
+command -v busybox >/dev/null || need+=(busybox-static)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
@@ -20,6 +23,11 @@ fi
 # moto (PyPI) serves ECR's API for the ECR delete tests.
 if ! command -v moto_server >/dev/null || ! python3 -c 'import moto.server, boto3' 2>/dev/null; then
   python3 -m pip install -q 'moto[server]' boto3 >/dev/null
+fi
+# check-jsonschema (PyPI) ships the GitHub workflow and action schemas and GitLab's CI schema; the shipping tests
+# validate .github/workflows, action.yml and templates/ with it, offline.
+if ! command -v check-jsonschema >/dev/null; then
+  python3 -m pip install -q check-jsonschema >/dev/null
 fi
 # skopeo refuses to run without a signature policy; Debian's package ships one, a bare container may not.
 if [ ! -f /etc/containers/policy.json ] && [ ! -f "$HOME/.config/containers/policy.json" ]; then

@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 swift build --build-tests
+# Package pier as a release is packaged (static Swift runtime and Foundation, stripped, completions, man page); the
+# debug configuration reuses the build above. ShippingTests run that tarball in a chroot and as pier's own image.
+PIER_PACKAGE="$(PIER_PACKAGE_CONFIGURATION=debug PIER_DIST=.build/dist-test bash scripts/package.sh 0.0.0-test)"
+export PIER_PACKAGE
 # Serial: tests block on child processes (pier, skopeo) while in-process fakes (token server, fake registries)
 # answer on the same cooperative thread pool; on a 2-core machine parallel suites starved those fakes.
 PIER_BIN="$(swift build --show-bin-path)/pier" swift test --skip-build --no-parallel "$@"

@@ -38,7 +38,7 @@ struct Pier: AsyncParsableCommand {
             Exit codes: 0 ok, 1 other error, 64 usage, 65 bad input, 66 not found, 69 network, 70 verification \
             failed, 73 conflict, 75 partial failure, 77 auth, 78 unsupported by the registry.
             """,
-        version: "0.1.0",
+        version: BuildInfo.description,
         subcommands: [
             PublishCommand.self, BuildCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
