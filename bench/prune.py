@@ -9,54 +9,36 @@ wall seconds, requests pier sent (lines of the registry's access log during the 
     PIER=.build/release/pier RUNS=3 SIZES=500,2000,5000 python3 bench/prune.py
 Output: bench/out/prune.md and bench/out/prune.json. No figure is a test expectation.
 """
-import hashlib, http.client, json, os, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import hashlib, http.client, json, os, socket, statistics, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402  (shares its Registry and work directory)
 
 PIER = os.environ.get("PIER", ".build/release/pier")
 RUNS = int(os.environ.get("RUNS", "3"))
 SIZES = [int(x) for x in os.environ.get("SIZES", "500,2000,5000").split(",")]
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
-WORK = tempfile.mkdtemp(prefix="pier-bench-prune-")
+WORK = bench.WORK
 
 
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-class Registry:
-    """docker-registry with delete enabled and its access log (one line per request) in a file."""
+class LoggedRegistry(bench.Registry):
+    """docker-registry with its access log (one line per request) in a file."""
     def __init__(self):
-        self.dir = os.path.join(WORK, "registry")
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_port()
-        cfg = os.path.join(self.dir, "config.yml")
-        with open(cfg, "w") as f:
-            f.write(f"version: 0.1\nlog: {{level: error, formatter: text}}\n"
-                    f"storage: {{filesystem: {{rootdirectory: {self.dir}/data}}, delete: {{enabled: true}}}}\n"
-                    f"http: {{addr: 127.0.0.1:{self.port}}}\n")
-        self.log = os.path.join(self.dir, "access.log")
-        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1); break
-            except Exception:
-                time.sleep(0.05)
-
-    @property
-    def host(self):
-        return f"127.0.0.1:{self.port}"
+        self.log = os.path.join(WORK, "access.log")
+        super().__init__("prune", access_log=self.log)
 
     def requests_logged(self):
         """Access-log lines so far (the registry writes one per request, with its method and path)."""
         with open(self.log, "rb") as f:
-            return sum(1 for line in f if b'"GET ' in line or b'"HEAD ' in line or b'"DELETE ' in line or b'"PUT ' in line)
-
-    def stop(self):
-        self.proc.terminate(); self.proc.wait()
+            return sum(1 for line in f if any(m in line for m in (b'"GET ', b'"HEAD ', b'"DELETE ', b'"PUT ', b'"POST ', b'"PATCH ')))
 
 
 def seed(host, repo, tags):
     """TAGS tags over TAGS/2 images, pushed with one persistent connection."""
     conn = http.client.HTTPConnection(host)
+    conn.connect()
+    # Headers and body go out as two writes: without TCP_NODELAY each request waits out a delayed ACK (~40 ms).
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def request(method, path, body=b"", headers=None):
         conn.request(method, path, body=body, headers=headers or {})
@@ -97,7 +79,7 @@ def timed(cmd):
 
 
 def main():
-    registry = Registry()
+    registry = LoggedRegistry()
     rows = []
     try:
         for size in SIZES:

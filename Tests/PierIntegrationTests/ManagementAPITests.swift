@@ -257,9 +257,7 @@ extension ManagementAPITests {
         }
         await transport.shutdown()
     }
-}
 
-extension ManagementAPITests {
     /// --untagged deletes the untagged manifests that GitHub and Harbor list and nothing reaches, never the untagged
     /// children of a tagged multi-platform index (the GHCR cleanup failure that breaks multi-platform images).
     @Test func untaggedCleanupSparesIndexChildren() async throws {
