@@ -82,7 +82,7 @@ public struct Pruner: Sendable {
                 guard let head = try await client.manifestHead(repository: repository.repository, reference: tag) else { return nil }
                 _ = try await manifests.manifest(head.digest)
                 var candidates: [(source: DateSource, date: Date?)] = []
-                if let pushTimes = pushTimesListed { candidates.append((pushTimes.source, pushTimes.date(tag: tag, digest: head.digest))) }
+                if let pushTimes = pushTimesListed { candidates.append((pushTimes.source, pushTimes.date(digest: head.digest))) }
                 var date = ImageDate.best(candidates, now: now)
                 if date.date == nil {
                     let own = try await manifests.dates(head.digest)
@@ -105,9 +105,10 @@ public struct Pruner: Sendable {
         }
     }
 
-    /// Push times from a management API listing, by tag and by digest (the youngest where several entries share one).
+    /// Push times from a management API listing, by digest: the date belongs to what a deletion would remove. Where
+    /// several entries share a digest (Docker Hub dates each tag) the youngest counts, so an image is never older than
+    /// its latest push.
     struct PushTimes: Sendable {
-        var byTag: [String: Date] = [:]
         var byDigest: [Digest: Date] = [:]
         var source: DateSource
         init(_ images: [ListedImage], source: DateSource) {
@@ -115,10 +116,9 @@ public struct Pruner: Sendable {
             for image in images {
                 guard let pushed = image.pushed else { continue }
                 byDigest[image.digest] = max(byDigest[image.digest] ?? pushed, pushed)
-                for tag in image.tags { byTag[tag] = pushed }
             }
         }
-        func date(tag: String, digest: Digest) -> Date? { byTag[tag] ?? byDigest[digest] }
+        func date(digest: Digest) -> Date? { byDigest[digest] }
     }
 
     /// Reads and decides one repository; nothing is changed. Untag decisions say how this registry can carry them

@@ -260,10 +260,10 @@ extension ManagementAPITests {
 
     /// --untagged deletes the untagged manifests that GitHub and Harbor list and nothing reaches, never the untagged
     /// children of a tagged multi-platform index (the GHCR cleanup failure that breaks multi-platform images).
-    @Test func untaggedCleanupSparesIndexChildren() async throws {
-        try Harness.requireTools()
-        let registry = try TestRegistry()
-        let repo = "\(registry.host)/org/app"
+    /// A repository on docker-registry with a tagged multi-platform index (its children untagged) and the two
+    /// children of an index that was deleted (untagged, reached by nothing).
+    func untaggedFixture(_ registry: TestRegistry, repository: String) throws -> (keptIndex: String, keptChildren: [String], orphans: [String]) {
+        let repo = "\(registry.host)/\(repository)"
         let kept = Tools.temporaryDirectory() + "/kept"
         let keptIndex = try ImageFixtures.multiPlatformImage(at: kept, tag: "multi")
         #expect(try Harness.pier("copy", "oci:\(kept):multi", "\(repo):multi").status == 0)
@@ -276,8 +276,15 @@ extension ManagementAPITests {
         }
         let keptChildren = try children(keptIndex)
         let orphans = try children(goneIndex)
-        // The gone index is deleted: its two children are now untagged and reached by nothing.
         try Tools.run("skopeo", ["delete", "--tls-verify=false", "docker://\(repo):gone"])
+        return (keptIndex, keptChildren, orphans)
+    }
+
+    @Test func untaggedCleanupSparesIndexChildren() async throws {
+        try Harness.requireTools()
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/org/app"
+        let (keptIndex, keptChildren, orphans) = try untaggedFixture(registry, repository: "org/app")
         let old = "2026-01-01T00:00:00Z"
         let transport = try transport()
         let store = try Harness.store(insecure: [registry.host])
@@ -304,6 +311,62 @@ extension ManagementAPITests {
         }
         await store.pool.shutdown()
         await transport.shutdown()
+    }
+
+    /// An ECR policy's `tagStatus: untagged` rule expires untagged images by imagePushedAt (moto), never the
+    /// untagged children of a tagged index, and only after the day's grace.
+    @Test func ecrUntaggedRuleSparesIndexChildren() async throws {
+        try Harness.requireTools()
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/team/app"
+        let (keptIndex, keptChildren, orphans) = try untaggedFixture(registry, repository: "team/app")
+        let manifests = Tools.temporaryDirectory("pier-ecr-untagged")
+        var entries: [[String: String]] = []
+        for digest in [keptIndex] + keptChildren + orphans {
+            let reference = digest == keptIndex ? "\(repo):multi" : "\(repo)@\(digest)"
+            let bytes = try Harness.skopeoRaw(reference)
+            try bytes.write(to: URL(fileURLWithPath: "\(manifests)/\(digest)"))
+            let type = (try JSONSerialization.jsonObject(with: bytes) as? [String: Any])?["mediaType"] as? String
+            entries.append(["digest": digest, "tag": digest == keptIndex ? "multi" : "",
+                "type": type ?? "application/vnd.oci.image.manifest.v1+json"])
+        }
+        try await withMoto { endpoint in
+            let python = """
+                import boto3, json, sys
+                c = boto3.client("ecr", region_name="eu-west-1", endpoint_url="\(endpoint)", aws_access_key_id="AKIDTEST", aws_secret_access_key="secret")
+                if sys.argv[1] == "setup":
+                    c.create_repository(repositoryName="team/app")
+                    for e in json.loads(sys.argv[2]):
+                        args = dict(repositoryName="team/app", imageManifest=open("\(manifests)/" + e["digest"]).read(), imageDigest=e["digest"], imageManifestMediaType=e["type"])
+                        if e["tag"]: args["imageTag"] = e["tag"]
+                        c.put_image(**args)
+                else:
+                    print(json.dumps(sorted(i["imageDigest"] for i in c.describe_images(repositoryName="team/app")["imageDetails"])))
+                """
+            let setup = String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)
+            try Tools.run("python3", ["-c", python, "setup", setup])
+            let store = try Harness.store(insecure: [registry.host])
+            let transport = try transport()
+            var pruner = Pruner(store: store)
+            pruner.api = .native(ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint))
+            let policyFile = Tools.temporaryDirectory("pier-ecr-policy") + "/policy.json"
+            try #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#
+                .write(toFile: policyFile, atomically: true, encoding: .utf8)
+            let policy = RetentionPolicy.ecr(try ECRLifecyclePolicy.load(policyFile))
+            let reference = try ImageReference(parsing: repo)
+            // Just pushed: within the day's grace, nothing goes.
+            #expect(try await pruner.plan(reference, policy: policy).untagged.allSatisfy { $0.action == .keep })
+            let plan = try await pruner.plan(reference, policy: policy, now: Date().addingTimeInterval(3 * 86400))
+            let actions = Dictionary(uniqueKeysWithValues: plan.untagged.map { ($0.digest.description, $0.action) })
+            #expect(keptChildren.allSatisfy { actions[$0] == .keep } && orphans.allSatisfy { actions[$0] == .delete }, "\(plan.untagged)")
+            #expect(plan.decisions.allSatisfy { $0.action == .keep })
+            let applied = try await pruner.apply(plan)
+            #expect(applied.failures.isEmpty, "\(applied.failures)")
+            let left = try JSONDecoder().decode([String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
+            #expect(left == ([keptIndex] + keptChildren).sorted())
+            await store.pool.shutdown()
+            await transport.shutdown()
+        }
     }
 }
 
