@@ -89,16 +89,19 @@ def free_port():
 
 
 class Registry:
-    def __init__(self, name):
+    def __init__(self, name, access_log=None):
+        """docker-registry with delete enabled; with access_log, one line per request is written to that file."""
         self.dir = os.path.join(WORK, "reg-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         cfg = os.path.join(self.dir, "config.yml")
+        accesslog = "" if access_log else ", accesslog: {disabled: true}"
         with open(cfg, "w") as f:
-            f.write(f"version: 0.1\nlog: {{level: error, accesslog: {{disabled: true}}}}\n"
+            f.write(f"version: 0.1\nlog: {{level: error{accesslog}}}\n"
                     f"storage: {{filesystem: {{rootdirectory: {self.dir}/data}}, delete: {{enabled: true}}}}\n"
                     f"http: {{addr: 127.0.0.1:{self.port}}}\n")
-        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = open(access_log, "wb") if access_log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=out, stderr=subprocess.STDOUT if access_log else subprocess.DEVNULL)
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1); break

@@ -2,6 +2,7 @@
 # Benchmarks: pier against skopeo and the machine's floor (curl), on real docker-registry instances on loopback.
 #   bash bench/run.sh            # all cases, 3 runs each
 #   RUNS=5 CASES=many-16m bash bench/run.sh
+#   PRUNE_ONLY=1 bash bench/run.sh   # the prune plan at 500, 2,000, 5,000 tags (bench/prune.py) instead
 # Output: bench/out/results.md (table) and bench/out/results.json. No figure is a test expectation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,7 @@ bash scripts/install-test-deps.sh
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 swift build -c release --product pier
+if [ "${PRUNE_ONLY:-0}" = 1 ]; then
+  PIER="$(swift build -c release --show-bin-path)/pier" exec python3 bench/prune.py "$@"
+fi
 PIER="$(swift build -c release --show-bin-path)/pier" python3 bench/bench.py "$@"

@@ -122,22 +122,29 @@ public struct PierConfig: Sendable, Equatable {
         return config
     }
 
-    /// `prune:`: keep_last, keep_newer_than (90d, 12h, 2w), keep (regexes), only (a regex). Regexes and durations
-    /// are checked here, so a typo is reported with its line before any registry is asked anything.
+    /// `prune:`: keep_last, keep_newer_than and expire_older_than (90d, 12h, 2w), keep (regexes), only (a regex),
+    /// untagged (true: also delete untagged manifests nothing reaches, where the registry's API lists them).
+    /// Counts, durations and regexes are checked here, so a typo is reported with its line before any registry is
+    /// asked anything.
     static func parsePrune(_ node: Node, reader: Reader) throws(PierError) -> RetentionPolicy.Rules {
-        let p = try reader.mapping(node, "prune", allowed: ["keep_last", "keep_newer_than", "keep", "only"])
-        var rules = RetentionPolicy.Rules()
+        let p = try reader.mapping(node, "prune", allowed: ["keep_last", "keep_newer_than", "expire_older_than", "keep", "only", "untagged"])
+        var rules = RetentionPolicy.Rules(origin: .config(reader.file))
         if let value = p["keep_last"] {
             let count = try reader.int(value, "prune.keep_last")
-            guard count >= 0 else { throw reader.fail(value, "prune.keep_last must not be negative") }
+            guard (0...RetentionPolicy.maximumCount).contains(count) else {
+                throw reader.fail(value, "prune.keep_last must be 0 to \(RetentionPolicy.maximumCount)")
+            }
             rules.keepLast = count
         }
-        if let value = p["keep_newer_than"] {
-            let text = try reader.string(value, "prune.keep_newer_than")
-            do { rules.keepNewerThan = try RetentionPolicy.parseDuration(text) } catch {
-                throw reader.fail(value, "prune.keep_newer_than \"\(text)\" is not a duration (use 90d, 12h, 2w, 30m)")
+        func duration(_ key: String) throws(PierError) -> TimeInterval? {
+            guard let value = p[key] else { return nil }
+            let text = try reader.string(value, "prune.\(key)")
+            do { return try RetentionPolicy.parseDuration(text) } catch {
+                throw reader.fail(value, "prune.\(key) \"\(text)\" is not a duration of at most 100 years (use 90d, 12h, 2w, 30m)")
             }
         }
+        rules.keepNewerThan = try duration("keep_newer_than")
+        rules.expireOlderThan = try duration("expire_older_than")
         func regex(_ value: Node, _ key: String) throws(PierError) -> String {
             let pattern = try reader.string(value, key)
             guard (try? NSRegularExpression(pattern: pattern)) != nil else {
@@ -149,8 +156,9 @@ public struct PierConfig: Sendable, Equatable {
             rules.keep = try reader.sequence(value, "prune.keep").map { (item) throws(PierError) in try regex(item, "prune.keep") }
         }
         if let value = p["only"] { rules.only = try regex(value, "prune.only") }
-        guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty else {
-            throw reader.fail(node, "prune needs keep_last, keep_newer_than or keep")
+        if let value = p["untagged"] { rules.untagged = try reader.bool(value, "prune.untagged") }
+        guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty || rules.expireOlderThan != nil else {
+            throw reader.fail(node, "prune needs keep_last, keep_newer_than, keep or expire_older_than")
         }
         return rules
     }

@@ -25,29 +25,79 @@ public struct Pruner: Sendable {
             public var message: String
         }
         public var repository: String
+        /// Newest first; undated images last.
         public var decisions: [RetentionDecision]
         public var applied: Bool
         /// Tags removed (untagged or deleted with their digest).
         public var removed: [String] = []
         public var failures: [Failure] = []
+        /// Untagged manifests the registry's API listed, when the policy considers them (`--untagged`, ECR rules).
+        public var untagged: [UntaggedDecision] = []
+        /// Patterns that matched no tag, push times that could not be listed, tags that must stay.
+        public var warnings: [String] = []
         public var failureErrors: [PierError] = []
+        /// The repository and the manifests read, for `apply`.
+        var reference: ImageReference?
+        var manifests: [Digest: ManifestBlob] = [:]
 
-        enum CodingKeys: String, CodingKey { case repository, decisions, applied, removed, failures }
+        /// Tags that only the untag fallback can remove here (`--apply` needs `--allow-untag-fallback`).
+        public var needingUntagFallback: [String] { decisions.filter { $0.untagRoute == .fallback }.map(\.tag) }
+        public var undatedCount: Int { decisions.filter { $0.dateSource == .undated }.count }
+
+        enum CodingKeys: String, CodingKey { case repository, decisions, untagged, applied, removed, failures, warnings }
     }
 
-    /// Every tag with its digest and creation time; indexes are dated by their first platform's config.
-    public func inventory(_ repository: ImageReference) async throws(PierError) -> (tags: [TagInfo], manifests: [Digest: ManifestBlob]) {
+    /// Every tag with its digest and date, and every manifest the tags reach.
+    public struct Inventory: Sendable {
+        public var tags: [TagInfo]
+        public var manifests: [Digest: ManifestBlob]
+        /// Untagged manifests the management API listed (empty where it lists none), dated by push time.
+        public var untagged: [Digest: ImageDate] = [:]
+        public var warnings: [String] = []
+    }
+
+    /// Every tag with its digest and date: the push time where the management API keeps one, else the
+    /// `org.opencontainers.image.created` annotation, else config `created` (an index's from its first platform);
+    /// an implausible date counts as none (`ImageDate.best`). Every manifest a tag reaches is read, so the safety
+    /// pass knows what kept indexes need.
+    public func inventory(_ repository: ImageReference, now: Date = Date()) async throws(PierError) -> Inventory {
         let client = await store.client(for: repository.registry)
         let names = try await client.tags(repository: repository.repository)
+        var warnings: [String] = []
+        var pushTimes: PushTimes?
+        var listed: [ListedImage] = []
+        if case .native(let native) = api, let lister = native as? any ImageListingAPI {
+            do {
+                listed = try await lister.listImages(repository: repository.repository)
+                pushTimes = PushTimes(listed, source: lister.pushTimeSource)
+            } catch {
+                warnings.append("could not list push times through the \(native.name) (\(error.message)); ages come from the images")
+            }
+        }
         let manifests = ManifestCache(client: client, repository: repository.repository)
+        let pushTimesListed = pushTimes
         do {
             let infos = try await forEachConcurrently(Array(names.enumerated()), limit: concurrency) { (item) async throws -> TagInfo? in
                 let (order, tag) = item
                 guard let head = try await client.manifestHead(repository: repository.repository, reference: tag) else { return nil }
-                let created = try await manifests.created(head.digest)
-                return TagInfo(tag: tag, digest: head.digest, created: created, order: order)
+                _ = try await manifests.manifest(head.digest)
+                var candidates: [(source: DateSource, date: Date?)] = []
+                if let pushTimes = pushTimesListed { candidates.append((pushTimes.source, pushTimes.date(digest: head.digest))) }
+                var date = ImageDate.best(candidates, now: now)
+                if date.date == nil {
+                    let own = try await manifests.dates(head.digest)
+                    date = ImageDate.best(candidates + [(.annotation, own.annotation), (.config, own.config)], now: now)
+                    if pushTimesListed == nil { date.looked.insert("push time: the distribution API keeps none", at: 0) }
+                }
+                return TagInfo(tag: tag, digest: head.digest, date: date, order: order)
             }
-            return (infos.compactMap { $0 }, await manifests.all())
+            let tags = infos.compactMap { $0 }
+            var untagged: [Digest: ImageDate] = [:]
+            let tagged = Set(tags.map(\.digest))
+            for image in listed where image.tags.isEmpty && !tagged.contains(image.digest) {
+                untagged[image.digest] = ImageDate.best([(pushTimes?.source ?? .undated, image.pushed)], now: now)
+            }
+            return Inventory(tags: tags, manifests: await manifests.all(), untagged: untagged, warnings: warnings)
         } catch let error as PierError {
             throw error
         } catch {
@@ -55,12 +105,130 @@ public struct Pruner: Sendable {
         }
     }
 
-    /// Plans, and with `apply` deletes, for one repository.
+    /// Push times from a management API listing, by digest: the date belongs to what a deletion would remove. Where
+    /// several entries share a digest (Docker Hub dates each tag) the youngest counts, so an image is never older than
+    /// its latest push.
+    struct PushTimes: Sendable {
+        var byDigest: [Digest: Date] = [:]
+        var source: DateSource
+        init(_ images: [ListedImage], source: DateSource) {
+            self.source = source
+            for image in images {
+                guard let pushed = image.pushed else { continue }
+                byDigest[image.digest] = max(byDigest[image.digest] ?? pushed, pushed)
+            }
+        }
+        func date(digest: Digest) -> Date? { byDigest[digest] }
+    }
+
+    /// Reads and decides one repository; nothing is changed. Untag decisions say how this registry can carry them
+    /// out (natively, only through the fallback, or not at all).
+    public func plan(_ repository: ImageReference, policy: RetentionPolicy, now: Date = Date()) async throws(PierError) -> Result {
+        let inventory = try await inventory(repository, now: now)
+        var decisions = try policy.decide(inventory.tags, now: now) { kept in Self.children(of: kept, in: inventory.manifests) }
+        var result = Result(repository: repository.repositoryName, decisions: [], applied: false, warnings: inventory.warnings)
+        if case .rules(let rules) = policy { result.warnings += rules.unmatchedPatterns(in: inventory.tags.map(\.tag)) }
+        if decisions.contains(where: { $0.action == .untag }) {
+            let route = try await untagRoute(repository)
+            for index in decisions.indices where decisions[index].action == .untag { decisions[index].untagRoute = route }
+            let stuck = decisions.filter { $0.untagRoute == .impossible }.map(\.tag)
+            if !stuck.isEmpty {
+                result.warnings.append("\(stuck.count) tag(s) stay: this registry cannot remove one tag of an image that kept tags use (\(stuck.joined(separator: ", ")))")
+            }
+        }
+        result.decisions = decisions
+        result.reference = repository
+        result.manifests = inventory.manifests
+        if policy.considersUntagged, !inventory.untagged.isEmpty {
+            let (untagged, read) = try await untaggedDecisions(repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
+            result.untagged = untagged
+            result.manifests = read
+        } else if case .rules(let rules) = policy, rules.untagged, case .distribution = api {
+            result.warnings.append("--untagged: the distribution API cannot list untagged manifests (registry garbage-collect can)")
+        }
+        return result
+    }
+
+    /// Untagged manifests: each is read (with its children), so that what a staying tag or a staying untagged index
+    /// reaches is known; nothing it reaches is deleted. If any cannot be read, none is deleted.
+    func untaggedDecisions(
+        _ repository: ImageReference, inventory: Inventory, decisions: [RetentionDecision], policy: RetentionPolicy, now: Date
+    ) async throws(PierError) -> (decisions: [UntaggedDecision], manifests: [Digest: ManifestBlob]) {
+        let client = await store.client(for: repository.registry)
+        var manifests = inventory.manifests
+        for digest in inventory.untagged.keys where manifests[digest] == nil {
+            do {
+                let blob = try await client.manifest(repository: repository.repository, reference: digest.description)
+                manifests[digest] = blob
+                for child in blob.document.manifests ?? [] where manifests[child.digest] == nil {
+                    manifests[child.digest] = try await client.manifest(repository: repository.repository, reference: child.digest.description)
+                }
+            } catch {
+                let kept = inventory.untagged.map { digest, date in
+                    UntaggedDecision(digest: digest, date: date.date, dateSource: date.source, action: .keep,
+                        rule: "kept: an untagged manifest could not be read (\(error.message)), so what it reaches is unknown")
+                }
+                return (kept, inventory.manifests)
+            }
+        }
+        let staying = Set(decisions.filter { $0.action != .delete }.map(\.digest))
+        let reached = staying.union(Self.children(of: staying, in: manifests))
+        var result = policy.decideUntagged(inventory.untagged, tags: inventory.tags, reached: reached, now: now)
+        // A kept untagged index keeps its children.
+        let keptUntagged = Set(result.filter { $0.action == .keep }.map(\.digest))
+        let reachedByKept = Self.children(of: keptUntagged, in: manifests)
+        for index in result.indices where result[index].action == .delete && reachedByKept.contains(result[index].digest) {
+            result[index].action = .keep
+            result[index].rule = "reached by a kept untagged index"
+        }
+        return (result, manifests)
+    }
+
+    /// How untags are carried out here: a management API that removes one tag, distribution's DELETE by tag
+    /// (v3; probed with a DELETE of a tag that does not exist: 404 means the route exists, v2.8 answers 400
+    /// DIGEST_INVALID), else the fallback.
+    func untagRoute(_ repository: ImageReference) async throws(PierError) -> RetentionDecision.UntagRoute {
+        switch api {
+        case .native(let native): return native.canUntag ? .native : .impossible
+        case .distribution:
+            let client = await store.client(for: repository.registry)
+            do {
+                try await client.deleteManifest(repository: repository.repository, reference: "pier-probe-\(UUID().uuidString.lowercased())")
+                return .native
+            } catch {
+                return error.status == 404 ? .native : .fallback
+            }
+        }
+    }
+
+    /// Refuses, before anything is deleted, a run that would need the untag fallback without `--allow-untag-fallback`.
+    public static func requireUntagFallbackAllowed(_ plans: [Result], allowed: Bool) throws(PierError) {
+        guard !allowed else { return }
+        let needing = plans.flatMap { plan in plan.needingUntagFallback.map { "\(plan.repository):\($0)" } }
+        guard !needing.isEmpty else { return }
+        let shown = needing.prefix(10).joined(separator: ", ") + (needing.count > 10 ? ", …" : "")
+        throw PierError(.usage, operation: "prune", message:
+            "nothing deleted: \(needing.count) tag(s) can only be removed through the untag fallback (\(shown))",
+            hint: "rerun with --allow-untag-fallback, or keep those tags (--keep REGEX)")
+    }
+
+    /// Plans and, with `apply`, deletes, for one repository (refusing up front when the untag fallback is needed but
+    /// not allowed).
     public func prune(_ repository: ImageReference, policy: RetentionPolicy, apply: Bool, now: Date = Date()) async throws(PierError) -> Result {
-        let (tags, manifests) = try await inventory(repository)
-        let decisions = try policy.decide(tags, now: now) { kept in Self.children(of: kept, in: manifests) }
-        var result = Result(repository: repository.repositoryName, decisions: decisions, applied: apply)
-        guard apply else { return result }
+        let plan = try await plan(repository, policy: policy, now: now)
+        guard apply else { return plan }
+        try Self.requireUntagFallbackAllowed([plan], allowed: allowUntagFallback)
+        return try await self.apply(plan)
+    }
+
+    /// Carries out a plan: untags first (those digests stay), then deletes digests whose every tag goes, then their
+    /// children that nothing kept needs.
+    public func apply(_ plan: Result) async throws(PierError) -> Result {
+        var result = plan
+        result.applied = true
+        guard let repository = plan.reference else { return result }
+        let decisions = plan.decisions
+        let manifests = plan.manifests
         let client = await store.client(for: repository.registry)
         let deleter: any TagDeleting
         switch api {
@@ -69,8 +237,7 @@ public struct Pruner: Sendable {
         case .native(let native):
             deleter = NativeTagDeleter(api: native, repository: repository.repository)
         }
-        // Untag first: those digests stay. Then delete digests whose every tag goes, then their unneeded children.
-        for decision in decisions where decision.action == .untag {
+        for decision in decisions where decision.action == .untag && decision.untagRoute != .impossible {
             do {
                 try await deleter.untag(decision.tag, digest: decision.digest)
                 result.removed.append(decision.tag)
@@ -103,6 +270,18 @@ public struct Pruner: Sendable {
                 result.failureErrors.append(error)
             }
         }
+        // Untagged manifests last, indexes before their children.
+        let going = plan.untagged.filter { $0.action == .delete && !deleted.contains($0.digest) && !needed.contains($0.digest) }
+        for decision in going.sorted(by: { (manifests[$0.digest]?.isIndex ?? false) && !(manifests[$1.digest]?.isIndex ?? false) }) {
+            do {
+                try await deleter.deleteDigest(decision.digest, tags: [])
+                deleted.insert(decision.digest)
+                result.removed.append(decision.digest.description)
+            } catch {
+                result.failures.append(.init(tag: decision.digest.description, message: error.description))
+                result.failureErrors.append(error)
+            }
+        }
         return result
     }
 
@@ -123,7 +302,7 @@ public struct Pruner: Sendable {
         let client: RegistryClient
         let repository: String
         var manifests: [Digest: ManifestBlob] = [:]
-        var created: [Digest: Date?] = [:]
+        var dated: [Digest: (annotation: Date?, config: Date?)] = [:]
 
         init(client: RegistryClient, repository: String) {
             self.client = client
@@ -143,39 +322,29 @@ public struct Pruner: Sendable {
             return blob
         }
 
-        func created(_ digest: Digest) async throws(PierError) -> Date? {
-            if let known = created[digest] { return known }
+        /// The image's own dates: the index or manifest annotation, and config `created` (an index's from its first
+        /// platform's config). Read once per digest.
+        func dates(_ digest: Digest) async throws(PierError) -> (annotation: Date?, config: Date?) {
+            if let known = dated[digest] { return known }
             let blob = try await manifest(digest)
-            var date = blob.document.annotations?["org.opencontainers.image.created"].flatMap(Self.parseDate)
-            if date == nil {
-                var image = blob
-                if image.isIndex, let first = image.document.manifests?.first(where: { !($0.platform?.isUnknown ?? false) }) {
-                    image = try await manifest(first.digest)
-                }
-                if let config = image.document.config, config.size <= 4 << 20,
-                    let bytes = try? await client.blobBytes(repository: repository, digest: config.digest),
-                    let summary = try? JSONDecoder().decode(ImageConfigSummary.self, from: Data(bytes))
-                {
-                    date = summary.created.flatMap(Self.parseDate)
-                }
+            let annotation = blob.document.annotations?["org.opencontainers.image.created"].flatMap(ImageDate.parse)
+            var image = blob
+            if image.isIndex, let first = image.document.manifests?.first(where: { !($0.platform?.isUnknown ?? false) }) {
+                image = try await manifest(first.digest)
             }
-            created[digest] = date
-            return date
+            var config: Date?
+            if let descriptor = image.document.config, descriptor.size <= Self.configSizeLimit,
+                let bytes = try? await client.blobBytes(repository: repository, digest: descriptor.digest),
+                let summary = try? JSONDecoder().decode(ImageConfigSummary.self, from: Data(bytes))
+            {
+                config = summary.created.flatMap(ImageDate.parse)
+            }
+            dated[digest] = (annotation, config)
+            return (annotation, config)
         }
 
-        static func parseDate(_ text: String) -> Date? {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            if let date = formatter.date(from: text) { return date }
-            formatter.formatOptions = [.withInternetDateTime]
-            if let date = formatter.date(from: text) { return date }
-            // Go writes up to nine fractional digits; ISO8601DateFormatter takes three.
-            if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
-                let trimmed = String(text[..<dot]) + String(text[zone...])
-                return formatter.date(from: trimmed)
-            }
-            return nil
-        }
+        /// Configs larger than this are not read for their date (blobBytes' own default limit).
+        static let configSizeLimit: Int64 = 4 << 20
     }
 }
 
@@ -199,7 +368,7 @@ struct NativeTagDeleter: TagDeleting {
     func untag(_ tag: String, digest: Digest) async throws(PierError) { try await api.untag(repository: repository, tag: tag, digest: digest) }
     func deleteDigest(_ digest: Digest, tags: [String]) async throws(PierError) {
         // Children of an index have no tags: only APIs that delete by digest can remove them.
-        if tags.isEmpty, api is DockerHubAPI || api is GitLabRegistryAPI { return }
+        if tags.isEmpty, !api.deletesByDigest { return }
         try await api.deleteImage(repository: repository, digest: digest, tags: tags)
     }
 }

@@ -1,18 +1,18 @@
 import Foundation
 import PierModel
 
-/// One tag of a repository, resolved to its digest and age.
+/// One tag of a repository, resolved to its digest and dated.
 public struct TagInfo: Sendable, Codable, Equatable {
     public var tag: String
     public var digest: Digest
-    /// The image's creation time (config `created`, or the `org.opencontainers.image.created` annotation).
-    public var created: Date?
-    /// Position in the registry's tag list; the fallback order when no creation time is known.
+    /// The image's age and where it came from (push time, annotation, config, or undated).
+    public var date: ImageDate
+    /// Position in the registry's tag list: a tie-breaker only, never an age.
     public var order: Int
-    public init(tag: String, digest: Digest, created: Date?, order: Int) {
+    public init(tag: String, digest: Digest, date: ImageDate, order: Int) {
         self.tag = tag
         self.digest = digest
-        self.created = created
+        self.date = date
         self.order = order
     }
 }
@@ -26,71 +26,185 @@ public struct RetentionDecision: Sendable, Codable, Equatable {
         /// Remove the tag and its digest (every tag on that digest is going).
         case delete
     }
+    /// How an untag can be carried out on this registry (set on `untag` decisions by the pruner).
+    public enum UntagRoute: String, Sendable, Codable {
+        /// The registry or its API removes one tag (distribution v3 DELETE by tag, Docker Hub, ECR, GitLab, Harbor).
+        case native
+        /// Only through the dummy-manifest trick, which `--apply` runs only with `--allow-untag-fallback`.
+        case fallback
+        /// Not at all (GHCR removes whole package versions): the tag stays.
+        case impossible
+    }
     public var tag: String
     public var digest: Digest
-    public var created: Date?
+    public var date: Date?
+    public var dateSource: DateSource
+    /// For an undated image: where pier looked.
+    public var dateLooked: [String]?
     public var action: Action
     /// The rule that decided.
     public var rule: String
+    public var untagRoute: UntagRoute?
+
+    init(_ info: TagInfo, _ action: Action, _ rule: String) {
+        tag = info.tag
+        digest = info.digest
+        date = info.date.date
+        dateSource = info.date.source
+        dateLooked = info.date.looked.isEmpty ? nil : info.date.looked
+        self.action = action
+        self.rule = rule
+    }
+
+    /// Newest first; undated last; then by tag.
+    static func newestFirst(_ a: RetentionDecision, _ b: RetentionDecision) -> Bool {
+        switch (a.date, b.date) {
+        case let (x?, y?) where x != y: return x > y
+        case (.some, nil): return true
+        case (nil, .some): return false
+        default: return a.tag < b.tag
+        }
+    }
 }
 
-/// A retention policy: keep rules (combined with OR, as Harbor does), or an ECR lifecycle policy evaluated with
-/// ECR's semantics.
+/// A decision for one untagged manifest that the registry's API lists (GHCR versions, ECR images, Harbor
+/// artifacts without tags). Only `keep` or `delete`.
+public struct UntaggedDecision: Sendable, Codable, Equatable {
+    public var digest: Digest
+    public var date: Date?
+    public var dateSource: DateSource
+    public var action: RetentionDecision.Action
+    public var rule: String
+}
+
+/// A retention policy: keep rules (combined with OR, as Harbor does) with an optional expire rule, or an ECR
+/// lifecycle policy evaluated with ECR's semantics.
+///
+/// Rules apply to *images* (distinct digests among the selected tags), as ECR counts: `keepLast` keeps the N newest
+/// images and every tag on them. A tag is decided, first rule that applies winning:
+/// 1. not selected by `only` → keep; 2. `latest` → keep; 3. matches a `keep` regex → keep;
+/// 4. its image is undated → keep (pier never deletes what it cannot date);
+/// 5. `expireOlderThan` and the image is older → remove, even among the newest N or inside `keepNewerThan`;
+/// 6. among the newest `keepLast` images, or newer than `keepNewerThan` → keep;
+/// 7. otherwise remove (with only an expire rule given: keep).
+/// Finally a digest that a kept tag, or an index a kept tag points at, still needs is never deleted: its other
+/// tags are only untagged.
 public enum RetentionPolicy: Sendable {
     case rules(Rules)
     case ecr(ECRLifecyclePolicy)
 
+    /// The largest count a rule takes: the tag list stops at a million tags.
+    public static let maximumCount = 1_000_000
+    /// The longest duration a rule takes (100 years): longer is a typo, and would overflow date arithmetic.
+    public static let maximumDuration: TimeInterval = 100 * 365.25 * 86400
+
     public struct Rules: Sendable, Equatable {
+        /// Where the rules were written, for messages: flags, or a config file's `prune:` section.
+        public enum Origin: Sendable, Equatable {
+            case flags
+            case config(String)
+        }
         public var keepLast: Int?
         public var keepNewerThan: TimeInterval?
         public var keep: [String] = []
         public var only: String?
-        public init(keepLast: Int? = nil, keepNewerThan: TimeInterval? = nil, keep: [String] = [], only: String? = nil) {
+        public var expireOlderThan: TimeInterval?
+        /// Also delete untagged manifests that the registry's API lists and nothing staying reaches.
+        public var untagged = false
+        public var origin: Origin = .flags
+        public init(
+            keepLast: Int? = nil, keepNewerThan: TimeInterval? = nil, keep: [String] = [], only: String? = nil,
+            expireOlderThan: TimeInterval? = nil, untagged: Bool = false, origin: Origin = .flags
+        ) {
             self.keepLast = keepLast
             self.keepNewerThan = keepNewerThan
             self.keep = keep
             self.only = only
+            self.expireOlderThan = expireOlderThan
+            self.untagged = untagged
+            self.origin = origin
+        }
+
+        /// How a rule is named where it was written: `--keep-last` or `prune.keep_last in pier.yml`.
+        public func name(_ flag: String) -> String {
+            switch origin {
+            case .flags: return "--\(flag)"
+            case .config(let path): return "prune.\(flag.replacingOccurrences(of: "-", with: "_")) in \(path)"
+            }
+        }
+
+        /// Checks ranges and regexes before any registry is asked anything.
+        public func validate() throws(PierError) {
+            guard keepLast != nil || keepNewerThan != nil || !keep.isEmpty || expireOlderThan != nil else {
+                throw PierError(.usage, operation: "prune", message: "no retention rule given",
+                    hint: "pass --keep-last N, --keep-newer-than 90d, --keep REGEX, --expire-older-than 90d or --ecr-policy FILE")
+            }
+            if let keepLast, !(0...RetentionPolicy.maximumCount).contains(keepLast) {
+                throw PierError(.usage, operation: "prune",
+                    message: "\(name("keep-last")) \(keepLast) is out of range (0 to \(RetentionPolicy.maximumCount))")
+            }
+            for (flag, value) in [("keep-newer-than", keepNewerThan), ("expire-older-than", expireOlderThan)] {
+                if let value, !(value.isFinite && value >= 0 && value <= RetentionPolicy.maximumDuration) {
+                    throw PierError(.usage, operation: "prune", message: "\(name(flag)) is out of range (0 to 100 years)")
+                }
+            }
+            _ = try patterns()
+        }
+
+        func patterns() throws(PierError) -> (only: NSRegularExpression?, keep: [NSRegularExpression]) {
+            let only = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, name("only")) }
+            let keep = try keep.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, name("keep")) }
+            return (only, keep)
+        }
+
+        /// A warning for each `only`/`keep` pattern that matches none of `tags`: patterns match the whole tag, so
+        /// `^sha-` matches nothing that `sha-.*` would.
+        public func unmatchedPatterns(in tags: [String]) -> [String] {
+            var warnings: [String] = []
+            for (flag, pattern) in (only.map { [("only", $0)] } ?? []) + keep.map({ ("keep", $0) }) {
+                guard let regex = try? RetentionPolicy.regex(pattern, flag), !tags.contains(where: { RetentionPolicy.matches(regex, $0) })
+                else { continue }
+                warnings.append(
+                    "\(name(flag)) \"\(pattern)\" matches no tag; patterns match the whole tag, so write \"\(Self.suggestion(for: pattern))\"")
+            }
+            return warnings
+        }
+
+        /// `^sha-` → `sha-.*`: anchors dropped (the whole tag is matched anyway) and a trailing `.*` added.
+        static func suggestion(for pattern: String) -> String {
+            var text = Substring(pattern)
+            if text.hasPrefix("^") { text = text.dropFirst() }
+            if text.hasSuffix("$") { text = text.dropLast() }
+            return text.hasSuffix(".*") ? String(text) : text + ".*"
         }
     }
 
     /// Decides every tag. `protected` are digests that must survive whatever the rules say: children of indexes
-    /// that kept tags point at (computed by the caller, who can read manifests).
+    /// that kept tags point at (computed by the caller, who can read manifests). Decisions come newest first.
     public func decide(_ tags: [TagInfo], now: Date = Date(), protected: (Set<Digest>) -> Set<Digest>) throws(PierError)
         -> [RetentionDecision]
     {
         var keep: [String: String] = [:]  // tag → rule that keeps it
         var expire: [String: String] = [:]  // tag → rule that expires it
+        let images = Self.imageDates(tags)
         switch self {
         case .rules(let rules):
-            let only = try rules.only.map { (pattern) throws(PierError) in try Self.regex(pattern, "--only") }
-            let keepPatterns = try rules.keep.map { (pattern) throws(PierError) in try Self.regex(pattern, "--keep") }
-            guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty else {
-                throw PierError(.usage, operation: "prune", message: "no retention rule given",
-                    hint: "pass --keep-last N, --keep-newer-than 90d, --keep REGEX or --ecr-policy FILE")
-            }
-            let selected = tags.filter { info in only.map { Self.matches($0, info.tag) } ?? true }
-            for info in tags where !selected.contains(info) { keep[info.tag] = "not selected by --only" }
-            let newestFirst = selected.sorted(by: Self.newerFirst)
-            for (rank, info) in newestFirst.enumerated() {
-                if info.tag == "latest" { keep[info.tag] = "always keep latest"; continue }
-                if let pattern = keepPatterns.firstIndex(where: { Self.matches($0, info.tag) }) {
-                    keep[info.tag] = "--keep \(rules.keep[pattern])"
-                    continue
-                }
-                if let last = rules.keepLast, rank < last { keep[info.tag] = "newest \(last)"; continue }
-                if let window = rules.keepNewerThan, let created = info.created, now.timeIntervalSince(created) < window {
-                    keep[info.tag] = "newer than \(Self.describe(window))"
-                    continue
-                }
-                var why: [String] = []
-                if let last = rules.keepLast { why.append("not in the newest \(last)") }
-                if let window = rules.keepNewerThan { why.append("older than \(Self.describe(window))") }
-                if why.isEmpty { why.append("matches no --keep") }
-                expire[info.tag] = why.joined(separator: ", ")
+            try rules.validate()
+            let patterns = try rules.patterns()
+            let selected = tags.filter { info in patterns.only.map { Self.matches($0, info.tag) } ?? true }
+            for info in tags where !selected.contains(info) { keep[info.tag] = "not selected by \(rules.name("only"))" }
+            let rank = Self.ranks(Set(selected.map(\.digest)), images)
+            for info in selected {
+                let (verdict, rule) = rules.verdict(info, image: images[info.digest] ?? .undated, rank: rank[info.digest],
+                    patterns: patterns.keep, now: now)
+                if verdict { keep[info.tag] = rule } else { expire[info.tag] = rule }
             }
         case .ecr(let policy):
-            for (tag, rule) in policy.expired(tags, now: now) { expire[tag] = rule }
-            for info in tags where expire[info.tag] == nil { keep[info.tag] = "no ECR rule expires it" }
+            let expiredImages = policy.expired(tags, untagged: [:], images: images, now: now)
+            for info in tags { if let rule = expiredImages[info.digest] { expire[info.tag] = rule } }
+            for info in tags where expire[info.tag] == nil {
+                keep[info.tag] = images[info.digest]?.date == nil ? Self.undatedRule : "no ECR rule expires it"
+            }
             if expire.removeValue(forKey: "latest") != nil { keep["latest"] = "always keep latest" }
         }
         // Safety: a digest a kept tag uses, or a child of a kept index, is never deleted; its other tags are only
@@ -98,25 +212,72 @@ public enum RetentionPolicy: Sendable {
         let keptDigests = Set(tags.filter { keep[$0.tag] != nil }.map(\.digest))
         let needed = keptDigests.union(protected(keptDigests))
         return tags.map { info in
-            if let rule = keep[info.tag] {
-                return RetentionDecision(tag: info.tag, digest: info.digest, created: info.created, action: .keep, rule: rule)
-            }
+            if let rule = keep[info.tag] { return RetentionDecision(info, .keep, rule) }
             let rule = expire[info.tag] ?? "expired"
-            if needed.contains(info.digest) {
-                return RetentionDecision(tag: info.tag, digest: info.digest, created: info.created, action: .untag,
-                    rule: rule + "; digest still used by a kept tag")
-            }
-            return RetentionDecision(tag: info.tag, digest: info.digest, created: info.created, action: .delete, rule: rule)
+            if needed.contains(info.digest) { return RetentionDecision(info, .untag, rule + "; digest still used by a kept tag") }
+            return RetentionDecision(info, .delete, rule)
+        }.sorted(by: RetentionDecision.newestFirst)
+    }
+
+    static let undatedRule = "undated: pier never deletes an image it cannot date"
+
+    /// How young an untagged manifest may be and still be part of a publish in progress: publish pushes children
+    /// before the index and the tag that reach them, so a fresh untagged manifest may be reached a moment later.
+    public static let untaggedGracePeriod: TimeInterval = 86400
+
+    /// Whether the policy removes untagged manifests: `untagged` rules, or ECR rules with `tagStatus` untagged or any.
+    public var considersUntagged: Bool {
+        switch self {
+        case .rules(let rules): return rules.untagged
+        case .ecr(let policy): return policy.rules.contains { $0.selection.tagStatus != "tagged" }
         }
     }
 
-    static func newerFirst(_ a: TagInfo, _ b: TagInfo) -> Bool {
-        switch (a.created, b.created) {
-        case let (x?, y?) where x != y: return x > y
-        case (.some, nil): return true
-        case (nil, .some): return false
-        default: return a.order > b.order
+    /// Decides untagged manifests. `reached` are the digests that a staying tag, or a staying manifest, reaches
+    /// (index children, recursively): never deleted. Undated manifests and those younger than
+    /// `untaggedGracePeriod` stay too.
+    public func decideUntagged(
+        _ untagged: [Digest: ImageDate], tags: [TagInfo], reached: Set<Digest>, now: Date = Date()
+    ) -> [UntaggedDecision] {
+        guard considersUntagged else { return [] }
+        var expiredBy: [Digest: String] = [:]
+        switch self {
+        case .rules:
+            for digest in untagged.keys { expiredBy[digest] = "untagged, reached by no tag (--untagged)" }
+        case .ecr(let policy):
+            let images = Self.imageDates(tags).merging(untagged) { tagged, _ in tagged }
+            expiredBy = policy.expired(tags, untagged: untagged, images: images, now: now)
         }
+        return untagged.map { digest, date in
+            func decision(_ action: RetentionDecision.Action, _ rule: String) -> UntaggedDecision {
+                UntaggedDecision(digest: digest, date: date.date, dateSource: date.source, action: action, rule: rule)
+            }
+            guard let rule = expiredBy[digest] else { return decision(.keep, "no rule expires it") }
+            if reached.contains(digest) { return decision(.keep, "reached by a kept tag (index child)") }
+            guard let pushed = date.date else { return decision(.keep, Self.undatedRule) }
+            if now.timeIntervalSince(pushed) < Self.untaggedGracePeriod {
+                return decision(.keep, "pushed within a day: may belong to a publish in progress")
+            }
+            return decision(.delete, rule)
+        }.sorted { ($0.date ?? .distantPast, $1.digest.description) > ($1.date ?? .distantPast, $0.digest.description) }
+    }
+
+    /// Each image's date: the youngest trustworthy date among its tags (Docker Hub dates tags, not digests), so an
+    /// image is never older than its latest push.
+    static func imageDates(_ tags: [TagInfo]) -> [Digest: ImageDate] {
+        var images: [Digest: ImageDate] = [:]
+        for info in tags {
+            guard let current = images[info.digest] else { images[info.digest] = info.date; continue }
+            if let date = info.date.date, current.date.map({ date > $0 }) ?? true { images[info.digest] = info.date }
+        }
+        return images
+    }
+
+    /// Newest-first rank of each dated image among `digests` (ties broken by digest, so plans are stable).
+    static func ranks(_ digests: Set<Digest>, _ images: [Digest: ImageDate]) -> [Digest: Int] {
+        let dated = digests.compactMap { digest in images[digest]?.date.map { (digest, $0) } }
+            .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.description < $1.0.description }
+        return Dictionary(uniqueKeysWithValues: dated.enumerated().map { ($0.element.0, $0.offset) })
     }
 
     static func regex(_ pattern: String, _ flag: String) throws(PierError) -> NSRegularExpression {
@@ -129,27 +290,60 @@ public enum RetentionPolicy: Sendable {
         regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
+    /// `90d`, `12h`, `45s` (whole units where they fit); callers pass range-checked values.
     static func describe(_ interval: TimeInterval) -> String {
+        guard interval.isFinite, interval >= 0, interval <= maximumDuration else { return "\(interval)s" }
         if interval.truncatingRemainder(dividingBy: 86400) == 0 { return "\(Int(interval / 86400))d" }
         if interval.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(interval / 3600))h" }
         return "\(Int(interval))s"
     }
 
-    /// Parses `90d`, `12h`, `2w`, `30m`, `45s`.
+    /// Parses `90d`, `12h`, `2w`, `30m`, `45s`: a finite, non-negative number of at most 100 years
+    /// (`maximumDuration`).
     public static func parseDuration(_ text: String) throws(PierError) -> TimeInterval {
         let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value >= 0 else {
+        guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value.isFinite, value >= 0 else {
             throw PierError(.usage, operation: "parse duration", message: "\"\(text)\" is not a duration",
                 hint: "use a number and a unit: 90d, 12h, 2w, 30m")
         }
-        return value * factor
+        let seconds = value * factor
+        guard seconds.isFinite, seconds <= maximumDuration else {
+            throw PierError(.usage, operation: "parse duration", message: "\"\(text)\" is longer than 100 years",
+                hint: "use a number and a unit: 90d, 12h, 2w, 30m")
+        }
+        return seconds
+    }
+}
+
+extension RetentionPolicy.Rules {
+    /// Whether one selected tag is kept, and the rule that says so (the numbered list on `RetentionPolicy`).
+    func verdict(_ info: TagInfo, image: ImageDate, rank: Int?, patterns: [NSRegularExpression], now: Date) -> (keep: Bool, rule: String) {
+        if info.tag == "latest" { return (true, "always keep latest") }
+        if let index = patterns.firstIndex(where: { RetentionPolicy.matches($0, info.tag) }) { return (true, "\(name("keep")) \(keep[index])") }
+        guard let date = image.date, let rank else { return (true, RetentionPolicy.undatedRule) }
+        let age = now.timeIntervalSince(date)
+        let source = image.source.field
+        if let limit = expireOlderThan, age > limit {
+            return (false, "older than \(RetentionPolicy.describe(limit)) by \(source) (\(name("expire-older-than")))")
+        }
+        if let last = keepLast, rank < last { return (true, "among the newest \(last) images") }
+        if let window = keepNewerThan, age < window { return (true, "newer than \(RetentionPolicy.describe(window)) by \(source)") }
+        if keepLast == nil, keepNewerThan == nil, keep.isEmpty, let limit = expireOlderThan {
+            return (true, "not older than \(RetentionPolicy.describe(limit))")
+        }
+        var why: [String] = []
+        if let last = keepLast { why.append("not among the newest \(last) images") }
+        if let window = keepNewerThan { why.append("older than \(RetentionPolicy.describe(window)) by \(source)") }
+        if why.isEmpty { why.append("matches no \(name("keep"))") }
+        return (false, why.joined(separator: ", "))
     }
 }
 
 /// An ECR lifecycle policy (`lifecycle_policy_parameters`), evaluated as ECR does: rules by ascending
 /// `rulePriority`; an image is expired by at most one rule; an image that a higher-priority rule selects cannot be
 /// expired by a lower one, but still counts for it; `any` must come last. Images are the distinct digests, aged by
-/// creation time (the push time ECR uses is not visible through the registry API).
+/// push time where the registry's API keeps one (on ECR, DescribeImages `imagePushedAt`, as ECR itself ages them),
+/// else by the image's own date; undated images are never expired and not counted.
 public struct ECRLifecyclePolicy: Sendable, Decodable {
     public struct Rule: Sendable, Decodable {
         public struct Selection: Sendable, Decodable {
@@ -196,46 +390,38 @@ public struct ECRLifecyclePolicy: Sendable, Decodable {
                 throw fail("rule \(rule.rulePriority): countType \(s.countType) is not supported (imageCountMoreThan, sinceImagePushed)")
             }
             guard rule.action.type == "expire" else { throw fail("rule \(rule.rulePriority): only the expire action is evaluated") }
+            // ECR takes countNumber ≥ 1; the upper bound keeps day arithmetic far from overflow.
+            guard (1...RetentionPolicy.maximumCount).contains(s.countNumber) else {
+                throw fail("rule \(rule.rulePriority): countNumber \(s.countNumber) is out of range (1 to \(RetentionPolicy.maximumCount))")
+            }
         }
     }
 
-    /// Tags expired, with the rule that expired their image.
-    func expired(_ tags: [TagInfo], now: Date) -> [String: String] {
-        struct Image {
-            var digest: Digest
-            var tags: [String]
-            var created: Date?
-            var order: Int
-        }
-        var images: [Digest: Image] = [:]
-        for info in tags {
-            images[info.digest, default: Image(digest: info.digest, tags: [], created: info.created, order: info.order)].tags.append(info.tag)
-            images[info.digest]!.order = max(images[info.digest]!.order, info.order)
-        }
-        // Youngest first, as imageCountMoreThan counts.
-        let all = images.values.sorted {
-            RetentionPolicy.newerFirst(TagInfo(tag: "", digest: $0.digest, created: $0.created, order: $0.order),
-                TagInfo(tag: "", digest: $1.digest, created: $1.created, order: $1.order))
-        }
+    /// Images expired (tagged and `untagged` ones), with the rule that expired them. `images` dates each digest.
+    func expired(_ tags: [TagInfo], untagged: [Digest: ImageDate], images dates: [Digest: ImageDate], now: Date) -> [Digest: String] {
+        var tagsOf: [Digest: [String]] = [:]
+        for digest in untagged.keys { tagsOf[digest] = [] }
+        for info in tags { tagsOf[info.digest, default: []].append(info.tag) }
+        // Youngest first, as imageCountMoreThan counts; undated images take no part.
+        let ranked = RetentionPolicy.ranks(Set(tagsOf.keys), dates).sorted { $0.value < $1.value }.map(\.key)
         var claimed: Set<Digest> = []
         var expiredBy: [Digest: String] = [:]
         for rule in rules.sorted(by: { $0.rulePriority < $1.rulePriority }) {
-            let selected = all.filter { Self.selects(rule.selection, tags: $0.tags) }
-            var candidates: [Image] = []
+            let selected = ranked.filter { Self.selects(rule.selection, tags: tagsOf[$0] ?? []) }
+            var candidates: [Digest] = []
             switch rule.selection.countType {
-            case "imageCountMoreThan": candidates = Array(selected.dropFirst(rule.selection.countNumber))
+            case "imageCountMoreThan": candidates = Array(selected.dropFirst(max(0, rule.selection.countNumber)))
             default:
                 let limit = TimeInterval(rule.selection.countNumber) * 86400
-                candidates = selected.filter { image in image.created.map { now.timeIntervalSince($0) > limit } ?? false }
+                candidates = selected.filter { digest in dates[digest]?.date.map { now.timeIntervalSince($0) > limit } ?? false }
             }
-            for image in candidates where !claimed.contains(image.digest) && expiredBy[image.digest] == nil {
-                expiredBy[image.digest] = "ECR rule \(rule.rulePriority)" + (rule.description.map { " (\($0))" } ?? "")
+            for digest in candidates where !claimed.contains(digest) && expiredBy[digest] == nil {
+                let source = dates[digest]?.source.field ?? "?"
+                expiredBy[digest] = "ECR rule \(rule.rulePriority)" + (rule.description.map { " (\($0))" } ?? "") + " by \(source)"
             }
-            claimed.formUnion(selected.map(\.digest))
+            claimed.formUnion(selected)
         }
-        var result: [String: String] = [:]
-        for (digest, rule) in expiredBy { for tag in images[digest]!.tags { result[tag] = rule } }
-        return result
+        return expiredBy
     }
 
     static func selects(_ selection: Rule.Selection, tags: [String]) -> Bool {
@@ -262,6 +448,6 @@ public struct ECRLifecyclePolicy: Sendable, Decodable {
             guard let range = rest.range(of: part) else { return false }
             rest = rest[range.upperBound...]
         }
-        return rest.hasSuffix(parts.last!)
+        return rest.hasSuffix(parts.last ?? "")
     }
 }

@@ -7,8 +7,10 @@ import PierModel
 /// Amazon ECR's `BatchDeleteImage` (AWS JSON 1.1, Signature Version 4). Deleting by tag removes only that tag
 /// (the image goes with its last tag); deleting by digest removes the image and all its tags. At most 100 image
 /// ids per call; per-item `failures[]` come back with HTTP 200 and are reported.
-public struct ECRAPI: TagDeletionAPI {
+public struct ECRAPI: ImageListingAPI {
     public let name = "ECR API"
+    public var pushTimeSource: DateSource { .ecrPushed }
+    public var listsUntagged: Bool { true }
     let api: APIClient
     let endpoint: String
     let region: String
@@ -43,6 +45,31 @@ public struct ECRAPI: TagDeletionAPI {
 
     public func deleteImage(repository: String, digest: PierModel.Digest, tags: [String]) async throws(PierError) {
         try await batchDelete(repository: repository, ids: [["imageDigest": digest.description]])
+    }
+
+    /// Every image with its tags and `imagePushedAt` (DescribeImages, at most 1,000 per page, `nextToken`
+    /// pagination): the push time ECR's own lifecycle policies age images by.
+    public func listImages(repository: String) async throws(PierError) -> [ListedImage] {
+        var images: [ListedImage] = []
+        var token: String?
+        for _ in 0..<APIClient.maximumPages {
+            var payload: [String: Any] = ["repositoryName": repository, "maxResults": 1000]
+            if let token { payload["nextToken"] = token }
+            let page = try await call("DescribeImages", payload).json as? [String: Any]
+            for detail in page?["imageDetails"] as? [[String: Any]] ?? [] {
+                guard let digest = (detail["imageDigest"] as? String).flatMap({ try? Digest($0) }) else { continue }
+                images.append(ListedImage(digest: digest, tags: detail["imageTags"] as? [String] ?? [], pushed: Self.date(detail["imagePushedAt"])))
+            }
+            guard let next = page?["nextToken"] as? String, !next.isEmpty, next != token else { break }
+            token = next
+        }
+        return images
+    }
+
+    /// AWS JSON 1.1 timestamps are epoch seconds (a number); finite values in the range of a `Date` only.
+    static func date(_ value: Any?) -> Date? {
+        guard let seconds = (value as? NSNumber)?.doubleValue, seconds.isFinite, abs(seconds) < 1e12 else { return nil }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     /// Deletes in batches of 100; the first per-item failure is thrown after every batch was sent.

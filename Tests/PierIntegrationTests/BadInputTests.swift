@@ -40,7 +40,7 @@ import Testing
         ("registries:\n  - REG/app\nprune:\n  keep_last: 3\n  only: \"(sha-\"\n", "pier.yml:5: prune.only \"(sha-\" is not a valid regular expression"),
         ("registries:\n  - REG/app\nprune:\n  keep_newer_than: 90 days\n", "pier.yml:4: prune.keep_newer_than \"90 days\" is not a duration"),
         ("registries:\n  - REG/app\nprune:\n  keep_last: ten\n", "pier.yml:4: prune.keep_last must be a whole number"),
-        ("registries:\n  - REG/app\nprune:\n  only: x\n", "pier.yml:4: prune needs keep_last, keep_newer_than or keep"),
+        ("registries:\n  - REG/app\nprune:\n  only: x\n", "pier.yml:4: prune needs keep_last, keep_newer_than, keep or expire_older_than"),
         ("registries:\n  - REG/app\nbuild:\n  add: /srv\n", "pier.yml:4: build.add must be a list"),
         ("registries:\n  - REG/app\nbuild:\n  builder: kaniko\n", "pier.yml:4: build.builder must be one of auto, docker, podman, buildah, native"),
         ("registries:\n  - REG/app\nbuild:\n  env: [MODE]\n", "pier.yml:4: build.env entries must be KEY=VALUE"),

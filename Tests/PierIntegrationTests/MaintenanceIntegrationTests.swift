@@ -10,6 +10,13 @@ import Testing
 
     func digest(_ reference: String) -> String? { (try? Harness.skopeoRaw(reference)).map(Harness.sha256) }
 
+    /// `prune --json` output; dates are RFC 3339.
+    static func decodePlans(_ data: Data) throws -> [Pruner.Result] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode([Pruner.Result].self, from: data)
+    }
+
     func tagsAndDigests(_ registry: TestRegistry, _ repository: String) throws -> [String: String] {
         let tags = try JSONDecoder().decode([String].self, from: Harness.pier("tags", "--json", "\(registry.host)/\(repository)").stdoutBytes)
         var result: [String: String] = [:]
@@ -47,18 +54,23 @@ import Testing
         // Dry run: the plan, and nothing changes.
         let dry = try Harness.pier("prune", "--json", "--keep-last", "10", "--only", "sha-.*", repo)
         #expect(dry.status == 0, "\(dry.stderr)")
-        let plan = try JSONDecoder().decode([Pruner.Result].self, from: dry.stdoutBytes)[0]
+        let plan = try Self.decodePlans(dry.stdoutBytes)[0]
         let actions = Dictionary(uniqueKeysWithValues: plan.decisions.map { ($0.tag, $0.action) })
         #expect(actions["sha-01"] == .untag && actions["sha-02"] == .untag)
         #expect(actions["sha-03"] == .delete && actions["sha-05"] == .delete && actions["sha-06"] == .keep)
         #expect(actions["latest"] == .keep && actions["1.0.0"] == .keep && actions["multi"] == .keep)
+        // docker-registry 2.8 has no DELETE by tag: the two untags need the fallback, and the plan says so.
+        #expect(plan.needingUntagFallback.sorted() == ["sha-01", "sha-02"])
         #expect(try tagsAndDigests(registry, "app") == before)
+        let table = try Harness.pier("prune", "--keep-last", "10", "--only", "sha-.*", repo)
+        #expect(table.stdout.contains("untag*") && table.stdout.contains("2 tag(s) can only be untagged through the fallback: --apply needs --allow-untag-fallback"))
 
-        // Apply without the untag fallback: the unshared digests go; the two shared tags are reported.
+        // Apply without the untag fallback: refused before anything is deleted.
         let first = try Harness.pier("prune", "--apply", "--keep-last", "10", "--only", "sha-.*", repo)
-        #expect(first.status == 75, "\(first.stderr)")
-        #expect(first.stderr.contains("--allow-untag-fallback"))
-        // A rerun with the fallback finishes the job.
+        #expect(first.status == 64, "\(first.stderr)")
+        #expect(first.stderr.contains("--allow-untag-fallback") && first.stderr.contains("sha-01") && first.stderr.contains("nothing deleted"))
+        #expect(try tagsAndDigests(registry, "app") == before)
+        // With the fallback the whole plan is applied.
         let second = try Harness.pier("prune", "--apply", "--allow-untag-fallback", "--keep-last", "10", "--only", "sha-.*", repo)
         #expect(second.status == 0, "\(second.stderr)")
 
@@ -88,6 +100,84 @@ import Testing
         let run = try Harness.pier("prune", "--config", config, "--apply")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(Set(try tagsAndDigests(registry, "svc").keys) == ["build-1", "build-4", "build-5"])
+    }
+
+    /// A reproducible build (config created 1970-01-01, as `pier build` and SOURCE_DATE_EPOCH=0 write) pushed
+    /// just now is undated on a registry that keeps no push time: no age rule deletes it, and the plan says where
+    /// pier looked.
+    @Test func pruneNeverDeletesAnUndatedImage() throws {
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/repro"
+        try pushDailyImages(repo, days: 1...1, tag: "sha-%02d", month: "1970-01")
+        try pushDailyImages(repo, days: 2...3, tag: "sha-%02d", month: "2025-01")
+        let before = try tagsAndDigests(registry, "repro")
+        for rule in [["--keep-newer-than", "90d"], ["--expire-older-than", "90d"], ["--keep-last", "0"]] {
+            let run = try Harness.pier(["prune", "--json", "--apply"] + rule + [repo])
+            #expect(run.status == 0, "\(run.stderr)")
+            let plan = try Self.decodePlans(run.stdoutBytes)[0]
+            let undated = try #require(plan.decisions.first { $0.tag == "sha-01" })
+            #expect(undated.action == .keep && undated.dateSource == .undated && undated.date == nil)
+            #expect(undated.dateLooked?.contains { $0.contains("config created: 1970-01-01T00:00:00Z is before 2000-01-01") } ?? false)
+            #expect(plan.decisions.last?.tag == "sha-01", "undated images come last")
+        }
+        let after = try tagsAndDigests(registry, "repro")
+        #expect(after == ["sha-01": before["sha-01"]!])
+        let table = try Harness.pier("prune", "--keep-newer-than", "90d", repo)
+        #expect(table.stdout.contains("undated") && table.stdout.contains("1 undated (kept)") && table.stdout.contains("looked at:"))
+    }
+
+    /// --keep-last counts images: a release with four tags (semver fan-out) is one image.
+    @Test func keepLastCountsImagesAndDatesAreRFC3339() throws {
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/fan"
+        for (day, version) in [(1, "1.0.0"), (2, "1.1.0"), (3, "1.2.0"), (4, "2.0.0")] {
+            try pushDailyImages(repo, days: day...day, tag: "sha-%02d", month: "2026-03")
+            let parts = version.split(separator: ".")
+            for tag in [version, "\(parts[0]).\(parts[1])"] {
+                #expect(try Harness.pier("copy", "\(repo):sha-0\(day)", "\(repo):\(tag)").status == 0)
+            }
+        }
+        let dry = try Harness.pier("prune", "--json", "--keep-last", "2", repo)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let plan = try Self.decodePlans(dry.stdoutBytes)[0]
+        let kept = Set(plan.decisions.filter { $0.action == .keep }.map(\.tag))
+        #expect(kept == ["sha-04", "2.0.0", "2.0", "sha-03", "1.2.0", "1.2"])
+        // Newest first, dated by config created, written as RFC 3339.
+        #expect(plan.decisions.first.map { ["sha-04", "2.0.0", "2.0"].contains($0.tag) } ?? false)
+        #expect(plan.decisions.allSatisfy { $0.dateSource == .config })
+        #expect(dry.stdout.contains("\"date\" : \"2026-03-04T00:00:00Z\""), "\(dry.stdout.prefix(600))")
+    }
+
+    /// A pattern that matches no tag is named on stderr, from flags and from pier.yml.
+    @Test func patternsMatchingNoTagAreWarnings() throws {
+        let registry = try TestRegistry()
+        let repo = "\(registry.host)/warn"
+        try pushDailyImages(repo, days: 1...2, tag: "sha-%02d", month: "2026-04")
+        let run = try Harness.pier("prune", "--keep-last", "1", "--only", "^sha-", repo)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("--only \"^sha-\" matches no tag") && run.stderr.contains("whole tag") && run.stderr.contains("\"sha-.*\""))
+        let config = Tools.temporaryDirectory("pier-prune-warn") + "/pier.yml"
+        try "registries:\n  - \(repo)\nprune:\n  keep_last: 1\n  keep: [\"v.*\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let fromConfig = try Harness.pier("prune", "--config", config)
+        #expect(fromConfig.stderr.contains("prune.keep in \(config) \"v.*\" matches no tag"), "\(fromConfig.stderr)")
+        let clean = try Harness.pier("prune", "--keep-last", "1", "--only", "sha-.*", repo)
+        #expect(!clean.stderr.contains("matches no tag"))
+    }
+
+    /// Negative counts and absurd durations are usage errors before any network I/O: the repository named here
+    /// does not exist (nothing listens on port 9), and the answer is still 64, not a network error.
+    @Test func absurdRulesAreRefusedBeforeTheNetwork() throws {
+        for rule in [["--keep-last=-1"], ["--keep-newer-than", "infd"], ["--keep-newer-than", "1e300w"], ["--expire-older-than", "nanh"],
+            ["--keep-last", "99999999999"]]
+        {
+            let run = try Harness.pier(["prune"] + rule + ["127.0.0.1:9/app"])
+            #expect(run.status == 64, "\(rule): \(run.status) \(run.stderr)")
+            #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        }
+        let config = Tools.temporaryDirectory("pier-prune-bad") + "/pier.yml"
+        try "registries:\n  - 127.0.0.1:9/app\nprune:\n  expire_older_than: 1e300w\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try Harness.pier("prune", "--config", config)
+        #expect(bad.status == 65 && bad.stderr.contains("pier.yml:4"), "\(bad.stderr)")
     }
 
     @Test func rollbackStatusAndSyncAcrossTwoRegistries() throws {

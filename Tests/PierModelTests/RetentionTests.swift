@@ -4,12 +4,17 @@ import PierModel
 import Testing
 
 struct RetentionTests {
-    static func digest(_ n: Int) -> Digest { try! Digest("sha256:" + String(repeating: String(n % 10), count: 64)) }
+    static func digest(_ n: Int) -> Digest { try! Digest("sha256:" + String(format: "%064x", n)) }
     static let day: TimeInterval = 86400
     let now = Date(timeIntervalSince1970: 2_000_000_000)
 
-    func info(_ tag: String, _ image: Int, ageDays: Double) -> TagInfo {
-        TagInfo(tag: tag, digest: Self.digest(image), created: now.addingTimeInterval(-ageDays * Self.day), order: image)
+    func info(_ tag: String, _ image: Int, ageDays: Double, source: DateSource = .config) -> TagInfo {
+        TagInfo(tag: tag, digest: Self.digest(image), date: ImageDate(date: now.addingTimeInterval(-ageDays * Self.day), source: source), order: image)
+    }
+
+    /// A tag whose image has only the deterministic-build date 1970-01-01, as `pier build` and SOURCE_DATE_EPOCH=0 write.
+    func reproducible(_ tag: String, _ image: Int) -> TagInfo {
+        TagInfo(tag: tag, digest: Self.digest(image), date: ImageDate.best([(.config, Date(timeIntervalSince1970: 0))], now: now), order: image)
     }
 
     func decide(_ policy: RetentionPolicy, _ tags: [TagInfo], protected: Set<Digest> = []) throws -> [String: RetentionDecision.Action] {
@@ -34,6 +39,110 @@ struct RetentionTests {
     @Test func onlyLimitsTheSelection() throws {
         let tags = [info("sha-1", 1, ageDays: 10), info("sha-2", 2, ageDays: 5), info("1.0.0", 3, ageDays: 100)]
         #expect(try decide(.rules(.init(keepLast: 1, only: "sha-.*")), tags) == ["sha-1": .delete, "sha-2": .keep, "1.0.0": .keep])
+    }
+
+    @Test func implausibleDatesMakeAnImageUndated() throws {
+        let epoch = ImageDate.best([(.annotation, nil), (.config, Date(timeIntervalSince1970: 0))], now: now)
+        #expect(epoch.date == nil && epoch.source == .undated)
+        #expect(epoch.looked.count == 2 && epoch.looked[1].contains("1970-01-01T00:00:00Z is before 2000-01-01"))
+        let future = ImageDate.best([(.ecrPushed, now.addingTimeInterval(Self.day))], now: now)
+        #expect(future.source == .undated && future.looked[0].contains("in the future"))
+        // A push time wins over the builder's date; a bad push time falls through to the next candidate.
+        let pushed = ImageDate.best([(.ecrPushed, now.addingTimeInterval(-60)), (.config, Date(timeIntervalSince1970: 0))], now: now)
+        #expect(pushed.source == .ecrPushed)
+        let fallback = ImageDate.best([(.gitHubPushed, nil), (.annotation, now.addingTimeInterval(-Self.day))], now: now)
+        #expect(fallback.source == .annotation)
+        let nine = try #require(ImageDate.parse("2026-01-02T03:04:05.123456789Z"))
+        #expect(abs(nine.timeIntervalSince(try #require(ImageDate.parse("2026-01-02T03:04:05Z")))) < 1)
+    }
+
+    @Test func noAgeRuleDeletesAnUndatedImage() throws {
+        // Pushed minutes ago, dated 1970 by a reproducible build: no rule may read that as 20,000 days old.
+        let tags = [reproducible("sha-new", 1), info("sha-old", 2, ageDays: 400), info("sha-mid", 3, ageDays: 30)]
+        for rules in [
+            RetentionPolicy.Rules(keepNewerThan: 90 * Self.day), .init(keepLast: 1), .init(expireOlderThan: 90 * Self.day),
+            .init(keep: ["nothing"]),
+        ] {
+            let decisions = try RetentionPolicy.rules(rules).decide(tags, now: now) { _ in [] }
+            let undated = try #require(decisions.first { $0.tag == "sha-new" })
+            #expect(undated.action == .keep && undated.rule.contains("undated") && undated.dateSource == .undated)
+            #expect(undated.dateLooked?.first?.contains("before 2000") ?? false)
+        }
+        let ecr = try ecr("""
+            {"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}
+            """)
+        #expect(try decide(.ecr(ecr), tags) == ["sha-new": .keep, "sha-old": .delete, "sha-mid": .keep])
+    }
+
+    @Test func keepLastCountsImagesNotTags() throws {
+        // Semver fan-out: each release has four tags on one image. --keep-last 3 keeps three releases.
+        var tags: [TagInfo] = []
+        for (release, age) in [(1, 50.0), (2, 40), (3, 30), (4, 20), (5, 10)] {
+            for tag in ["\(release).2.3", "\(release).2", "\(release)", "sha-\(release)"] { tags.append(info(tag, release, ageDays: age)) }
+        }
+        let result = try decide(.rules(.init(keepLast: 3)), tags)
+        for release in 3...5 { for tag in ["\(release).2.3", "\(release).2", "\(release)", "sha-\(release)"] { #expect(result[tag] == .keep, "\(tag)") } }
+        for release in 1...2 { for tag in ["\(release).2.3", "\(release).2", "\(release)", "sha-\(release)"] { #expect(result[tag] == .delete, "\(tag)") } }
+    }
+
+    @Test func expireOlderThanOverridesCountsButNotLatestOrKeep() throws {
+        let tags = [
+            info("sha-1", 1, ageDays: 200), info("sha-2", 2, ageDays: 120), info("sha-3", 3, ageDays: 10),
+            info("latest", 1, ageDays: 200), info("v1.0.0", 2, ageDays: 120), reproducible("sha-4", 4),
+        ]
+        let result = try decide(.rules(.init(keepLast: 10, keep: ["v.*"], expireOlderThan: 90 * Self.day)), tags)
+        // sha-1 and sha-2 are among the newest 10 but past 90 days; their images stay for latest and v1.0.0.
+        #expect(result == ["sha-1": .untag, "sha-2": .untag, "sha-3": .keep, "latest": .keep, "v1.0.0": .keep, "sha-4": .keep])
+        // An expire rule alone keeps the rest.
+        let alone = try decide(.rules(.init(expireOlderThan: 100 * Self.day)), [info("a", 1, ageDays: 200), info("b", 2, ageDays: 50)])
+        #expect(alone == ["a": .delete, "b": .keep])
+    }
+
+    /// README: "keep the 10 newest sha- tags, always keep latest, delete images older than 3 months", both readings.
+    @Test func bothReadingsOfTheReadmeSentence() throws {
+        // 12 sha- images, one per 10 days (ages 5, 15, … 115), plus latest on the oldest and a release tag.
+        var tags = (0..<12).map { info("sha-\($0)", $0 + 10, ageDays: 5 + Double($0) * 10) }
+        tags.append(info("latest", 21, ageDays: 115))
+        tags.append(info("1.0.0", 30, ageDays: 300))
+        // Reading A: the 10 newest, but never anything past 90 days, even among those 10.
+        let a = try decide(.rules(.init(keepLast: 10, only: "sha-.*", expireOlderThan: 90 * Self.day)), tags)
+        #expect((0...8).allSatisfy { a["sha-\($0)"] == .keep })  // ages 5…85
+        #expect(a["sha-9"] == .delete && a["sha-10"] == .delete)  // 95 and 105: among the newest 10, too old
+        #expect(a["sha-11"] == .untag && a["latest"] == .keep && a["1.0.0"] == .keep)  // sha-11 shares latest's image
+        // Reading B: the 10 newest whatever their age, and beyond them only what is older than 90 days goes.
+        let b = try decide(.rules(.init(keepLast: 10, keepNewerThan: 90 * Self.day, only: "sha-.*")), tags)
+        #expect((0...9).allSatisfy { b["sha-\($0)"] == .keep })
+        #expect(b["sha-10"] == .delete && b["sha-11"] == .untag && b["latest"] == .keep && b["1.0.0"] == .keep)
+    }
+
+    @Test func patternsThatMatchNothingAreNamed() {
+        let rules = RetentionPolicy.Rules(keepLast: 2, keep: ["v[0-9]+"], only: "^sha-")
+        let warnings = rules.unmatchedPatterns(in: ["sha-abc", "sha-def", "1.0.0"])
+        #expect(warnings.count == 2)
+        #expect(warnings[0].contains("--only \"^sha-\"") && warnings[0].contains("whole tag") && warnings[0].contains("\"sha-.*\""))
+        #expect(warnings[1].contains("--keep \"v[0-9]+\""))
+        let config = RetentionPolicy.Rules(keepLast: 2, only: "sha-", origin: .config("pier.yml"))
+        #expect(config.unmatchedPatterns(in: ["sha-abc"]).first?.contains("prune.only in pier.yml") ?? false)
+        #expect(RetentionPolicy.Rules(keepLast: 2, only: "sha-.*").unmatchedPatterns(in: ["sha-abc"]).isEmpty)
+    }
+
+    @Test func planIsNewestFirst() throws {
+        let tags = [info("b", 1, ageDays: 30), info("a", 2, ageDays: 10), reproducible("z", 3), info("c", 4, ageDays: 20)]
+        let decisions = try RetentionPolicy.rules(.init(keepLast: 5)).decide(tags, now: now) { _ in [] }
+        #expect(decisions.map(\.tag) == ["a", "c", "b", "z"])
+    }
+
+    @Test func absurdNumbersAreUsageErrors() throws {
+        for text in ["infd", "1e300w", "nand", "-1d", "1e10d", "d", "5"] {
+            #expect { try RetentionPolicy.parseDuration(text) } throws: { ($0 as? PierError)?.kind == .usage }
+        }
+        #expect(try RetentionPolicy.parseDuration("36500d") == 36500 * Self.day)
+        for rules in [RetentionPolicy.Rules(keepLast: -1), .init(keepLast: Int.max), .init(keepNewerThan: .infinity), .init(expireOlderThan: -1)] {
+            #expect { try RetentionPolicy.rules(rules).decide([], protected: { _ in [] }) } throws: { ($0 as? PierError)?.kind == .usage }
+        }
+        #expect(throws: PierError.self) {
+            try ecr(#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":-1},"action":{"type":"expire"}}]}"#)
+        }
     }
 
     @Test func badRulesAreUsageErrors() throws {

@@ -4,8 +4,10 @@ import Hummingbird
 import NIOCore
 
 /// In-process fakes of the registries' management APIs, following their documented paths, auth headers and
-/// answers: Docker Hub (`/v2/users/login`, tag DELETE), GitHub packages (paginated versions, version DELETE),
-/// GitLab (registry repositories, tag DELETE) and Harbor (artifact and tag DELETE).
+/// answers: Docker Hub (`/v2/users/login`, tag list with `tag_last_pushed`, tag DELETE), GitHub packages (versions
+/// paginated by `per_page` ≤ 100 with `created_at`/`updated_at`, untagged versions, version DELETE, rate limits on
+/// demand), GitLab (registry repositories, tag list and details with `created_at`, tag DELETE) and Harbor (artifact
+/// list with `push_time`, artifact and tag DELETE). Every request is counted.
 public final class FakeManagementAPI: Sendable {
     public static let hubUser = "hubuser"
     public static let hubPassword = "hub-token"
@@ -25,7 +27,33 @@ public final class FakeManagementAPI: Sendable {
             tags[repository] = tags[repository]?.filter { $0.value != digest }
             return (tags[repository]?.count ?? 0) < before
         }
-        func digests(_ repository: String) -> [String] { Array(Set((tags[repository] ?? [:]).values)).sorted() }
+        func digests(_ repository: String) -> [String] {
+            Array(Set((tags[repository] ?? [:]).values).union(untagged[repository] ?? [])).sorted()
+        }
+        /// Manifests without tags (index children, old builds), by repository.
+        var untagged: [String: Set<String>] = [:]
+        /// Push times (RFC 3339) by repository and digest.
+        var pushed: [String: [String: String]] = [:]
+        /// Stable package version ids by repository and digest, assigned on first sight.
+        var versionIDs: [String: [String: Int]] = [:]
+        func versionID(_ repository: String, _ digest: String) -> Int {
+            if let id = versionIDs[repository]?[digest] { return id }
+            let id = 1000 + (versionIDs[repository]?.count ?? 0)
+            versionIDs[repository, default: [:]][digest] = id
+            return id
+        }
+        func removeUntagged(_ repository: String, _ digest: String) -> Bool { untagged[repository]?.remove(digest) != nil }
+        /// Answers queued for the next GitHub requests (status and headers), before any real answer.
+        var gitHubFaults: [(Int, [String: String])] = []
+        func nextGitHubFault() -> (Int, [String: String])? { gitHubFaults.isEmpty ? nil : gitHubFaults.removeFirst() }
+        /// The most versions one GitHub page holds (GitHub: `per_page` ≤ 100, default 30).
+        var gitHubPageLimit = 100
+        func seedExtra(_ repository: String, _ dates: [String: String], _ loose: [String]) {
+            pushed[repository, default: [:]].merge(dates) { $1 }
+            untagged[repository, default: []].formUnion(loose)
+        }
+        func setFaults(_ faults: [(Int, [String: String])]) { gitHubFaults = faults }
+        func setPageLimit(_ limit: Int) { gitHubPageLimit = limit }
         /// Releases by "project#tag": name and body.
         var releases: [String: [String: String]] = [:]
         var descriptions: [String: [String: String]] = [:]
@@ -45,6 +73,14 @@ public final class FakeManagementAPI: Sendable {
     public func seed(_ repository: String, _ tags: [String: String]) async {
         for (tag, digest) in tags { await state.set(repository, tag, digest) }
     }
+    /// Records push times (RFC 3339) per digest, and untagged manifests.
+    public func seed(_ repository: String, pushed: [String: String] = [:], untagged: [String] = []) async {
+        await state.seedExtra(repository, pushed, untagged)
+    }
+    /// Queues answers for the next GitHub requests: `(429, ["retry-after": "0"])`, …
+    public func failGitHub(_ faults: [(Int, [String: String])]) async { await state.setFaults(faults) }
+    public func setGitHubPageLimit(_ limit: Int) async { await state.setPageLimit(limit) }
+    public func untagged(_ repository: String) async -> Set<String> { await state.untagged[repository] ?? [] }
 
     public init() async throws {
         let state = self.state
@@ -68,33 +104,67 @@ public final class FakeManagementAPI: Sendable {
             await state.record("hub DELETE \(repository):\(context.parameters.get("tag")!)")
             return await state.removeTag(repository, context.parameters.get("tag")!) ? Response(status: .noContent) : text(.notFound)
         }
-        // GitHub packages: versions are digests with their tags; two per page to exercise pagination.
+        // GitHub packages: a version per digest (tagged or not), `per_page` honoured up to the page limit.
+        @Sendable func gitHubFault() async -> Response? {
+            guard let (status, headers) = await state.nextGitHubFault() else { return nil }
+            var fields: HTTPFields = [.contentType: "application/json"]
+            for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+            return Response(status: .init(code: status), headers: fields,
+                body: .init(byteBuffer: ByteBuffer(string: #"{"message":"You have exceeded a secondary rate limit"}"#)))
+        }
         router.get("/orgs/:org/packages/container/:package/versions") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
             let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
+            await state.record("github LIST \(repository)")
+            if let fault = await gitHubFault() { return fault }
             let digests = await state.digests(repository)
-            let page = Int(request.uri.queryParameters.get("page") ?? "1") ?? 1
-            let slice = digests.dropFirst((page - 1) * 2).prefix(2)
+            let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
+            let perPage = min(await state.gitHubPageLimit, Int(request.uri.queryParameters.get("per_page") ?? "30") ?? 30)
+            let slice = digests.dropFirst((page - 1) * perPage).prefix(perPage)
             let tags = await state.tags[repository] ?? [:]
-            let versions = slice.enumerated().map { index, digest -> [String: Any] in
-                ["id": digests.firstIndex(of: digest)! + 1000, "name": digest,
-                 "metadata": ["container": ["tags": tags.filter { $0.value == digest }.map(\.key)]]]
+            let dates = await state.pushed[repository] ?? [:]
+            var versions: [[String: Any]] = []
+            for digest in slice {
+                var version: [String: Any] = ["id": await state.versionID(repository, digest), "name": digest,
+                    "metadata": ["package_type": "container", "container": ["tags": tags.filter { $0.value == digest }.map(\.key).sorted()]]]
+                if let date = dates[digest] { version["created_at"] = date; version["updated_at"] = date }
+                versions.append(version)
             }
             var headers: HTTPFields = [.contentType: "application/json"]
-            if digests.count > page * 2 {
-                headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?per_page=100&page=\(page + 1)>; rel=\"next\""
+            if digests.count > page * perPage {
+                headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
             }
-            _ = index
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: versions))))
         }
         router.delete("/orgs/:org/packages/container/:package/versions/:id") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            if let fault = await gitHubFault() { return fault }
             let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
-            let digests = await state.digests(repository)
-            guard let id = Int(context.parameters.get("id")!), digests.indices.contains(id - 1000) else { return text(.notFound) }
-            await state.record("github DELETE \(repository)@\(digests[id - 1000])")
-            _ = await state.removeDigest(repository, digests[id - 1000])
+            let ids = await state.versionIDs[repository] ?? [:]
+            guard let id = Int(context.parameters.get("id")!), let digest = ids.first(where: { $0.value == id })?.key,
+                await state.digests(repository).contains(digest)
+            else { return text(.notFound) }
+            await state.record("github DELETE \(repository)@\(digest)")
+            _ = await state.removeDigest(repository, digest)
+            _ = await state.removeUntagged(repository, digest)
             return Response(status: .noContent)
+        }
+        // Docker Hub tag list (Hub API "List repository tags"), `page_size` per page, `next` as an absolute URL.
+        router.get("/v2/namespaces/:namespace/repositories/:repo/tags") { request, context -> Response in
+            guard request.headers[.authorization] == "JWT hub-jwt" else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("namespace")!)/\(context.parameters.get("repo")!)"
+            await state.record("hub LIST \(repository)")
+            let tags = (await state.tags[repository] ?? [:]).sorted { $0.key < $1.key }
+            let dates = await state.pushed[repository] ?? [:]
+            let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
+            let size = min(100, Int(request.uri.queryParameters.get("page_size") ?? "10") ?? 10)
+            let results = tags.dropFirst((page - 1) * size).prefix(size).map { tag, digest -> [String: Any] in
+                ["name": tag, "digest": digest, "tag_last_pushed": dates[digest] ?? NSNull(), "tag_status": "active"]
+            }
+            let next: Any = tags.count > page * size
+                ? "\(request.uri.path)?page_size=\(size)&page=\(page + 1)" : NSNull()
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
+                data: try JSONSerialization.data(withJSONObject: ["count": tags.count, "next": next, "results": results] as [String: Any]))))
         }
         // GitLab
         router.get("/api/v4/projects/:project/registry/repositories") { request, context -> Response in
@@ -106,6 +176,28 @@ public final class FakeManagementAPI: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: list))))
         }
+        router.get("/api/v4/projects/:project/registry/repositories/:id/tags") { request, context -> Response in
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            let project = context.parameters.get("project")!.removingPercentEncoding!
+            let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
+            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else { return text(.notFound) }
+            await state.record("gitlab LIST \(known[id - 1])")
+            let names = (await state.tags[known[id - 1]] ?? [:]).keys.sorted().map { ["name": $0, "path": "\(known[id - 1]):\($0)"] }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: names))))
+        }
+        router.get("/api/v4/projects/:project/registry/repositories/:id/tags/:tag") { request, context -> Response in
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            let project = context.parameters.get("project")!.removingPercentEncoding!
+            let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
+            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1),
+                let digest = await state.tags[known[id - 1]]?[context.parameters.get("tag")!]
+            else { return text(.notFound) }
+            var detail: [String: Any] = ["name": context.parameters.get("tag")!, "digest": digest]
+            detail["created_at"] = await state.pushed[known[id - 1]]?[digest]
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: detail))))
+        }
         router.delete("/api/v4/projects/:project/registry/repositories/:id/tags/:tag") { request, context -> Response in
             guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
             let project = context.parameters.get("project")!.removingPercentEncoding!
@@ -115,6 +207,20 @@ public final class FakeManagementAPI: Sendable {
             return await state.removeTag(known[id - 1], context.parameters.get("tag")!) ? Response(status: .ok) : text(.notFound)
         }
         // Harbor
+        router.get("/api/v2.0/projects/:project/repositories/:repo/artifacts") { request, context -> Response in
+            guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
+            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            await state.record("harbor LIST \(repository)")
+            let tags = await state.tags[repository] ?? [:]
+            let dates = await state.pushed[repository] ?? [:]
+            var artifacts: [[String: Any]] = []
+            for digest in await state.digests(repository) {
+                artifacts.append(["digest": digest, "push_time": dates[digest] ?? NSNull(),
+                    "tags": tags.filter { $0.value == digest }.map { ["name": $0.key] }])
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: artifacts))))
+        }
         router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference/tags/:tag") { request, context -> Response in
             guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
             let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
@@ -125,7 +231,8 @@ public final class FakeManagementAPI: Sendable {
             guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
             let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
             await state.record("harbor DELETE \(repository)@\(context.parameters.get("reference")!)")
-            return await state.removeDigest(repository, context.parameters.get("reference")!) ? Response(status: .ok) : text(.notFound)
+            let untagged = await state.removeUntagged(repository, context.parameters.get("reference")!)
+            return await state.removeDigest(repository, context.parameters.get("reference")!) || untagged ? Response(status: .ok) : text(.notFound)
         }
         // Docker Hub repository description
         router.patch("/v2/repositories/:namespace/:repo/") { request, context -> Response in
