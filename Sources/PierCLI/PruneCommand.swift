@@ -36,7 +36,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try PierConfig.forCommand(configPath)
-        try await global.withStore(config: config) { store, logger in
+        try await global.withStore(config: config, targets: repositories.isEmpty ? config.registries.map(\.repository) : repositories) { store, logger in
             let policy: RetentionPolicy
             let repositories = self.repositories.isEmpty ? config.registries.map(\.repository) : self.repositories
             guard !repositories.isEmpty else {

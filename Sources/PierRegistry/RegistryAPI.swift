@@ -21,6 +21,12 @@ struct APIClient: Sendable {
     let http: HTTPClient
     let service: String
 
+    /// Total time for a management API answer's head, and again for its body: these are small JSON documents,
+    /// and an idle timeout alone never fires on a server trickling a byte a second.
+    static let answerDeadline: Duration = .seconds(60)
+    /// Bytes of one answer (a page of package versions or tags).
+    static let answerLimit = 16 << 20
+
     struct Answer: Sendable {
         var status: Int
         var headers: HTTPHeaders
@@ -44,8 +50,8 @@ struct APIClient: Sendable {
         }
         let answer: Answer
         do {
-            let response = try await http.execute(request, timeout: .seconds(60))
-            let bytes = Array(buffer: try await response.body.collect(upTo: 16 << 20))
+            let response = try await http.execute(request, timeout: TimeAmount(Self.answerDeadline))
+            let bytes = Array(buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
             answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
         } catch {
             throw PierError(.network, operation: operation, message: "cannot reach \(service)", registry: URLComponents(string: url)?.host,
