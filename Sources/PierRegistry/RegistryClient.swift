@@ -199,7 +199,7 @@ public final class RegistryClient: Sendable {
         _ request: Request, endpoint: Endpoint, authorization: String?
     ) async throws -> (HTTPClientResponse, HTTPOrigin) {
         var url = request.target.hasPrefix("/") ? endpoint.baseURL + request.target : request.target
-        var origin = try followable(url, from: endpoint.origin, request: request)
+        var origin = try followable(url, from: endpoint.origin, what: request.target.hasPrefix("/") ? "a URL" : "a Location", request: request)
         let deadline = TimeAmount(request.timeout ?? options.bufferedExchangeDeadline)
         for _ in 0..<Self.maximumHops {
             var http = HTTPClientRequest(url: url)
@@ -229,7 +229,7 @@ public final class RegistryClient: Sendable {
             else { return (response, origin) }
             await drain(response)
             let next = Self.resolve(location, against: url)
-            origin = try followable(next, from: origin, request: request)
+            origin = try followable(next, from: origin, what: "a redirect", request: request)
             url = next
         }
         throw PierError(
@@ -239,18 +239,20 @@ public final class RegistryClient: Sendable {
 
     /// The origin of a URL the registry sent pier to (an upload Location, a redirect), or a final error: only
     /// http and https are followed (by parsed scheme), and never from https to http.
-    private func followable(_ url: String, from current: HTTPOrigin, request: Request) throws(PierError) -> HTTPOrigin {
+    private func followable(
+        _ url: String, from current: HTTPOrigin, what: String, request: Request
+    ) throws(PierError) -> HTTPOrigin {
         var error: PierError
         if let origin = HTTPOrigin(url) {
             guard current.isHTTPS, !origin.isHTTPS else { return origin }
             error = PierError(
-                .network, operation: request.operation, message: "the registry sent pier from https to http (\(Self.redacted(url)))",
+                .network, operation: request.operation, message: "refused \(what) from https to http (\(Self.redacted(url)))",
                 registry: registry, repository: request.repository, reference: request.reference,
                 hint: "the registry or its storage backend is misconfigured")
         } else {
             error = PierError(
                 .network, operation: request.operation,
-                message: "the registry sent pier to a \(HTTPOrigin.scheme(of: url)): URL; pier follows only http and https URLs",
+                message: "refused \(what) to a \(HTTPOrigin.scheme(of: url)): URL; pier follows only http and https URLs",
                 registry: registry, repository: request.repository, reference: request.reference,
                 hint: "the registry or its storage backend is misconfigured")
         }

@@ -35,7 +35,10 @@ struct ReferenceAndChallengeFuzzTests {
             let registry = Self.pick(
                 [nil, "docker.io", "index.docker.io", "ghcr.io", "registry.example.com", "localhost:5000", "127.0.0.1:\(Int.random(in: 1...65_535, using: &rng))", "[::1]:5000"],
                 &rng)
-            let path = (0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.component(&rng) }.joined(separator: "/")
+            var components = (0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.component(&rng) }
+            // Without a registry, a first component with a '.' would be read as one (docker's splitDockerDomain).
+            if registry == nil, components.count > 1 { components[0] = components[0].replacingOccurrences(of: ".", with: "-") }
+            let path = components.joined(separator: "/")
             let tag: String? = Bool.random(using: &rng) ? Self.word(&rng, "abcXYZ019_", 1...1) + Self.word(&rng, "aZ09_.-", 0...12) : nil
             let digest: String? = Int.random(in: 0...3, using: &rng) == 0 ? "sha256:" + Self.word(&rng, "0123456789abcdef", 64...64) : nil
             var text = (registry.map { $0 + "/" } ?? "") + path
