@@ -83,7 +83,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try PierConfig.forCommand(configPath)
-        try await global.withStore(config: config) { store, logger in
+        try await global.withStore(config: config, targets: []) { store, logger in
             let spec = try build.spec(config: config, context: context, output: output)
             guard let outputText = spec.output else {
                 throw PierError(.usage, operation: "build", message: "no --output", hint: "pass --output oci:DIR[:tag]")

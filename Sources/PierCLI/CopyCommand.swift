@@ -1,6 +1,7 @@
 import ArgumentParser
 import PierEngine
 import PierModel
+import PierRegistry
 
 struct CopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +20,36 @@ struct CopyCommand: AsyncParsableCommand {
     @Argument(help: "Destination image.") var destination: String
     @Option(help: "Copy only this platform (os/arch[/variant]).") var platform: String?
     @Flag(help: "Print the result as JSON.") var json = false
+    @Option(
+        name: .customLong("src-creds"),
+        help: "Username for the source registry only; password from PIER_SRC_PASSWORD (or --password-stdin when it is the only username).")
+    var sourceUser: String?
+    @Option(
+        name: .customLong("dest-creds"),
+        help: "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username).")
+    var destinationUser: String?
     @OptionGroup var global: GlobalOptions
 
+    /// `--src-creds` and `--dest-creds`, bound to the registries of SRC and DST (as skopeo's flags).
+    func scopedCredentials() throws(PierError) -> [ExplicitCredentials.Given] {
+        var given: [ExplicitCredentials.Given] = []
+        for (user, text, variable, flag) in [
+            (sourceUser, source, "PIER_SRC_PASSWORD", "--src-creds"), (destinationUser, destination, "PIER_DEST_PASSWORD", "--dest-creds"),
+        ] {
+            guard let user else { continue }
+            guard case .registry(let reference) = try ImageLocation(parsing: text) else {
+                throw PierError(.usage, operation: "read credentials", message: "\(flag) is for a registry, and \(text) is not one")
+            }
+            given.append(.init(scope: .host(reference.registry), username: user, secretVariable: variable, flag: flag))
+        }
+        return given
+    }
+
     func run() async throws {
-        try await global.withStore { store, logger in
+        let scoped: [ExplicitCredentials.Given]
+        do throws(PierError) { scoped = try scopedCredentials() } catch { throw ErrorRendering.exit(for: error) }
+        // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
+        try await global.withStore(targets: [destination], extraCredentials: scoped) { store, logger in
             let from = try ImageLocation(parsing: source)
             let to = try ImageLocation(parsing: destination)
             let selected = try platform.map { text throws(PierError) in try Platform(parsing: text) }

@@ -11,7 +11,7 @@ struct DigestCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: [image]) { store, _ in
             let location = try ImageLocation(parsing: image)
             if case .registry(let reference) = location {
                 let client = await store.client(for: reference.registry)

@@ -14,7 +14,7 @@ struct InspectCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: [image]) { store, _ in
             let source = try await store.openSource(try ImageLocation(parsing: image))
             defer { Task { await source.close() } }
             let selected = try platform.map { text throws(PierError) in try Platform(parsing: text) }

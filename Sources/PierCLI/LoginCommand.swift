@@ -18,12 +18,13 @@ struct LoginCommand: AsyncParsableCommand {
         let registry = DockerConfig.normalizedHost(host)
         let logger = global.bootstrapLogging()
         do {
-            guard case .basic(let user, let password)? = try global.explicitCredential(environment: environment) else {
+            let explicit = try global.explicitCredentials(environment: environment, targetHosts: [registry])
+            guard case .basic(let user, let password)? = explicit[DockerConfig.normalizedHost(registry)] else {
                 throw PierError(
-                    .usage, operation: "log in", message: "no credentials given",
+                    .usage, operation: "log in", message: "no credentials given for \(registry)",
                     hint: "pier login \(host) -u USER --password-stdin (or set PIER_USERNAME and PIER_PASSWORD)")
             }
-            let options = try global.registryOptions(logger: logger, explicit: .basic(username: user, password: password))
+            let options = try global.registryOptions(logger: logger, explicitByHost: explicit)
             let pool = try RegistryPool(options: options)
             do {
                 try await pool.client(for: registry == "docker.io" ? ImageReference.dockerHub : registry).checkLogin()

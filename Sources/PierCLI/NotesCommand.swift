@@ -72,7 +72,7 @@ struct NotesCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: source.map { [$0] } ?? []) { store, _ in
             let config = try release.config()
             let context = release.context()
             let targets = try release.targetReferences(config)
@@ -108,7 +108,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await global.withStore { store, _ in
+            try await global.withStore(targets: source.map { [$0] } ?? []) { store, _ in
                 let env = ProcessInfo.processInfo.environment
                 guard let token = env["GITHUB_TOKEN"] else { throw PierError(.auth, operation: "release github", message: "GITHUB_TOKEN is not set") }
                 guard let repo = repo ?? env["GITHUB_REPOSITORY"] else {
@@ -134,7 +134,7 @@ struct ReleaseCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            try await global.withStore { store, _ in
+            try await global.withStore(targets: source.map { [$0] } ?? []) { store, _ in
                 let env = ProcessInfo.processInfo.environment
                 guard let base = apiURL ?? env["CI_API_V4_URL"] else {
                     throw PierError(.usage, operation: "release gitlab", message: "no API URL", hint: "pass --api-url or set CI_API_V4_URL")
@@ -169,7 +169,7 @@ struct DescribeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: [repository]) { store, _ in
             let reference = try ImageReference(parsing: repository)
             let full = try readme.map { (path) throws(PierError) in
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {

@@ -69,7 +69,7 @@ struct PruneCommand: AsyncParsableCommand {
         let config = try PierConfig.forCommand(configPath)
         let policy: RetentionPolicy
         do { policy = try self.policy(config) } catch { throw ErrorRendering.exit(for: error) }
-        try await global.withStore(config: config) { store, logger in
+        try await global.withStore(config: config, targets: repositories.isEmpty ? config.registries.map(\.repository) : repositories) { store, logger in
             let repositories = self.repositories.isEmpty ? config.registries.map(\.repository) : self.repositories
             guard !repositories.isEmpty else {
                 throw PierError(.usage, operation: "prune", message: "no repository to prune", hint: "name one, or list registries in pier.yml")

@@ -41,7 +41,7 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try PierConfig.forCommand(release.configPath)
-        try await global.withStore(config: config) { store, logger in
+        try await global.withStore(config: config, targets: try release.targetReferences(config).map(\.description)) { store, logger in
             var sourceText = source ?? ProcessInfo.processInfo.environment["PIER_SOURCE"] ?? config.source
             var buildScratch: ScratchDirectory?
             defer { buildScratch?.remove() }

@@ -16,7 +16,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: targets) { store, _ in
             let references = try targets.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let trusted = try trust.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let rollback = Rollback(store: store)
@@ -44,7 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: repositories) { store, _ in
             let references = try repositories.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let status = try await RegistryStatus.collect(references, store: store, only: tags)
             if json {
@@ -82,7 +82,7 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, logger in
+        try await global.withStore(targets: destinations) { store, logger in
             var sync = Sync(store: store)
             sync.onConflict = onConflict
             sync.dryRun = dryRun

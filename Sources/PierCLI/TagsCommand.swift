@@ -16,7 +16,7 @@ struct TagsListCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore { store, _ in
+        try await global.withStore(targets: [repository]) { store, _ in
             let tags: [String]
             switch try ImageLocation(parsing: repository) {
             case .registry(let reference):
@@ -49,7 +49,7 @@ struct TagsPlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try PierConfig.forCommand(release.configPath)
-        try await global.withStore(config: config) { store, _ in
+        try await global.withStore(config: config, targets: try release.targetReferences(config).map(\.description)) { store, _ in
             let context = release.context()
             var existing: [String] = []
             for target in try release.targetReferences(config) {

@@ -18,22 +18,21 @@ public enum Credential: Sendable, Equatable {
     }
 }
 
-/// Finds the credential for a registry host: explicit credentials, then docker's `config.json` (`credHelpers`,
-/// `auths`, `credsStore`), then `GITHUB_TOKEN` for ghcr.io. The same chain docker, skopeo and regclient follow, so a
-/// `docker login` is honoured by pier and a `pier login` by docker.
+/// Finds the credential for a registry host: credentials given for that host (flags, environment, pier.yml), then
+/// docker's `config.json` (`credHelpers`, `auths`, `credsStore`), then `GITHUB_TOKEN` for ghcr.io. The same chain
+/// docker, skopeo and regclient follow, so a `docker login` is honoured by pier and a `pier login` by docker.
+///
+/// There is no credential for every host: each explicit credential names the one registry it belongs to.
 public struct CredentialChain: Sendable {
-    /// Credentials that win over everything else (`PIER_USERNAME`/`PIER_PASSWORD`, `--password-stdin`).
-    public var explicit: Credential?
-    /// Per-host explicit credentials, keyed by normalised host.
+    /// Explicit credentials, keyed by normalised host (`DockerConfig.normalizedHost`).
     public var explicitByHost: [String: Credential]
     public var dockerConfig: DockerConfig
     public var environment: [String: String]
 
     public init(
-        explicit: Credential? = nil, explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig,
+        explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) {
-        self.explicit = explicit
         self.explicitByHost = explicitByHost.reduce(into: [:]) { $0[DockerConfig.normalizedHost($1.key)] = $1.value }
         self.dockerConfig = dockerConfig
         self.environment = environment
@@ -43,7 +42,6 @@ public struct CredentialChain: Sendable {
     public func credential(for registry: String) throws(PierError) -> Credential {
         let host = DockerConfig.normalizedHost(registry)
         if let found = explicitByHost[host] { return found }
-        if let explicit { return explicit }
         if let found = try dockerConfig.credential(for: host) { return found }
         if host == "ghcr.io", let token = environment["GITHUB_TOKEN"], !token.isEmpty {
             return .basic(username: environment["GITHUB_ACTOR"] ?? "pier", password: token)

@@ -64,6 +64,12 @@ struct APIClient: Sendable {
     /// The longest pause pier takes for a rate limit; a limit that resets later is reported instead of waited out.
     static let maximumRateLimitWait: Duration = .seconds(120)
 
+    /// Total time for a management API answer's head, and again for its body: these are small JSON documents,
+    /// and an idle timeout alone never fires on a server trickling a byte a second.
+    static let answerDeadline: Duration = .seconds(60)
+    /// Bytes of one answer (a page of package versions or tags).
+    static let answerLimit = 16 << 20
+
     struct Answer: Sendable {
         var status: Int
         var headers: HTTPHeaders
@@ -90,8 +96,8 @@ struct APIClient: Sendable {
             if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
             let answer: Answer
             do {
-                let response = try await http.execute(request, timeout: .seconds(60))
-                let bytes = Array(buffer: try await response.body.collect(upTo: 16 << 20))
+                let response = try await http.execute(request, timeout: TimeAmount(Self.answerDeadline))
+                let bytes = Array(buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
                 answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
             } catch {
                 guard attempt < retry.maxAttempts else {

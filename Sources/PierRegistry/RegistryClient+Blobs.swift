@@ -5,6 +5,10 @@ import NIOHTTP1
 import PierModel
 
 extension RegistryClient {
+    /// Deadline for the response head of a streamed blob upload or download: a multi-GiB body is sent before the
+    /// answer comes. A stall is bounded by the idle timeout (`--timeout`), not by this.
+    static let streamedExchangeDeadline: Duration = .seconds(6 * 3600)
+
     static func pullScope(_ repository: String) -> String { "repository:\(repository):pull" }
     static func pushScope(_ repository: String) -> String { "repository:\(repository):pull,push" }
 
@@ -34,7 +38,7 @@ extension RegistryClient {
             headers: ["Content-Length": "0"], scopes: [Self.pushScope(repository), Self.pullScope(source)],
             operation: "mount blob \(digest.short)", repository: repository, reference: digest.description,
             accept: [201, 202]))
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         if response.status.code == 201 { return .mounted }
         guard let location = response.headers.first(name: "Location") else {
             throw PierError(
@@ -93,7 +97,7 @@ extension RegistryClient {
             method: .POST, target: "/v2/\(repository)/blobs/uploads/", headers: ["Content-Length": "0"],
             scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
             reference: digest.description, accept: [202]))
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         guard let location = response.headers.first(name: "Location") else {
             throw PierError(
                 .other, operation: "push blob \(digest.short)", message: "upload session answer has no Location",
@@ -116,7 +120,7 @@ extension RegistryClient {
                 .stream(FileByteStream(path: file, length: size, sharing: sharing, progress: progress), length: .known(size))
             },
             scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
-            reference: digest.description, accept: [201], retryable: false, timeout: .hours(6)))
+            reference: digest.description, accept: [201], retryable: false, timeout: Self.streamedExchangeDeadline))
         try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
 
@@ -142,8 +146,8 @@ extension RegistryClient {
                 },
                 scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
                 repository: repository, reference: digest.description, accept: [202], retryable: false,
-                timeout: .hours(1)))
-            _ = try? await response.body.collect(upTo: 1 << 16)
+                timeout: Self.streamedExchangeDeadline))
+            await drain(response)
             if let next = response.headers.first(name: "Location") { location = Self.resolve(next, against: location) }
             offset += length
         }
@@ -158,7 +162,7 @@ extension RegistryClient {
     func checkDigestHeader(
         _ response: HTTPClientResponse, expected: Digest, repository: String, operation: String
     ) async throws(PierError) {
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
         guard let header = response.headers.first(name: "Docker-Content-Digest"), !header.isEmpty else { return }
         guard let answered = try? Digest(header), answered.algorithm == expected.algorithm else { return }
         if answered != expected {
@@ -193,7 +197,7 @@ extension RegistryClient {
         let response = try await send(Request(
             method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
             operation: operation, repository: repository, reference: digest.description, accept: [200],
-            followRedirects: true, timeout: .hours(6)))
+            followRedirects: true, timeout: Self.streamedExchangeDeadline))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw PierError(.other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
@@ -247,9 +251,8 @@ extension RegistryClient {
             operation: operation, repository: repository, reference: digest.description, accept: [200],
             followRedirects: true))
         let body: [UInt8]
-        do { body = Array(buffer: try await response.body.collect(upTo: limit)) } catch {
-            throw PierError(.invalidInput, operation: operation, message: "blob is over \(limit) bytes or was cut off",
-                registry: registry, repository: repository)
+        do { body = Array(buffer: try await buffered(response, upTo: limit)) } catch {
+            throw bodyError(error, what: "blob", limit: limit, operation: operation, repository: repository)
         }
         if digest.algorithm == "sha256", Digest.sha256(of: body) != digest {
             throw PierError(.verification, operation: operation, message: "the bytes hash to \(Digest.sha256(of: body))",
@@ -278,7 +281,7 @@ extension RegistryClient {
                 let download = try await source.send(Request(
                     method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)", scopes: [Self.pullScope(sourceRepository)],
                     operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
-                    accept: [200], followRedirects: true, timeout: .hours(6)))
+                    accept: [200], followRedirects: true, timeout: Self.streamedExchangeDeadline))
                 if let length = download.headers.first(name: "Content-Length").flatMap(Int64.init), length != size {
                     throw PierError(.verification, operation: "pull blob \(digest.short)",
                         message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
@@ -291,7 +294,7 @@ extension RegistryClient {
                     method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
                     body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
                     operation: "push blob \(digest.short)", repository: repository, reference: digest.description, accept: [201],
-                    retryable: false, timeout: .hours(6)))
+                    retryable: false, timeout: Self.streamedExchangeDeadline))
                 try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
                 return
             } catch {

@@ -22,10 +22,10 @@ extension RegistryClient {
                 registry: registry, repository: repository, reference: reference)
         }
         let body: ByteBuffer
-        do { body = try await response.body.collect(upTo: ManifestBlob.maximumSize) } catch {
-            throw PierError(
-                .invalidInput, operation: operation, message: "manifest body is over the 4 MiB limit or was cut off",
-                registry: registry, repository: repository, reference: reference, cause: Self.shortCause("\(error)"))
+        do { body = try await buffered(response, upTo: ManifestBlob.maximumSize) } catch {
+            throw bodyError(
+                error, what: "manifest", limit: ManifestBlob.maximumSize, operation: operation, repository: repository,
+                reference: reference)
         }
         let requested = try? Digest(reference)
         let blob: ManifestBlob
@@ -89,24 +89,32 @@ extension RegistryClient {
             method: .DELETE, target: "/v2/\(repository)/manifests/\(reference)", scopes: [
                 "repository:\(repository):delete", Self.pushScope(repository),
             ], operation: "delete manifest \(reference)", repository: repository, reference: reference, accept: [202, 200]))
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
     }
 
-    /// `GET /v2/<name>/tags/list?n=1000`, following `Link: <…>; rel="next"` (spec §Listing Tags). Stops on a page
-    /// that repeats or after 1,000 pages (a million tags), so a broken registry cannot loop pier forever.
+    /// Tags per page asked for: ECR refuses `n` over 1,000 (go-containerregistry `defaultPageSize`).
+    static let tagPageSize = 1_000
+    /// Pages followed before pier calls the listing broken: a million tags at 1,000 a page.
+    static let maximumTagPages = 1_000
+    /// Bytes of one tag list page: 1,000 tags of up to 128 characters, quoted, with room to spare.
+    static let tagPageLimit = 16 << 20
+
+    /// `GET /v2/<name>/tags/list?n=1000`, following `Link: <…>; rel="next"` (spec §Listing Tags). A listing that
+    /// links to a page it already read, or goes past `maximumTagPages`, is an error, never a silent partial list
+    /// (prune and tag planning decide from it).
     public func tags(repository: String) async throws(PierError) -> [String] {
         struct Page: Decodable { var tags: [String]? }
-        var target = "/v2/\(repository)/tags/list?n=1000"
+        var target = "/v2/\(repository)/tags/list?n=\(Self.tagPageSize)"
         var all: [String] = []
         var seen: Set<String> = []
-        for _ in 0..<1_000 {
+        for _ in 0..<Self.maximumTagPages {
             seen.insert(target)
             let response = try await send(Request(
                 method: .GET, target: target, scopes: [Self.pullScope(repository)], operation: "list tags",
                 repository: repository, accept: [200]))
             let body: ByteBuffer
-            do { body = try await response.body.collect(upTo: 16 << 20) } catch {
-                throw networkError(error, request: nil).located(repository: repository)
+            do { body = try await buffered(response, upTo: Self.tagPageLimit) } catch {
+                throw bodyError(error, what: "tag list page", limit: Self.tagPageLimit, operation: "list tags", repository: repository)
             }
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
                 throw PierError(
@@ -114,12 +122,22 @@ extension RegistryClient {
                     repository: repository)
             }
             all += page.tags ?? []
-            guard let link = response.headers.first(name: "Link"), let next = Self.nextLink(link) else { return all }
-            let nextTarget = next.hasPrefix("/") ? next : Self.resolve(next, against: try await endpoint().baseURL + target)
-            guard !seen.contains(nextTarget), !(page.tags ?? []).isEmpty else { return all }
+            guard let link = response.headers.first(name: "Link"), let next = Self.nextLink(link), !(page.tags ?? []).isEmpty
+            else { return all }
+            let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
+            let nextTarget = next.hasPrefix("/") ? next : Self.resolve(next, against: current)
+            guard !seen.contains(nextTarget) else {
+                throw PierError(
+                    .invalidInput, operation: "list tags",
+                    message: "the registry's tag list links back to a page already read, after \(all.count) tags",
+                    registry: registry, repository: repository, hint: "the registry's pagination is broken; pier will not act on a partial list")
+            }
             target = nextTarget
         }
-        return all
+        throw PierError(
+            .invalidInput, operation: "list tags",
+            message: "the tag list did not end after \(Self.maximumTagPages) pages (\(all.count) tags)", registry: registry,
+            repository: repository, hint: "the registry's pagination does not end; pier will not act on a partial list")
     }
 
     /// The URL in `Link: </v2/…?last=x&n=1000>; rel="next"` (RFC 8288).
@@ -136,6 +154,6 @@ extension RegistryClient {
     public func checkLogin() async throws(PierError) {
         let response = try await send(Request(
             method: .GET, target: "/v2/", scopes: [], operation: "log in", accept: [200]))
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        await drain(response)
     }
 }

@@ -38,6 +38,8 @@ public final class RegistryClient: Sendable {
     /// What the ping learned: the base URL (scheme decided), the challenges, the credential.
     struct Endpoint: Sendable {
         var baseURL: String
+        /// The registry's own origin: the only one whose challenges pier learns and sends credentials to.
+        var origin: HTTPOrigin
         var client: HTTPClient
         var challenges: [AuthChallenge]
         var credential: Credential
@@ -85,7 +87,32 @@ public final class RegistryClient: Sendable {
         var retryable = true
         /// Follow redirects (blob GET/HEAD only).
         var followRedirects = false
-        var timeout: TimeAmount = .seconds(300)
+        /// Deadline for the response head; nil for a buffered exchange (`RegistryOptions.bufferedExchangeDeadline`).
+        /// Streamed uploads and downloads set hours: their idle timeout bounds a stall.
+        var timeout: Duration?
+    }
+
+    /// Redirect hops followed for one request. Registries redirect a blob once or twice (to S3, then a CDN);
+    /// more is a loop.
+    static let maximumHops = 6
+
+    /// Bytes of an error or status body worth reading (registries send well under 1 KiB of `errors[]`).
+    static let statusBodyLimit = 1 << 16
+
+    /// Reads a body pier keeps in memory, under the total deadline for buffered exchanges.
+    func buffered(_ response: HTTPClientResponse, upTo limit: Int) async throws -> ByteBuffer {
+        try await response.body.collect(upTo: limit, within: options.bufferedExchangeDeadline)
+    }
+
+    /// Reads and drops a body so its connection can be reused; never waits past the deadline.
+    func drain(_ response: HTTPClientResponse) async {
+        _ = try? await buffered(response, upTo: Self.statusBodyLimit)
+    }
+
+    /// The HTTP client for an origin other than the registry's: unverified TLS only for a host named insecure
+    /// itself (`--insecure-registry` names hosts, not what their challenges point at).
+    func httpClient(for origin: HTTPOrigin) -> HTTPClient {
+        options.isNamedInsecure(origin.authority) ? transport.unverified : transport.verifying
     }
 
     /// Sends a request with auth, retries and redirects; returns the response with its body unread.
@@ -99,8 +126,9 @@ public final class RegistryClient: Sendable {
         while true {
             attempt += 1
             let response: HTTPClientResponse
+            let origin: HTTPOrigin
             do {
-                response = try await execute(request, endpoint: endpoint, authorization: authHeader)
+                (response, origin) = try await execute(request, endpoint: endpoint, authorization: authHeader)
             } catch let error as PierError {
                 throw error
             } catch {
@@ -112,6 +140,19 @@ public final class RegistryClient: Sendable {
                 continue
             }
             let status = Int(response.status.code)
+            if status == 401, origin != endpoint.origin {
+                // A redirect target or an upload Location on another origin asks for credentials. Its challenge is
+                // not the registry's: it is neither learned nor answered (credentials go to the realm the
+                // registry's own origin named, and nowhere else).
+                await drain(response)
+                var error = PierError(
+                    .auth, operation: request.operation,
+                    message: "\(origin) (not the registry) answered 401; pier sends credentials only to the registry and the realm it names",
+                    registry: registry, repository: request.repository, reference: request.reference, status: status,
+                    hint: "the registry's redirect or upload location needs credentials pier will not give it; ask the registry's operator")
+                error.isFinal = true
+                throw error
+            }
             if status == 401, !reauthenticated {
                 // A token can expire mid-run, or a scope can be too narrow (insufficient_scope): learn the new
                 // challenge, widen the scope, fetch again, and send once more.
@@ -129,14 +170,14 @@ public final class RegistryClient: Sendable {
                 let next = try await authorization(endpoint: refreshed, scopes: scopes, request: request)
                 if next != nil || authHeader != nil {
                     authHeader = next
-                    _ = try? await response.body.collect(upTo: 1 << 16)
+                    await drain(response)
                     continue
                 }
             }
             if request.accept.contains(status) { return response }
             if request.retryable, RetryPolicy.isRetryable(status: status), attempt < options.retry.maxAttempts {
                 let retryAfter = RetryPolicy.parseRetryAfter(response.headers.first(name: "Retry-After"))
-                _ = try? await response.body.collect(upTo: 1 << 16)
+                await drain(response)
                 logger.debug(
                     "retrying after \(status)", metadata: ["op": "\(request.operation)", "attempt": "\(attempt)"])
                 try await pause(options.retry.delay(afterAttempt: attempt, retryAfter: retryAfter))
@@ -152,32 +193,30 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    /// Sends one HTTP exchange, following redirects when the request allows it.
-    private func execute(_ request: Request, endpoint: Endpoint, authorization: String?) async throws -> HTTPClientResponse {
+    /// Sends one HTTP exchange, following redirects when the request allows it; returns the response and the
+    /// origin that gave it.
+    private func execute(
+        _ request: Request, endpoint: Endpoint, authorization: String?
+    ) async throws -> (HTTPClientResponse, HTTPOrigin) {
         var url = request.target.hasPrefix("/") ? endpoint.baseURL + request.target : request.target
-        // Credentials are for the registry's own origin. An upload Location on another host (a blob store) gets
-        // none, and a Location that would downgrade https to http is refused.
-        let registryOrigin = Self.origin(of: endpoint.baseURL)
-        var sendAuthorization = Self.origin(of: url) == registryOrigin ? authorization : nil
-        if endpoint.baseURL.hasPrefix("https://"), url.hasPrefix("http://") {
-            var error = PierError(
-                .network, operation: request.operation, message: "the registry sent pier from https to http (\(Self.redacted(url)))",
-                registry: registry, repository: request.repository, reference: request.reference)
-            error.isFinal = true
-            throw error
-        }
-        let origin = registryOrigin
-        for _ in 0..<6 {
+        var origin = try followable(url, from: endpoint.origin, what: request.target.hasPrefix("/") ? "a URL" : "a Location", request: request)
+        let deadline = TimeAmount(request.timeout ?? options.bufferedExchangeDeadline)
+        for _ in 0..<Self.maximumHops {
             var http = HTTPClientRequest(url: url)
             http.method = request.method
             http.headers = request.headers
             http.headers.replaceOrAdd(name: "User-Agent", value: options.userAgent)
-            if let sendAuthorization { http.headers.replaceOrAdd(name: "Authorization", value: sendAuthorization) }
+            // Credentials are for the registry's own origin: an upload Location or a redirect to another origin
+            // (a blob store, S3, a CDN) gets none.
+            if origin == endpoint.origin, let authorization {
+                http.headers.replaceOrAdd(name: "Authorization", value: authorization)
+            }
             if let body = request.body { http.body = body() }
             logger.debug("→ \(request.method.rawValue) \(Self.redacted(url))")
             let prepared = http
+            let client = origin == endpoint.origin ? endpoint.client : httpClient(for: origin)
             let response = try await limiter.withPermit {
-                try await endpoint.client.execute(prepared, timeout: request.timeout)
+                try await client.execute(prepared, timeout: deadline)
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(Self.redacted(url))")
             // Docker Hub's pull limits (docker docs, "Usage and limits"): shown in the publish report.
@@ -187,24 +226,38 @@ public final class RegistryClient: Sendable {
             }
             guard request.followRedirects, [301, 302, 303, 307, 308].contains(Int(response.status.code)),
                 let location = response.headers.first(name: "Location")
-            else { return response }
-            _ = try? await response.body.collect(upTo: 1 << 16)
+            else { return (response, origin) }
+            await drain(response)
             let next = Self.resolve(location, against: url)
-            if url.hasPrefix("https://"), next.hasPrefix("http://") {
-                var error = PierError(
-                    .network, operation: request.operation, message: "refused a redirect from https to http",
-                    registry: registry, repository: request.repository, reference: request.reference,
-                    hint: "the registry or its storage backend is misconfigured")
-                error.isFinal = true
-                throw error
-            }
-            // Credentials are for the registry only: a blob store on another origin (S3, a CDN) must not see them.
-            if Self.origin(of: next) != origin { sendAuthorization = nil }
+            origin = try followable(next, from: origin, what: "a redirect", request: request)
             url = next
         }
         throw PierError(
             .network, operation: request.operation, message: "too many redirects", registry: registry,
             repository: request.repository, reference: request.reference)
+    }
+
+    /// The origin of a URL the registry sent pier to (an upload Location, a redirect), or a final error: only
+    /// http and https are followed (by parsed scheme), and never from https to http.
+    private func followable(
+        _ url: String, from current: HTTPOrigin, what: String, request: Request
+    ) throws(PierError) -> HTTPOrigin {
+        var error: PierError
+        if let origin = HTTPOrigin(url) {
+            guard current.isHTTPS, !origin.isHTTPS else { return origin }
+            error = PierError(
+                .network, operation: request.operation, message: "refused \(what) from https to http (\(Self.redacted(url)))",
+                registry: registry, repository: request.repository, reference: request.reference,
+                hint: "the registry or its storage backend is misconfigured")
+        } else {
+            error = PierError(
+                .network, operation: request.operation,
+                message: "refused \(what) to a \(HTTPOrigin.scheme(of: url)): URL; pier follows only http and https URLs",
+                registry: registry, repository: request.repository, reference: request.reference,
+                hint: "the registry or its storage backend is misconfigured")
+        }
+        error.isFinal = true
+        throw error
     }
 
     // MARK: Ping and auth
@@ -230,17 +283,22 @@ public final class RegistryClient: Sendable {
         let schemes = options.allowsPlainHTTP(registry) ? ["http", "https"] : ["https"]
         for scheme in schemes {
             let base = "\(scheme)://\(endpointHost)"
+            guard let origin = HTTPOrigin(base) else {
+                throw PierError(
+                    .usage, operation: "connect to registry", message: "\(endpointHost) is not a valid host[:port]",
+                    registry: registry)
+            }
             var request = HTTPClientRequest(url: base + "/v2/")
             request.headers.add(name: "User-Agent", value: options.userAgent)
             do {
                 logger.debug("→ GET \(base)/v2/")
-                let response = try await client.execute(request, timeout: .seconds(30))
-                let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array(buffer: $0) } ?? []
+                let response = try await client.execute(request, timeout: TimeAmount(min(.seconds(30), options.bufferedExchangeDeadline)))
+                let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
                 logger.debug("← \(response.status.code) GET \(base)/v2/")
                 let status = Int(response.status.code)
                 let challenges = AuthChallenge.parse(response.headers["WWW-Authenticate"])
                 if status == 200 || status == 401 {
-                    return Endpoint(baseURL: base, client: client, challenges: challenges, credential: credential)
+                    return Endpoint(baseURL: base, origin: origin, client: client, challenges: challenges, credential: credential)
                 }
                 let error: PierError
                 if status == 404 {
@@ -280,7 +338,7 @@ public final class RegistryClient: Sendable {
             let key = tokenKey(bearer, scopes: scopes)
             do {
                 let token = try await tokens.token(key: key) { [self] in
-                    try await fetchToken(bearer, scopes: scopes, credential: endpoint.credential, client: endpoint.client)
+                    try await fetchToken(bearer, scopes: scopes, credential: endpoint.credential, endpoint: endpoint)
                 }
                 return "Bearer \(token)"
             } catch let error as PierError {
@@ -304,14 +362,33 @@ public final class RegistryClient: Sendable {
     /// Fetches a token from the challenge's realm (distribution token.md, oauth.md): GET with Basic credentials sent
     /// up front (else public token servers hand out anonymous pull-only tokens), or an OAuth2 POST with a refresh
     /// token when the credential is an identity token.
+    ///
+    /// The realm is one the registry's own origin named (challenges from other origins are never learned). It
+    /// must be http or https; credentials go to it over plain http only when its host is loopback or named
+    /// insecure itself; its TLS is verified unless its own host is named insecure.
     private func fetchToken(
-        _ challenge: AuthChallenge, scopes: [String], credential: Credential, client: HTTPClient
+        _ challenge: AuthChallenge, scopes: [String], credential: Credential, endpoint: Endpoint
     ) async throws -> (String, Duration) {
-        guard let realm = challenge.realm, var components = URLComponents(string: realm), components.host != nil else {
-            throw PierError(
-                .auth, operation: "get token", message: "the registry's Bearer challenge has no usable realm",
-                registry: registry)
+        guard let realm = challenge.realm, let realmOrigin = HTTPOrigin(realm), var components = URLComponents(string: realm)
+        else {
+            var error = PierError(
+                .auth, operation: "get token",
+                message: challenge.realm.map { "the registry's Bearer realm is a \(HTTPOrigin.scheme(of: $0)): URL; pier follows only http and https URLs" }
+                    ?? "the registry's Bearer challenge has no realm",
+                registry: registry, hint: "the registry's token service is misconfigured")
+            error.isFinal = true
+            throw error
         }
+        if credential != .anonymous, !realmOrigin.isHTTPS, !options.allowsPlainHTTP(realmOrigin.authority) {
+            var error = PierError(
+                .auth, operation: "get token",
+                message: "the registry's token realm \(realmOrigin) is plain http; pier does not send credentials there in clear text",
+                registry: registry,
+                hint: "the realm should be https; if this network is trusted, pass --insecure-registry \(realmOrigin.authority)")
+            error.isFinal = true
+            throw error
+        }
+        let client = realmOrigin == endpoint.origin ? endpoint.client : httpClient(for: realmOrigin)
         var request: HTTPClientRequest
         switch credential {
         case .identityToken(let refresh):
@@ -342,8 +419,16 @@ public final class RegistryClient: Sendable {
         }
         request.headers.add(name: "User-Agent", value: options.userAgent)
         logger.debug("→ \(request.method.rawValue) \(Self.redacted(realm)) (token, scope \(scopes.joined(separator: " ")))")
-        let response = try await client.execute(request, timeout: .seconds(60))
-        let body = try await response.body.collect(upTo: 1 << 20)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: TimeAmount(min(.seconds(60), options.bufferedExchangeDeadline)))
+            body = try await buffered(response, upTo: Self.tokenAnswerLimit)
+        } catch {
+            var failure = networkError(error, request: nil, host: realmOrigin.authority)
+            failure.operation = "get token"
+            throw failure
+        }
         logger.debug("← \(response.status.code) token")
         let status = Int(response.status.code)
         guard status == 200 else {
@@ -362,13 +447,16 @@ public final class RegistryClient: Sendable {
         return (token, .seconds(answer.expires_in ?? 60))
     }
 
+    /// Bytes of a token answer: a JWT with an `x5c` chain is a few KiB; Docker Hub's are under 8 KiB.
+    static let tokenAnswerLimit = 1 << 20
+
     var loginHint: String { "run 'pier login \(registry)' or set PIER_USERNAME/PIER_PASSWORD" }
 
     // MARK: Errors
 
     /// Maps a status answer to a `PierError`, reading the registry's `errors[]` body when there is one.
     func statusError(_ response: HTTPClientResponse, request: Request) async -> PierError {
-        let body = (try? await response.body.collect(upTo: 1 << 16)).map { Array(buffer: $0) } ?? []
+        let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
         return statusError(response, body: body, request: request)
     }
 
@@ -413,21 +501,54 @@ public final class RegistryClient: Sendable {
             reference: request.reference, status: status, registryErrors: details, hint: hint)
     }
 
-    func networkError(_ error: any Error, request: Request?) -> PierError {
+    /// Maps a transport failure to a `PierError`; `host` is the host pier was talking to (the registry's unless a
+    /// realm or blob store is named).
+    func networkError(_ error: any Error, request: Request?, host: String? = nil) -> PierError {
         if let error = error as? PierError { return error }
+        let host = host ?? endpointHost
+        if let deadline = error as? BodyDeadlineExceeded {
+            return PierError(
+                .network, operation: request?.operation ?? "read from registry",
+                message: "\(host) did not send the whole answer within \(deadline.deadline.components.seconds) s",
+                registry: registry, repository: request?.repository, reference: request?.reference,
+                hint: "the server is sending very slowly; the limit is 3 × --timeout")
+        }
         let text = String(describing: error)
-        var hint = "is the registry running at \(endpointHost)?"
-        if text.contains("certificate") || text.contains("CERTIFICATE") || text.contains("handshake") {
-            hint = "the TLS certificate is not trusted: pass --ca-file, or --insecure-registry \(registry) for a test registry"
+        var hint = "is the registry running at \(host)?"
+        if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") {
+            // BoringSSL's answer when the bytes after a ClientHello are "HTTP/1.1 …": a plain HTTP server.
+            hint = "the server answered plain HTTP on a TLS connection; is it http://\(host)? use --insecure-registry \(host)"
+        } else if text.contains("certificate") || text.contains("CERTIFICATE") || text.contains("handshake") {
+            hint = "the TLS certificate is not trusted: pass --ca-file, or --insecure-registry \(host) for a test registry"
         }
         return PierError(
-            .network, operation: request?.operation ?? "connect to registry", message: "cannot reach \(endpointHost)",
+            .network, operation: request?.operation ?? "connect to registry", message: "cannot reach \(host)",
             registry: registry, repository: request?.repository, reference: request?.reference, hint: hint,
             cause: Self.shortCause(text))
     }
 
+    /// Maps a failure to read a buffered body: too large, too slow (the total deadline), or cut off.
+    func bodyError(
+        _ error: any Error, what: String, limit: Int, operation: String, repository: String?, reference: String? = nil
+    ) -> PierError {
+        let request = Request(
+            method: .GET, target: "", scopes: [], operation: operation, repository: repository, reference: reference, accept: [])
+        if error is NIOTooManyBytesError {
+            return PierError(
+                .invalidInput, operation: operation, message: "the \(what) is over the \(limit >> 20) MiB limit",
+                registry: registry, repository: repository, reference: reference)
+        }
+        return networkError(error, request: request)
+    }
+
+    /// A cause for people: one line, at most 200 characters, without the source paths some libraries put in their
+    /// error descriptions (BoringSSL's `at /…/ssl/tls_record.cc:231`, Swift's `#file`).
     static func shortCause(_ text: String) -> String {
-        String(text.prefix(200)).replacingOccurrences(of: "\n", with: " ")
+        let oneLine = text.replacingOccurrences(of: "\n", with: " ")
+        let cleaned = oneLine.replacingOccurrences(
+            of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#, with: "",
+            options: .regularExpression)
+        return String(cleaned.prefix(200))
     }
 
     /// Decodes `{"errors":[{"code":…,"message":…}]}`; tolerates unknown codes and non-JSON bodies.
@@ -449,7 +570,8 @@ public final class RegistryClient: Sendable {
 
     /// Resolves a `Location` header against the URL it answered: relative (GHCR) or absolute, query kept as is.
     static func resolve(_ location: String, against base: String) -> String {
-        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
+        // Absolute (any scheme: the caller refuses what is not http or https) or relative to the answering URL.
+        if URLComponents(string: location)?.scheme != nil { return location }
         guard let baseURL = URL(string: base), let resolved = URL(string: location, relativeTo: baseURL) else {
             return origin(of: base) + (location.hasPrefix("/") ? location : "/" + location)
         }

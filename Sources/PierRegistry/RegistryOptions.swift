@@ -34,12 +34,22 @@ public struct RegistryOptions: Sendable {
         self.logger = logger
     }
 
+    /// How many idle timeouts a buffered exchange may take in all. Bodies pier holds in memory are small (a manifest
+    /// is at most 4 MiB, a tag page 16 MiB): one that has not arrived after three idle timeouts (6 minutes by
+    /// default) is being trickled, and an idle timeout alone never fires on a server sending a byte a second.
+    public static let bufferedExchangeDeadlineFactor = 3
+
+    /// The total deadline of a buffered exchange, applied twice: once until the response head, once for the body
+    /// (manifests, tokens, tag lists, API answers, error bodies). `readTimeout × bufferedExchangeDeadlineFactor`.
+    public var bufferedExchangeDeadline: Duration { readTimeout * Self.bufferedExchangeDeadlineFactor }
+
     /// Loopback hosts and hosts named insecure may fall back to plain HTTP (as docker does).
     public func allowsPlainHTTP(_ registry: String) -> Bool {
         ImageReference.isLoopback(host: registry) || isNamedInsecure(registry)
     }
 
-    /// Hosts named insecure also skip certificate verification.
+    /// Hosts named insecure also skip certificate verification. The name is matched as `host:port` or `host`,
+    /// and only that host: a token realm or blob store on another host is verified as usual.
     public func isNamedInsecure(_ registry: String) -> Bool {
         insecureHosts.contains(registry) || insecureHosts.contains(ImageReference.hostName(of: registry))
     }

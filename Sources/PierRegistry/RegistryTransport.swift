@@ -12,8 +12,7 @@ public final class RegistryTransport: Sendable {
     let unverified: HTTPClient
 
     public init(caFile: String?, concurrency: Int, readTimeout: Duration = .seconds(120)) throws(PierError) {
-        let (seconds, attoseconds) = readTimeout.components
-        let read = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let read = TimeAmount(readTimeout)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
@@ -52,5 +51,15 @@ public final class RegistryTransport: Sendable {
     public func shutdown() async {
         try? await verifying.shutdown()
         try? await unverified.shutdown()
+    }
+}
+
+extension TimeAmount {
+    /// The same span in NIO's unit, saturating instead of trapping for spans beyond Int64 nanoseconds.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, overflow2) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+        self = .nanoseconds(overflow || overflow2 ? (seconds < 0 ? .min : .max) : total)
     }
 }

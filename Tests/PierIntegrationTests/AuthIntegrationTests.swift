@@ -73,7 +73,7 @@ import Testing
         let tokens = try await TokenServer(certificates: certificates)
         let registry = try TestRegistry(auth: .token(tokens))
         let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 6, layerSize: 20_000)
-        let store = try Harness.store(credential: .basic(username: tokens.user, password: tokens.password))
+        let store = try Harness.store(credentials: [registry.host: .basic(username: tokens.user, password: tokens.password)])
         let report = try await Harness.copy("oci:\(layout):1.0", "\(registry.host)/team/app:1.0", store: store)
         #expect(report.blobsUploaded == 7)
         let requests = await tokens.requests()
@@ -85,7 +85,7 @@ import Testing
         await store.pool.shutdown()
 
         // Wrong password: the token server says no, pier says auth.
-        let bad = try Harness.store(credential: .basic(username: tokens.user, password: "wrong"))
+        let bad = try Harness.store(credentials: [registry.host: .basic(username: tokens.user, password: "wrong")])
         await #expect { _ = try await Harness.copy("oci:\(layout):1.0", "\(registry.host)/team/app:2.0", store: bad) } throws: {
             ($0 as? PierError)?.kind == .auth
         }

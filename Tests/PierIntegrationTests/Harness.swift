@@ -39,15 +39,16 @@ enum Harness {
         return entry["digest"] as! String
     }
 
+    /// An engine store; `credentials` are by registry host, as the CLI binds them.
     static func store(
-        credential: Credential? = nil, caFile: String? = nil, insecure: Set<String> = [], dockerConfig: String? = nil
+        credentials: [String: Credential] = [:], caFile: String? = nil, insecure: Set<String> = [], dockerConfig: String? = nil
     ) throws -> ImageStore {
         var logger = Logger(label: "pier-test")
         logger.logLevel = .warning
         let config = DockerConfig(path: dockerConfig ?? Tools.temporaryDirectory("pier-dc") + "/config.json")
         let options = RegistryOptions(
             insecureHosts: insecure, caFile: caFile, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(20)),
-            credentials: CredentialChain(explicit: credential, dockerConfig: config, environment: [:]), logger: logger)
+            credentials: CredentialChain(explicitByHost: credentials, dockerConfig: config, environment: [:]), logger: logger)
         return ImageStore(pool: try RegistryPool(options: options))
     }
 

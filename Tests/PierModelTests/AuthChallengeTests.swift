@@ -122,7 +122,7 @@ struct DockerConfigTests {
         #expect(try CredentialChain(dockerConfig: config, environment: env).credential(for: "ghcr.io") == .basic(username: "x", password: "y"))
         let empty = try write("{}")
         #expect(try CredentialChain(dockerConfig: empty, environment: env).credential(for: "ghcr.io") == .basic(username: "octo", password: "ghp_abc"))
-        #expect(try CredentialChain(explicit: .basic(username: "e", password: "p"), dockerConfig: config, environment: env)
+        #expect(try CredentialChain(explicitByHost: ["GHCR.io": .basic(username: "e", password: "p")], dockerConfig: config, environment: env)
             .credential(for: "ghcr.io") == .basic(username: "e", password: "p"))
         #expect(try CredentialChain(dockerConfig: empty, environment: [:]).credential(for: "ghcr.io") == .anonymous)
     }

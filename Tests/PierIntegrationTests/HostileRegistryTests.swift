@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import PierEngine
+import PierModel
+import PierRegistry
+import PierTestSupport
+import Testing
+
+/// What pier promises against registries it does not control (issue #15): credentials go only to the registry's
+/// origin and the realm it names, only http and https are followed, insecure names hosts, buffered bodies have a
+/// total deadline, truncated tag lists are errors, TLS errors say what happened.
+@Suite(.serialized) struct HostileRegistryTests {
+    static let user = "ci"
+    static let password = "registry-secret-77"
+    static let digest = try! Digest("sha256:" + String(repeating: "ab", count: 32))
+
+    /// A client for `host` holding the Basic credential for `host` only.
+    func makeClient(
+        _ host: String, insecure: Set<String> = [], readTimeout: Duration = .seconds(120)
+    ) throws -> (RegistryClient, RegistryPool) {
+        var logger = Logger(label: "pier-test")
+        logger.logLevel = .warning
+        let options = RegistryOptions(
+            insecureHosts: insecure, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10)), readTimeout: readTimeout,
+            credentials: CredentialChain(
+                explicitByHost: [host: .basic(username: Self.user, password: Self.password)],
+                dockerConfig: DockerConfig(path: Tools.temporaryDirectory("pier-dc") + "/config.json"), environment: [:]),
+            logger: logger)
+        let pool = try RegistryPool(options: options)
+        return (RegistryClient(registry: host, options: options, transport: pool.transport), pool)
+    }
+
+    func expectError(_ kind: PierError.Kind, _ body: () async throws -> Void) async -> PierError? {
+        do {
+            try await body()
+            Issue.record("expected a \(kind) error")
+            return nil
+        } catch let error as PierError {
+            #expect(error.kind == kind, "\(error)")
+            return error
+        } catch {
+            Issue.record("not a PierError: \(error)")
+            return nil
+        }
+    }
+
+    // Item 1: a 401 from another origin ends the request; its challenge is neither learned nor answered.
+
+    @Test func foreignChallengeAfterBlobRedirectGetsNoCredentials() async throws {
+        let evil = try await HostileRegistry(.challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
+        let registry = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: "http://\(evil.host)", uploadLocation: nil))
+        let (client, pool) = try makeClient(registry.host)
+        let path = Tools.temporaryDirectory() + "/blob"
+        let error = await expectError(.auth) {
+            try await client.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: path)
+        }
+        #expect(error?.message.contains("not the registry") ?? false, "\(String(describing: error))")
+        let seen = await evil.requests()
+        // One GET, without Authorization; no token request to the foreign realm.
+        #expect(seen.count == 1, "\(seen)")
+        #expect(seen.allSatisfy { $0.authorization == nil && $0.path != "/token" }, "\(seen)")
+        // The registry itself only ever saw its own Basic credential: the foreign challenge was not stored.
+        #expect(await registry.requests().allSatisfy { $0.authorization?.hasPrefix("Bearer") != true })
+        await pool.shutdown()
+        evil.stop()
+        registry.stop()
+    }
+
+    @Test func foreignChallengeAfterUploadLocationGetsNoCredentials() async throws {
+        let evil = try await HostileRegistry(.challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
+        let registry = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: "http://\(evil.host)/upload/1?_state=x"))
+        let (client, pool) = try makeClient(registry.host)
+        let file = Tools.temporaryDirectory() + "/blob"
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: file))
+        _ = await expectError(.auth) {
+            try await client.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+        }
+        let seen = await evil.requests()
+        #expect(seen.count == 1 && seen.first?.method == "PUT", "\(seen)")
+        #expect(seen.allSatisfy { $0.authorization == nil }, "\(seen)")
+        // A later request to the registry still answers its own (Basic) challenge.
+        #expect(try await client.blobSize(repository: "app", digest: Self.digest) == nil)
+        #expect(await registry.requests().allSatisfy { $0.authorization?.hasPrefix("Basic ") == true || $0.path == "/v2/" })
+        await pool.shutdown()
+        evil.stop()
+        registry.stop()
+    }
+
+    // Item 2: only http and https, by parsed scheme: a UNIX socket (a Docker daemon's) is never reached.
+
+    @Test func nonHTTPSchemesAreRefusedAndNothingIsSent() async throws {
+        let socket = Tools.temporaryDirectory("pier-sock") + "/d.sock"
+        let daemon = try await HostileRegistry(.challengeEverything(""), unixSocket: socket)
+        let unix = "http+unix://" + socket.replacingOccurrences(of: "/", with: "%2F")
+        let file = Tools.temporaryDirectory() + "/blob"
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: file))
+
+        let realm = try await HostileRegistry(.bearerRealm(unix + "/token"))
+        let (realmClient, pool1) = try makeClient(realm.host)
+        let realmError = await expectError(.auth) { _ = try await realmClient.tags(repository: "app") }
+        #expect(realmError?.message.contains("http+unix") ?? false, "\(String(describing: realmError))")
+
+        let upload = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: unix + "/upload/1"))
+        let (uploadClient, pool2) = try makeClient(upload.host)
+        _ = await expectError(.network) {
+            try await uploadClient.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+        }
+
+        let redirect = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: unix, uploadLocation: nil))
+        let (redirectClient, pool3) = try makeClient(redirect.host)
+        _ = await expectError(.network) {
+            try await redirectClient.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: file + ".out")
+        }
+        let schemeless = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: "file:///etc", uploadLocation: nil))
+        let (fileClient, pool4) = try makeClient(schemeless.host)
+        _ = await expectError(.network) { _ = try await fileClient.blobBytes(repository: "app", digest: Self.digest) }
+
+        let reached = await daemon.requests()
+        #expect(reached.isEmpty, "\(reached)")
+        for pool in [pool1, pool2, pool3, pool4] { await pool.shutdown() }
+        for server in [daemon, realm, upload, redirect, schemeless] { server.stop() }
+    }
+
+    // Item 4: --insecure-registry A does not turn off certificate checks for A's realm on another host.
+
+    @Test func insecureNamesTheRegistryNotItsRealm() async throws {
+        try Harness.requireTools()
+        let certificates = try Certificates()
+        let tlsHost = try TestRegistry(tls: certificates)
+        let registry = try await HostileRegistry(.bearerRealm("https://\(tlsHost.host)/token"))
+        let (client, pool) = try makeClient(registry.host, insecure: [registry.host])
+        // With verification the realm's untrusted certificate stops pier before it sends anything; without it, the
+        // TLS registry would answer the token request 404 (an auth error).
+        let error = await expectError(.network) { _ = try await client.tags(repository: "app") }
+        #expect(error?.hint?.contains("--ca-file") ?? false, "\(String(describing: error))")
+        await pool.shutdown()
+        registry.stop()
+    }
+
+    // Item 5: Basic credentials to an http realm only on loopback or a host named insecure.
+
+    @Test func plainHTTPRealmGetsNoCredentials() async throws {
+        let tokens = try await HostileRegistry(.challengeEverything(""))
+        // 0.0.0.0 reaches this machine but is not loopback by pier's rule (127.0.0.0/8, localhost, ::1).
+        let registry = try await HostileRegistry(.bearerRealm("http://0.0.0.0:\(tokens.port)/token"))
+        let (client, pool) = try makeClient(registry.host)
+        let error = await expectError(.auth) { _ = try await client.tags(repository: "app") }
+        #expect(error?.message.contains("clear text") ?? false, "\(String(describing: error))")
+        #expect(await tokens.requests().isEmpty)
+        await pool.shutdown()
+
+        // Named insecure, the same realm gets them.
+        let (trusted, pool2) = try makeClient(registry.host, insecure: ["0.0.0.0:\(tokens.port)"])
+        _ = await expectError(.auth) { _ = try await trusted.tags(repository: "app") }
+        #expect(await tokens.requests().first?.authorization?.hasPrefix("Basic ") ?? false)
+        await pool2.shutdown()
+        tokens.stop()
+        registry.stop()
+    }
+
+    // Item 7: a body trickled a byte a second ends at the total deadline (3 × the idle timeout).
+
+    @Test(.timeLimit(.minutes(1))) func trickledManifestHitsTheDeadline() async throws {
+        let registry = try await HostileRegistry(.trickleManifests)
+        let (client, pool) = try makeClient(registry.host, readTimeout: .seconds(2))
+        let error = await expectError(.network) { _ = try await client.manifest(repository: "app", reference: "1.0") }
+        #expect(error?.message.contains("within 6 s") ?? false, "\(String(describing: error))")
+        await pool.shutdown()
+        registry.stop()
+    }
+
+    // Item 12: a tag list that does not end, or links back, is an error.
+
+    @Test func truncatedTagListsAreErrors() async throws {
+        for repeating in [false, true] {
+            let registry = try await HostileRegistry(.endlessTags(repeating: repeating))
+            let (client, pool) = try makeClient(registry.host)
+            let error = await expectError(.invalidInput) { _ = try await client.tags(repository: "app") }
+            #expect(error?.message.contains(repeating ? "links back" : "did not end after 1000 pages") ?? false, "\(String(describing: error))")
+            // Pages read: all 1,000 of the endless list; the first page and the one that links to itself.
+            #expect(await registry.requests().filter { $0.path.hasSuffix("/tags/list") }.count == (repeating ? 2 : 1000))
+            await pool.shutdown()
+            registry.stop()
+        }
+    }
+
+    // Item 14: a plain HTTP server on a TLS connection is named as such, and no source path leaks.
+
+    @Test func plainHTTPOnTLSSaysSo() async throws {
+        let plain = try await FakeRegistry()
+        let host = "0.0.0.0:" + (plain.host.split(separator: ":").last ?? "")
+        let result = try Harness.pier("inspect", "\(host)/app:1.0")
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stderr.contains("server answered plain HTTP on a TLS connection; is it http://\(host)?"), "\(result.stderr)")
+        #expect(result.stderr.contains("--insecure-registry"))
+        for path in [".cc:", ".swift", "/Sources/", "/.build/", "/checkouts/"] {
+            #expect(!result.stderr.contains(path), "\(result.stderr)")
+        }
+        plain.stop()
+    }
+
+    // Item 3: unscoped credentials go to the destination of a copy, never to its source.
+
+    @Test func copyCredentialsStayOnTheirSide() async throws {
+        let source = try await HostileRegistry(.basicRegistry(
+            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: nil))
+        let destination = try await FakeRegistry()
+        // PIER_USERNAME/PIER_PASSWORD happen to be the source's: they still go to the destination only.
+        let env = Harness.isolatedEnvironment(["PIER_USERNAME": Self.user, "PIER_PASSWORD": Self.password])
+        let denied = try Harness.pier("copy", "\(source.host)/app:1.0", "\(destination.host)/app:1.0", env: env)
+        #expect(denied.status == 77, "\(denied.stderr)")
+        let unauthenticated = await source.requests()
+        #expect(!unauthenticated.isEmpty && unauthenticated.allSatisfy { $0.authorization == nil }, "\(unauthenticated)")
+
+        // --src-creds binds them to the source (the source then answers 404: it holds no manifests).
+        var scoped = Harness.isolatedEnvironment(["PIER_SRC_PASSWORD": Self.password])
+        scoped["PIER_PASSWORD"] = "destination-only"
+        let copied = try Harness.pier(
+            "copy", "--src-creds", Self.user, "\(source.host)/app:1.0", "\(destination.host)/app:1.0", env: scoped)
+        #expect(copied.status == 66, "\(copied.stderr)")
+        let basic = "Basic " + Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
+        #expect(await source.requests().dropFirst(unauthenticated.count).contains { $0.authorization == basic })
+
+        // -u without a host is refused when the command targets two registries.
+        let two = try Harness.pier(
+            "rollback", "1.0", "--to", "\(source.host)/app", "--to", "\(destination.host)/app", env: env)
+        #expect(two.status == 64 && two.stderr.contains("PIER_REGISTRY"), "\(two.stderr)")
+        // --src-creds takes its secret from PIER_SRC_PASSWORD only.
+        let missing = try Harness.pier("copy", "--src-creds", "s", "\(source.host)/app:1.0", "\(destination.host)/app:2.0")
+        #expect(missing.status == 64 && missing.stderr.contains("PIER_SRC_PASSWORD"), "\(missing.stderr)")
+        source.stop()
+        destination.stop()
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// A server that misbehaves on purpose, for what pier promises against registries it does not control: foreign
+/// challenges after a redirect or an upload `Location`, non-http URLs, plain-http realms, trickled bodies, endless
+/// tag lists. It records every request with its `Authorization` header, so tests count what reached it.
+public final class HostileRegistry: Sendable {
+    /// One request as the server saw it.
+    public struct Seen: Sendable, Equatable, CustomStringConvertible {
+        public var method: String
+        public var path: String
+        public var authorization: String?
+        public var description: String { "\(method) \(path)\(authorization.map { " [\($0.prefix(6))…]" } ?? "")" }
+    }
+
+    public enum Behaviour: Sendable {
+        /// Every request is answered 401 with this `WWW-Authenticate` (an origin that is not the registry);
+        /// `{self}` in it becomes this server's `host:port`.
+        case challengeEverything(String)
+        /// A registry with Basic auth: blob GETs redirect to `redirectBlobsTo` + `/blobs/DIGEST`, upload sessions
+        /// are at `uploadLocation`. Blob HEADs answer 404.
+        case basicRegistry(user: String, password: String, redirectBlobsTo: String?, uploadLocation: String?)
+        /// `/v2/` and everything else answer 401 `Bearer realm="REALM",service="hostile"` (no token is ever good).
+        case bearerRealm(String)
+        /// Manifests are sent at one byte a second.
+        case trickleManifests
+        /// Tag list pages that always link to a next page (`repeating`: the same page again).
+        case endlessTags(repeating: Bool)
+    }
+
+    actor Log {
+        var seen: [Seen] = []
+        func add(_ entry: Seen) { seen.append(entry) }
+    }
+
+    let log = Log()
+    let server: TestServer
+    /// `127.0.0.1:PORT` (nil port for a UNIX socket server).
+    public var host: String { "127.0.0.1:\(server.port)" }
+    public var port: Int { server.port }
+
+    /// Requests seen so far, in order.
+    public func requests() async -> [Seen] { await log.seen }
+
+    /// Listens on 127.0.0.1 and an ephemeral port, or on the UNIX socket at `unixSocket`.
+    public init(_ behaviour: Behaviour, unixSocket: String? = nil) async throws {
+        let log = self.log
+        let router = Router()
+        let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
+            await log.add(Seen(method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization]))
+            return Self.answer(request, behaviour)
+        }
+        for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
+            router.on("/**", method: method, use: handler)
+        }
+        server = try await TestServer(router: router, address: unixSocket.map { .unixDomainSocket(path: $0) } ?? .hostname("127.0.0.1", port: 0))
+    }
+
+    public func stop() { server.stop() }
+
+    static func answer(_ request: Request, _ behaviour: Behaviour) -> Response {
+        let path = request.uri.path
+        switch behaviour {
+        case .challengeEverything(let challenge):
+            let authority = request.head.authority ?? ""
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: challenge.replacingOccurrences(of: "{self}", with: authority)])
+        case .bearerRealm(let realm):
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="\#(realm)",service="hostile""#])
+        case .basicRegistry(let user, let password, let redirect, let upload):
+            let expected = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
+            guard request.headers[.authorization] == expected else {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Basic realm="hostile""#])
+            }
+            if path == "/v2/" { return Response(status: .ok) }
+            if path.contains("/blobs/uploads"), let upload {
+                return Response(status: .accepted, headers: [.location: upload, .range: "0-0"])
+            }
+            if let range = path.range(of: "/blobs/") {
+                let digest = String(path[range.upperBound...])
+                if request.method == .get, let redirect {
+                    return Response(status: .temporaryRedirect, headers: [.location: "\(redirect)/blobs/\(digest)"])
+                }
+            }
+            return Response(status: .notFound)
+        case .trickleManifests:
+            if path == "/v2/" { return Response(status: .ok) }
+            let manifest = Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8)
+            let body = ResponseBody { writer in
+                for byte in manifest {
+                    try await writer.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: .seconds(1))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/vnd.oci.image.index.v1+json", .contentLength: "\(manifest.count)"],
+                body: body)
+        case .endlessTags(let repeating):
+            if path == "/v2/" { return Response(status: .ok) }
+            let page = repeating ? 0 : (Int(request.uri.queryParameters.get("last") ?? "0") ?? 0) + 1
+            let body = #"{"name":"app","tags":["t\#(page)"]}"#
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json", HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\""],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
+}
