@@ -36,7 +36,7 @@ struct NotesOptions: ParsableArguments {
         var tags = tags
         if let report {
             guard let data = FileManager.default.contents(atPath: report),
-                let published = try? JSONDecoder().decode(PublishReport.self, from: data)
+                let published = try? ReportJSON.decoder().decode(PublishReport.self, from: data)
             else {
                 throw PierError(.invalidInput, operation: "read publish report", message: "\(report) is not a pier publish --json report")
             }
@@ -103,6 +103,8 @@ struct ReleaseCommand: AsyncParsableCommand {
             abstract: "Create or update a GitHub release (GITHUB_TOKEN; GITHUB_API_URL for Enterprise; GITHUB_REPOSITORY).")
         @Option(help: "owner/repo (default: GITHUB_REPOSITORY).") var repo: String?
         @Option(help: "The image (default: from --report).") var source: String?
+        @Option(name: .customLong("asset"), help: "A file to attach to the release (repeatable); a same-named asset is replaced.")
+        var assets: [String] = []
         @OptionGroup var release: ReleaseOptions
         @OptionGroup var notesOptions: NotesOptions
         @OptionGroup var global: GlobalOptions
@@ -117,8 +119,10 @@ struct ReleaseCommand: AsyncParsableCommand {
                 let (tag, body, _) = try await notesOptions.releaseNotes(store: store, image: source, release: release)
                 let api = GitHubReleasesAPI(transport: store.pool.transport, token: token, repository: repo,
                     base: env["GITHUB_API_URL"] ?? "https://api.github.com")
-                let result = try await api.publish(tag: tag, name: tag, body: body, prerelease: !(SemanticVersion(tag)?.isStable ?? true))
+                let result = try await api.publish(tag: tag, name: tag, body: body, prerelease: !(SemanticVersion(tag)?.isStable ?? true),
+                    assets: assets)
                 Terminal.shared.print("\(result.action) GitHub release \(tag)" + (result.url.map { ": \($0)" } ?? ""))
+                for asset in result.assets { Terminal.shared.print("uploaded \(asset)") }
             }
         }
     }

@@ -68,10 +68,7 @@ final class Terminal: @unchecked Sendable {
 
     /// Encodes a result as pretty, key-sorted JSON on stdout; dates as RFC 3339.
     func printJSON(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(value)
+        let data = try ReportJSON.encoder().encode(value)
         print(String(decoding: data, as: UTF8.self))
     }
 }

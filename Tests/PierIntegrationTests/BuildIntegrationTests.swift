@@ -237,7 +237,7 @@ import Testing
             "--to", "\(registry.host)/team/app", "--version", "v1.4.0", "--no-sha-tag", "--json",
         ])
         #expect(run.status == 0, "\(run.stderr)")
-        let report = try JSONDecoder().decode(PublishReport.self, from: run.stdoutBytes)
+        let report = try ReportJSON.decoder().decode(PublishReport.self, from: run.stdoutBytes)
         #expect(report.tags.map(\.name) == ["1.4.0", "1.4", "1", "latest"])
         for tag in report.tags.map(\.name) {
             #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/team/app:\(tag)")) == report.digest.description)
@@ -271,7 +271,7 @@ import Testing
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let run = try Harness.pier(["publish", "--config", config, "--version", "v2.0.0", "--no-sha-tag", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
-        let report = try JSONDecoder().decode(PublishReport.self, from: run.stdoutBytes)
+        let report = try ReportJSON.decoder().decode(PublishReport.self, from: run.stdoutBytes)
         let built = try Harness.pier(["build", "--config", config, "--output", "oci:\(dir)/out:1"])
         #expect(built.status == 0, "\(built.stderr)")
         #expect(try Harness.layoutDigest(dir + "/out", tag: "1") == report.digest.description)

@@ -28,7 +28,7 @@ import Testing
         #expect(inspect.stdoutBytes == raw)
         // A second copy uploads nothing.
         let again = try Harness.pier("copy", "--json", "oci:\(layout):1.0", "\(registry.host)/team/app:1.0")
-        let report = try JSONDecoder().decode(CopyReport.self, from: again.stdoutBytes)
+        let report = try ReportJSON.decoder().decode(CopyReport.self, from: again.stdoutBytes)
         #expect(report.blobsUploaded == 0 && report.blobsSkipped == 4)
     }
 
@@ -95,8 +95,8 @@ import Testing
         let first = try Harness.pier("copy", "--json", "docker-archive:\(dir)/docker.tar", "\(registry.host)/docker/app:one")
         #expect(first.status == 0, "\(first.stderr)")
         let second = try Harness.pier("copy", "--json", "docker-archive:\(dir)/docker.tar:example/app:1.0", "\(registry.host)/docker/app:two")
-        let a = try JSONDecoder().decode(CopyReport.self, from: first.stdoutBytes)
-        let b = try JSONDecoder().decode(CopyReport.self, from: second.stdoutBytes)
+        let a = try ReportJSON.decoder().decode(CopyReport.self, from: first.stdoutBytes)
+        let b = try ReportJSON.decoder().decode(CopyReport.self, from: second.stdoutBytes)
         #expect(a.digest == b.digest)
         #expect(a.mediaType == MediaType.dockerManifest)
         let manifest = try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(registry.host)/docker/app:one")) as! [String: Any]

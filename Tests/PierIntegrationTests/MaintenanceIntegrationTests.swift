@@ -12,9 +12,7 @@ import Testing
 
     /// `prune --json` output; dates are RFC 3339.
     static func decodePlans(_ data: Data) throws -> [Pruner.Result] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode([Pruner.Result].self, from: data)
+        try ReportJSON.decoder().decode([Pruner.Result].self, from: data)
     }
 
     func tagsAndDigests(_ registry: TestRegistry, _ repository: String) throws -> [String: String] {

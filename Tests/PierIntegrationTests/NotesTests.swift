@@ -87,6 +87,51 @@ struct NotesTests {
         #expect(throws: PierError.self) { try notes.render(template: "{{#unclosed}}") }
     }
 
+    @Test func githubReleaseFromAPublishReportUploadsAndReplacesAssets() async throws {
+        let fake = try await FakeManagementAPI()
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/layout", tag: "1.0", layers: 1)
+        let published = try Harness.pier("publish", "--json", "--source", "oci:\(layout):1.0", "--to", "\(registry.host)/rel/app", "--version", "v1.4.0")
+        #expect(published.status == 0, "\(published.stderr)")
+        let directory = Tools.temporaryDirectory("pier-assets")
+        try published.stdoutBytes.write(to: URL(fileURLWithPath: directory + "/publish.json"))
+        let tarball = directory + "/pier-1.4.0-linux-amd64.tar.gz"
+        let sums = directory + "/SHA256SUMS"
+        func write(_ seed: Int) throws -> (String, String) {
+            let bytes = Data((0..<200_000).map { UInt8(($0 * 31 + seed) % 251) })
+            let hex = ImageFixtures.sha256Hex(bytes)
+            try bytes.write(to: URL(fileURLWithPath: tarball))
+            try "\(hex)  pier-1.4.0-linux-amd64.tar.gz\n".write(toFile: sums, atomically: true, encoding: .utf8)
+            return (hex, ImageFixtures.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: sums))))
+        }
+        let environment = Harness.isolatedEnvironment([
+            "GITHUB_TOKEN": FakeManagementAPI.githubToken, "GITHUB_API_URL": fake.base, "GITHUB_REPOSITORY": "example/pier",
+        ])
+        func release() throws -> Tools.Result {
+            try Harness.pier(["release", "github", "--version", "v1.4.0", "--report", directory + "/publish.json", "--asset", tarball, "--asset", sums],
+                env: environment)
+        }
+        let first = try write(1)
+        let created = try release()
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.contains("created GitHub release v1.4.0") && created.stdout.contains("uploaded SHA256SUMS"), "\(created.stdout)")
+        let id = try #require(await fake.releases()["example/pier#v1.4.0"]?["id"])
+        #expect(await fake.releaseAssets(release: id) == ["pier-1.4.0-linux-amd64.tar.gz": first.0, "SHA256SUMS": first.1])
+        #expect(await fake.releases()["example/pier#v1.4.0"]?["body"]?.contains(registry.host) == true, "notes from the report")
+        // A rerun replaces same-named assets (GitHub refuses a duplicate name): one delete and one upload each.
+        let second = try write(2)
+        let updated = try release()
+        #expect(updated.status == 0 && updated.stdout.contains("updated GitHub release v1.4.0"), "\(updated.stderr)")
+        #expect(await fake.releaseAssets(release: id) == ["pier-1.4.0-linux-amd64.tar.gz": second.0, "SHA256SUMS": second.1])
+        let calls = await fake.calls()
+        #expect(calls.filter { $0.hasPrefix("github DELETE asset") }.count == 2 && calls.filter { $0.hasPrefix("github POST asset") }.count == 4)
+        // A missing asset file is a usage error before anything is sent.
+        let before = await fake.calls().count
+        let missing = try Harness.pier(["release", "github", "--version", "v1.4.0", "--report", directory + "/publish.json", "--asset", directory + "/nope"], env: environment)
+        #expect(missing.status == 64 && missing.stderr.contains("cannot read"), "\(missing.stderr)")
+        #expect(await fake.calls().count == before)
+    }
+
     @Test func githubAndGitLabReleasesAreIdempotent() async throws {
         let fake = try await FakeManagementAPI()
         let transport = try RegistryTransport(caFile: nil, concurrency: 4)

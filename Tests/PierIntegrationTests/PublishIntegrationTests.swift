@@ -21,7 +21,7 @@ import Testing
 
     func publish(_ arguments: [String], env: [String: String]) throws -> (Tools.Result, PublishReport?) {
         let result = try Tools.pier(["publish", "--json", "--no-sha-tag"] + arguments, environment: env)
-        return (result, try? JSONDecoder().decode(PublishReport.self, from: result.stdoutBytes))
+        return (result, try? ReportJSON.decoder().decode(PublishReport.self, from: result.stdoutBytes))
     }
 
     func digest(_ reference: String, _ extra: [String] = []) -> String? {

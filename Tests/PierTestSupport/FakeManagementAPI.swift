@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -58,10 +59,23 @@ public final class FakeManagementAPI: Sendable {
         var releases: [String: [String: String]] = [:]
         var descriptions: [String: [String: String]] = [:]
         func setRelease(_ key: String, _ value: [String: String]) { releases[key] = value }
+        /// GitHub release assets by id: the release id, the name and the SHA-256 of the bytes uploaded.
+        var assets: [Int: [String: String]] = [:]
+        var nextAssetID = 9000
+        func addAsset(release: String, name: String, sha256: String) -> Int {
+            nextAssetID += 1
+            assets[nextAssetID] = ["release": release, "name": name, "sha256": sha256]
+            return nextAssetID
+        }
+        func removeAsset(_ id: Int) -> Bool { assets.removeValue(forKey: id) != nil }
         func describe(_ repository: String, _ value: [String: String]) { descriptions[repository, default: [:]].merge(value) { $1 } }
     }
 
     public func releases() async -> [String: [String: String]] { await state.releases }
+    /// GitHub release assets: name → SHA-256 hex of the uploaded bytes, for one release id.
+    public func releaseAssets(release: String) async -> [String: String] {
+        Dictionary(uniqueKeysWithValues: await state.assets.values.filter { $0["release"] == release }.map { ($0["name"]!, $0["sha256"]!) })
+    }
     public func descriptions() async -> [String: [String: String]] { await state.descriptions }
 
     let state = State()
@@ -244,11 +258,41 @@ public final class FakeManagementAPI: Sendable {
             return text(.ok, "{}")
         }
         // GitHub releases
+        /// A release as GitHub answers it: id, tag, html_url, the upload_url template and the assets.
+        @Sendable func releaseJSON(_ release: [String: String], _ request: Request, _ context: BasicRequestContext) async throws -> String {
+            let id = release["id"]!
+            let assets = await state.assets.filter { $0.value["release"] == id }.map { ["id": $0.key, "name": $0.value["name"]!] as [String: Any] }
+            let upload = "http://\(request.head.authority ?? "127.0.0.1")/repos/\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)/releases/\(id)/assets{?name,label}"
+            let object: [String: Any] = ["id": Int(id)!, "tag_name": release["tag"]!, "html_url": "https://github.example/releases/\(release["tag"]!)",
+                                         "upload_url": upload, "assets": assets]
+            return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
         router.get("/repos/:owner/:repo/releases/tags/:tag") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
             let key = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(context.parameters.get("tag")!)"
             guard let release = await state.releases[key] else { return text(.notFound, #"{"message":"Not Found"}"#) }
-            return text(.ok, String(data: try JSONSerialization.data(withJSONObject: ["id": Int(release["id"]!)!, "tag_name": release["tag"]!]), encoding: .utf8)!)
+            return text(.ok, try await releaseJSON(release, request, context))
+        }
+        router.post("/repos/:owner/:repo/releases/:id/assets") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            guard request.headers[.contentType] == "application/octet-stream", let name = request.uri.queryParameters.get("name") else {
+                return text(.badRequest)
+            }
+            let release = context.parameters.get("id")!
+            if await state.assets.values.contains(where: { $0["release"] == release && $0["name"] == name }) {
+                return text(.unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#)
+            }
+            var request = request
+            let bytes = Data(buffer: try await request.collectBody(upTo: 1 << 30))
+            let id = await state.addAsset(release: release, name: name, sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            await state.record("github POST asset \(name)")
+            return text(.created, #"{"id":\#(id),"name":"\#(name)"}"#)
+        }
+        router.delete("/repos/:owner/:repo/releases/assets/:asset") { request, context -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
+            guard let id = context.parameters.get("asset").flatMap(Int.init), await state.removeAsset(id) else { return text(.notFound) }
+            await state.record("github DELETE asset \(id)")
+            return Response(status: .noContent)
         }
         router.post("/repos/:owner/:repo/releases") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
@@ -260,7 +304,7 @@ public final class FakeManagementAPI: Sendable {
             let id = 7000 + (await state.releases.count)
             await state.setRelease(key, ["id": "\(id)", "tag": tag, "name": body["name"] as? String ?? "", "body": body["body"] as? String ?? ""])
             await state.record("github POST release \(tag)")
-            return text(.created, #"{"id":\#(id),"html_url":"https://github.example/releases/\#(tag)"}"#)
+            return text(.created, try await releaseJSON(["id": "\(id)", "tag": tag], request, context))
         }
         router.patch("/repos/:owner/:repo/releases/:id") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
@@ -275,7 +319,7 @@ public final class FakeManagementAPI: Sendable {
             updated["body"] = body["body"] as? String ?? release["body"]
             await state.setRelease(key, updated)
             await state.record("github PATCH release \(release["tag"]!)")
-            return text(.ok, #"{"id":\#(release["id"]!),"html_url":"https://github.example/releases/\#(release["tag"]!)"}"#)
+            return text(.ok, try await releaseJSON(release, request, context))
         }
         // GitLab releases
         @Sendable func gitlabAuthorized(_ request: Request) -> Bool {
