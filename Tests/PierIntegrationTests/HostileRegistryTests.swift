@@ -226,6 +226,13 @@ import Testing
         let basic = "Basic " + Data("\(Self.user):\(Self.password)".utf8).base64EncodedString()
         #expect(await source.requests().dropFirst(unauthenticated.count).contains { $0.authorization == basic })
 
+        // --creds HOST=USER names the source explicitly (password from PIER_PASSWORD).
+        let seenBefore = await source.requests().count
+        let named = try Harness.pier(
+            "copy", "--creds", "\(source.host)=\(Self.user)", "\(source.host)/app:1.0", "\(destination.host)/app:1.0", env: env)
+        #expect(named.status == 66, "\(named.stderr)")
+        #expect(await source.requests().dropFirst(seenBefore).contains { $0.authorization == basic })
+
         // -u without a host is refused when the command targets two registries.
         let two = try Harness.pier(
             "rollback", "1.0", "--to", "\(source.host)/app", "--to", "\(destination.host)/app", env: env)
