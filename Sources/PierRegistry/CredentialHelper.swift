@@ -61,7 +61,9 @@ struct CredentialHelper: Sendable {
                 .auth, operation: "credential helper", message: "cannot run \(executable)",
                 hint: "install it or remove it from docker's config.json", cause: "\(error.localizedDescription)")
         }
-        stdin.fileHandleForWriting.write(input)
+        // A helper may exit before reading its stdin: the throwing write reports EPIPE instead of raising an
+        // Objective-C exception (SIGPIPE itself is ignored by the pier process, see Pier.main).
+        try? stdin.fileHandleForWriting.write(contentsOf: input)
         try? stdin.fileHandleForWriting.close()
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -286,6 +286,8 @@ public final class SharedFileRead: Sendable {
 /// stopped (failed), so the others never wait for it.
 public final class SharedBlobReads: Sendable {
     public let participants: Int
+    /// Passed to every shared read (`SharedFileRead.lagLimit`).
+    public let lagLimit: Duration
     private let state = NIOLockedValueBox<State>(State())
 
     struct State {
@@ -293,7 +295,10 @@ public final class SharedBlobReads: Sendable {
         var finished: Set<Int> = []
     }
 
-    public init(participants: Int) { self.participants = participants }
+    public init(participants: Int, lagLimit: Duration = .milliseconds(100)) {
+        self.participants = participants
+        self.lagLimit = lagLimit
+    }
 
     /// `participant`'s place in the read of `digest`.
     public func member(_ digest: Digest, participant: Int) -> SharedFileRead.Member {
@@ -328,7 +333,7 @@ public final class SharedBlobReads: Sendable {
     private func arrive(_ digest: Digest, _ participant: Int) -> SharedFileRead {
         state.withLockedValue { state in
             if state.groups[digest] == nil {
-                state.groups[digest] = (SharedFileRead(expected: participants - state.finished.count), [])
+                state.groups[digest] = (SharedFileRead(expected: participants - state.finished.count, lagLimit: lagLimit), [])
             }
             state.groups[digest]!.arrived.insert(participant)
             return state.groups[digest]!.read

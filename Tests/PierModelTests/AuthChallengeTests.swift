@@ -58,6 +58,10 @@ struct AuthChallengeTests {
 }
 
 struct DockerConfigTests {
+    /// A missing helper exits before reading its stdin; the write must not kill the test process, as pier's own
+    /// main ignores SIGPIPE.
+    init() { signal(SIGPIPE, SIG_IGN) }
+
     func write(_ json: String) throws -> DockerConfig {
         let dir = NSTemporaryDirectory() + "pier-dc-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
