@@ -18,6 +18,7 @@ struct LoginCommand: AsyncParsableCommand {
         let registry = DockerConfig.normalizedHost(host)
         let logger = global.bootstrapLogging()
         do {
+            try ImageReference.checkRegistryHost(registry)
             guard case .basic(let user, let password)? = try global.explicitCredential(environment: environment) else {
                 throw PierError(
                     .usage, operation: "log in", message: "no credentials given",
