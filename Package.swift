@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PierModelTests",
-            dependencies: ["PierModel", "PierRegistry", "PierLayout", "PierEngine"],
+            dependencies: ["PierModel", "PierRegistry", "PierLayout", "PierEngine", "PierTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

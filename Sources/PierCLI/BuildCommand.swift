@@ -10,7 +10,10 @@ struct BuildOptions: ParsableArguments {
     @Option(help: "auto (native when --base/--add/--binary are given, else docker buildx, podman, buildah), docker, podman, buildah or native.")
     var builder: BuilderChoice?
     @Option(name: [.customShort("f"), .customLong("file")], help: "Dockerfile (default CONTEXT/Dockerfile).") var file: String?
-    @Option(name: .customLong("build-arg"), help: "KEY=VALUE for the Dockerfile (repeatable).") var buildArgs: [String] = []
+    @Option(name: .customLong("build-arg"), help: "KEY=VALUE for the Dockerfile, or KEY to take the value from the environment (repeatable). Values reach the builder through its environment and are never logged.")
+    var buildArgs: [String] = []
+    @Option(name: .customLong("pass-env"), help: "Also give the Dockerfile builder this environment variable (repeatable); it otherwise gets only PATH, HOME, TMPDIR, proxies and its own settings.")
+    var passEnvironment: [String] = []
     @Option(help: "Dockerfile stage to build.") var target: String?
     @Option(name: .customLong("label"), help: "Image label KEY=VALUE (repeatable).") var labelPairs: [String] = []
     @Option(name: .customLong("platform"), help: "os/arch[/variant] to build (repeatable or comma-separated).") var platforms: [String] = []
@@ -36,6 +39,7 @@ struct BuildOptions: ParsableArguments {
         if let context { flags.context = context }
         flags.file = file
         flags.buildArgs = buildArgs
+        flags.passEnvironment = passEnvironment
         flags.target = target
         for pair in labelPairs {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {

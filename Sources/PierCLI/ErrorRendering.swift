@@ -20,6 +20,9 @@ enum ErrorRendering {
     }
 
     /// `pier: push blob sha256:ab12… to 127.0.0.1:5000/app: 401 UNAUTHORIZED "…" — run 'pier login …'`
+    ///
+    /// One line: newlines in what a registry or file said become spaces, and every other control character is
+    /// escaped (`TerminalText`), so an error body cannot move the cursor, retitle the terminal or hide text.
     static func render(_ error: PierError) -> String {
         var line = "pier: \(error.operation)"
         var location = error.registry ?? ""
@@ -30,7 +33,7 @@ enum ErrorRendering {
         line += error.message
         if let cause = error.cause { line += " (\(cause))" }
         if let hint = error.hint { line += " — \(hint)" }
-        return line.replacingOccurrences(of: "\n", with: " ")
+        return TerminalText.escaped(line.replacingOccurrences(of: "\n", with: " "))
     }
 
     static func preposition(_ operation: String) -> String {

@@ -123,7 +123,8 @@ struct GlobalOptions: ParsableArguments {
             throw PierError(.usage, operation: "read options", message: "--timeout \(seconds) is not between 0 and 86400 seconds")
         }
         return RegistryOptions(
-            insecureHosts: insecure, caFile: caFile ?? environment["PIER_CA_FILE"], concurrency: concurrency,
+            insecureHosts: insecure, caFile: caFile ?? environment["PIER_CA_FILE"],
+            concurrency: try RegistryOptions.checkedConcurrency(concurrency, from: "--concurrency"),
             readTimeout: .milliseconds(Int64(seconds * 1000)), credentials: chain, userAgent: "pier/\(Pier.configuration.version)", logger: logger)
     }
 

@@ -18,6 +18,7 @@ struct LoginCommand: AsyncParsableCommand {
         let registry = DockerConfig.normalizedHost(host)
         let logger = global.bootstrapLogging()
         do {
+            try ImageReference.checkRegistryHost(registry)
             let explicit = try global.explicitCredentials(environment: environment, targetHosts: [registry])
             guard case .basic(let user, let password)? = explicit[DockerConfig.normalizedHost(registry)] else {
                 throw PierError(

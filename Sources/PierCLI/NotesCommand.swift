@@ -86,7 +86,7 @@ struct NotesCommand: AsyncParsableCommand {
                     throw PierError(.other, operation: "write notes", message: "cannot write \(output)")
                 }
             } else {
-                Terminal.shared.write(Array(text.utf8))
+                Terminal.shared.printDocument(text)
             }
         }
     }

@@ -5,21 +5,34 @@ import Foundation
 import PierModel
 
 /// stdout for results, stderr for logs and the live progress line (on a TTY only).
+///
+/// Every text goes out through `TerminalText.escaped`: what registries, archives and config files say reaches the
+/// terminal as visible characters, never as escape sequences. The only control sequences written are pier's own
+/// (the progress line's erase).
 final class Terminal: @unchecked Sendable {
     static let shared = Terminal()
     private let lock = NSLock()
+    let stdoutIsTTY = isatty(1) == 1
     let stderrIsTTY = isatty(2) == 1
     private var progressShown = false
 
-    /// A result line on stdout.
-    func print(_ text: String) {
+    /// A result line on stdout; a newline inside `line` is escaped.
+    func print(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        Self.write(1, Array((text + "\n").utf8))
+        Self.write(1, Array((TerminalText.escaped(line) + "\n").utf8))
     }
 
-    /// Raw bytes on stdout (`inspect --raw`).
+    /// A multi-line text document on stdout (release notes), its own newlines kept.
+    func printDocument(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        Self.write(1, Array(TerminalText.escaped(text, keepingNewlines: true).utf8))
+    }
+
+    /// Exact bytes on stdout (`inspect --raw`), for pipes that hash them; on a terminal they are shown escaped.
     func write(_ bytes: [UInt8]) {
+        guard !stdoutIsTTY else { return printDocument(String(decoding: bytes, as: UTF8.self)) }
         lock.lock()
         defer { lock.unlock() }
         Self.write(1, bytes)
@@ -31,7 +44,7 @@ final class Terminal: @unchecked Sendable {
         defer { lock.unlock() }
         if progressShown { Self.write(2, Array("\r\u{1B}[2K".utf8)) }
         progressShown = false
-        Self.write(2, Array((line + "\n").utf8))
+        Self.write(2, Array((TerminalText.escaped(line) + "\n").utf8))
     }
 
     /// Replaces the progress line (TTY only).
@@ -39,7 +52,7 @@ final class Terminal: @unchecked Sendable {
         guard stderrIsTTY else { return }
         lock.lock()
         defer { lock.unlock() }
-        Self.write(2, Array("\r\u{1B}[2K\(line)".utf8))
+        Self.write(2, Array("\r\u{1B}[2K\(TerminalText.escaped(line))".utf8))
         progressShown = true
     }
 
@@ -68,8 +81,10 @@ final class Terminal: @unchecked Sendable {
 
     /// Encodes a result as pretty, key-sorted JSON on stdout; dates as RFC 3339.
     func printJSON(_ value: some Encodable) throws {
-        let data = try ReportJSON.encoder().encode(value)
-        print(String(decoding: data, as: UTF8.self))
+        let text = TerminalText.escapedJSON(String(decoding: try ReportJSON.encoder().encode(value), as: UTF8.self))
+        lock.lock()
+        defer { lock.unlock() }
+        Self.write(1, Array((text + "\n").utf8))
     }
 }
 

@@ -145,7 +145,9 @@ public struct Copier: Sendable {
             case .mounted: stats.mounted += 1
             case .uploaded(let size):
                 stats.uploaded += 1
-                stats.bytes += size
+                // Sizes come from manifests; a total past Int64.max only saturates the report.
+                let (sum, overflow) = stats.bytes.addingReportingOverflow(size)
+                stats.bytes = overflow ? .max : sum
             }
         }
         return stats

@@ -61,9 +61,20 @@ public struct ImageAssembler: Sendable {
     }
 
     /// Builds `recipe` into the OCI layout at `directory` under `tag` and returns the root manifest or index.
+    /// A new layout appears only when the build succeeds (see `OutputLayout`).
     public func assemble(_ recipe: BuildRecipe, directory: String, tag: String) async throws(PierError) -> ManifestBlob {
-        let layout = OCILayout(root: directory)
-        try layout.create()
+        let output = try OutputLayout(directory: directory)
+        do {
+            let root = try await assemble(recipe, into: output.layout, tag: tag)
+            try output.commit()
+            return root
+        } catch {
+            output.discard()
+            throw error
+        }
+    }
+
+    func assemble(_ recipe: BuildRecipe, into layout: OCILayout, tag: String) async throws(PierError) -> ManifestBlob {
         let bases = try await baseImages(recipe, into: layout)
         let epoch = recipe.sourceDateEpoch
         var shared: Gzip.Result?

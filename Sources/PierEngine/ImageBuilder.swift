@@ -15,8 +15,11 @@ public struct BuildSpec: Sendable, Equatable {
     public var context = "."
     /// The Dockerfile; default `CONTEXT/Dockerfile`.
     public var file: String?
+    /// `NAME=VALUE`, or `NAME` to take the value from pier's environment (as docker does).
     public var buildArgs: [String] = []
     public var target: String?
+    /// Names of environment variables a Dockerfile builder also gets, beyond those it needs (`--pass-env`).
+    public var passEnvironment: [String] = []
     public var labels: [String: String] = [:]
     public var platforms: [String] = []
     // Native assembly.
@@ -50,6 +53,7 @@ public struct BuildSpec: Sendable, Equatable {
         if other.context != empty.context { result.context = other.context }
         result.file = other.file ?? file
         if !other.buildArgs.isEmpty { result.buildArgs = other.buildArgs }
+        if !other.passEnvironment.isEmpty { result.passEnvironment = other.passEnvironment }
         result.target = other.target ?? target
         result.labels.merge(other.labels) { $1 }
         if !other.platforms.isEmpty { result.platforms = other.platforms }
@@ -166,6 +170,8 @@ public struct ImageBuilder: Sendable {
 
     /// Builds `spec` into `directory` under `tag`; returns the root manifest or index.
     public func build(_ spec: BuildSpec, directory: String, tag: String) async throws(PierError) -> ManifestBlob {
+        // Before minutes of building: the output must be a place pier may write a layout.
+        try OutputLayout.check(directory)
         if spec.isNative {
             let recipe = try spec.recipe(environment: environment)
             return try await ImageAssembler(store: store).assemble(recipe, directory: directory, tag: tag)
@@ -181,11 +187,13 @@ public struct ImageBuilder: Sendable {
         let built = scratch.path + "/layout"
         let name = "localhost/pier-build-\(UInt32.random(in: 0...UInt32.max))"
         let platforms = try spec.parsedPlatforms().map(\.description)
-        let common = Self.commonArguments(spec, dockerfile: dockerfile, platforms: platforms)
+        let buildArguments = BuilderEnvironment.buildArguments(spec.buildArgs, environment: environment)
+        let builder = BuilderEnvironment.child(of: environment, passing: spec.passEnvironment).merging(buildArguments.environment) { $1 }
+        let common = Self.commonArguments(spec, dockerfile: dockerfile, platforms: platforms, buildArguments: buildArguments.arguments)
         switch kind {
         case .docker:
             let archive = scratch.path + "/image.tar"
-            try run("docker", ["buildx", "build"] + common + ["--output", "type=oci,dest=\(archive)", spec.context])
+            try run("docker", ["buildx", "build"] + common + ["--output", "type=oci,dest=\(archive)", spec.context], environment: builder)
             try TarArchive.extract(archive, into: built)
         case .podman, .buildah:
             let tool = kind.rawValue
@@ -197,13 +205,13 @@ public struct ImageBuilder: Sendable {
             let isolation = kind == .buildah && environment["BUILDAH_ISOLATION"] == nil ? ["--isolation", "chroot"] : []
             let build = kind == .buildah ? "bud" : "build"
             if platforms.count > 1 {
-                try run(tool, global: global, [build] + isolation + common + ["--manifest", name, spec.context])
-                defer { try? run(tool, global: global, ["manifest", "rm", name], quiet: true) }
-                try run(tool, global: global, ["manifest", "push", "--all", name, "oci:\(built):latest"])
+                try run(tool, global: global, [build] + isolation + common + ["--manifest", name, spec.context], environment: builder)
+                defer { try? run(tool, global: global, ["manifest", "rm", name], quiet: true, environment: builder) }
+                try run(tool, global: global, ["manifest", "push", "--all", name, "oci:\(built):latest"], environment: builder)
             } else {
-                try run(tool, global: global, [build] + isolation + common + ["--tag", name, spec.context])
-                defer { try? run(tool, global: global, ["rmi", name], quiet: true) }
-                try run(tool, global: global, ["push", name, "oci:\(built):latest"])
+                try run(tool, global: global, [build] + isolation + common + ["--tag", name, spec.context], environment: builder)
+                defer { try? run(tool, global: global, ["rmi", name], quiet: true, environment: builder) }
+                try run(tool, global: global, ["push", name, "oci:\(built):latest"], environment: builder)
             }
         case .auto, .native:
             preconditionFailure("detect returns a builder")
@@ -216,10 +224,10 @@ public struct ImageBuilder: Sendable {
     }
 
     /// `--file`, `--platform`, `--build-arg`, `--target`, `--label`: the same spelling for all three builders.
-    static func commonArguments(_ spec: BuildSpec, dockerfile: String, platforms: [String]) -> [String] {
+    static func commonArguments(_ spec: BuildSpec, dockerfile: String, platforms: [String], buildArguments: [String]) -> [String] {
         var arguments = ["--file", dockerfile]
         if !platforms.isEmpty { arguments += ["--platform", platforms.joined(separator: ",")] }
-        for argument in spec.buildArgs { arguments += ["--build-arg", argument] }
+        for argument in buildArguments { arguments += ["--build-arg", argument] }
         if let target = spec.target { arguments += ["--target", target] }
         for (key, value) in spec.labels.sorted(by: { $0.key < $1.key }) { arguments += ["--label", "\(key)=\(value)"] }
         return arguments
@@ -249,8 +257,12 @@ public struct ImageBuilder: Sendable {
             hint: "install one (apt-get install buildah needs no daemon), or build natively with --base/--add/--binary")
     }
 
-    /// Runs `tool [global] arguments` with its output streamed to pier's stderr (pier's stdout carries only results).
-    func run(_ tool: String, global: [String] = [], _ arguments: [String], quiet: Bool = false) throws(PierError) {
+    /// Runs `tool [global] arguments` with its output streamed to pier's stderr (pier's stdout carries only results),
+    /// in `childEnvironment` (default: what a builder needs from pier's environment, see `BuilderEnvironment`).
+    func run(
+        _ tool: String, global: [String] = [], _ arguments: [String], quiet: Bool = false,
+        environment childEnvironment: [String: String]? = nil
+    ) throws(PierError) {
         guard let path = Self.executable(tool, environment: environment) else {
             throw PierError(.notFound, operation: "build", message: "\(tool) is not installed")
         }
@@ -263,12 +275,12 @@ public struct ImageBuilder: Sendable {
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
         // buildah and podman refuse to run ("checking authfile") when DOCKER_CONFIG names a directory without a
         // config.json, as CI jobs with a fresh DOCKER_CONFIG have; without one there are no credentials to lose.
-        var childEnvironment = environment
-        if let directory = environment["DOCKER_CONFIG"], !FileManager.default.fileExists(atPath: directory + "/config.json") {
+        var childEnvironment = childEnvironment ?? BuilderEnvironment.child(of: environment, passing: [])
+        if let directory = childEnvironment["DOCKER_CONFIG"], !FileManager.default.fileExists(atPath: directory + "/config.json") {
             childEnvironment["DOCKER_CONFIG"] = nil
         }
         process.environment = childEnvironment
-        if !quiet { logger.info("running \(([tool] + global + arguments).joined(separator: " "))") }
+        if !quiet { logger.info("running \(BuilderEnvironment.redacted([tool] + global + arguments).joined(separator: " "))") }
         do { try process.run() } catch {
             throw PierError(.other, operation: "build", message: "cannot start \(tool)", cause: "\(error)")
         }

@@ -93,32 +93,45 @@ public final class LayoutImageDestination: ImageDestination {
     let layout: OCILayout
     public let name: String
     public let tag: String?
+    /// For `oci:`, the output directory: staged beside it until commit when it is new (see `OutputLayout`).
+    let output: OutputLayout?
     /// For `oci-archive:`, the archive written on commit (through a temporary file and rename).
     let archive: String?
     let scratch: ScratchDirectory?
 
     public init(directory: String, tag: String?, name: String) throws(PierError) {
-        self.layout = OCILayout(root: directory)
+        let output = try OutputLayout(directory: directory)
+        self.output = output
+        self.layout = output.layout
         self.tag = tag
         self.name = name
         self.archive = nil
         self.scratch = nil
-        try layout.create()
     }
 
     public init(archive: String, tag: String?, name: String) throws(PierError) {
         let scratch = try ScratchDirectory(prefix: "pier-archive")
         // Adding to an existing archive keeps its other images.
-        if FileManager.default.fileExists(atPath: archive) { try TarArchive.extract(archive, into: scratch.path) }
+        if FileManager.default.fileExists(atPath: archive) {
+            do { try TarArchive.extract(archive, into: scratch.path) } catch {
+                scratch.remove()
+                throw error
+            }
+        }
         self.layout = OCILayout(root: scratch.path)
         self.tag = tag
         self.name = name
+        self.output = nil
         self.archive = archive
         self.scratch = scratch
         try layout.create()
     }
 
-    deinit { scratch?.remove() }
+    /// A destination dropped before its commit (a failed copy) leaves nothing new behind.
+    deinit {
+        scratch?.remove()
+        output?.discard()
+    }
 
     public var registryRepository: (registry: String, repository: String)? { nil }
     public func hasBlob(_ descriptor: Descriptor) async throws(PierError) -> Bool { layout.hasBlob(descriptor) }
@@ -135,6 +148,7 @@ public final class LayoutImageDestination: ImageDestination {
         try layout.setTag(tag, to: manifest.descriptor)
     }
     public func commit() async throws(PierError) {
+        try output?.commit()
         guard let archive else { return }
         let temporary = archive + ".pier-tmp"
         try TarArchive.create(temporary, from: layout.root)

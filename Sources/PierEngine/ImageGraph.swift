@@ -50,8 +50,8 @@ public struct ImageGraph: Sendable {
     /// All manifests, children first, root last.
     public var manifests: [ManifestBlob] { children + [root] }
 
-    /// Total bytes of all blobs.
-    public var blobBytes: Int64 { blobs.reduce(0) { $0 + max(0, $1.size) } }
+    /// Total bytes of all blobs, saturating at `Int64.max` (the sizes come from manifests someone else wrote).
+    public var blobBytes: Int64 { (try? Descriptor.totalSize(of: blobs, what: "blob", source: root.digest.short)) ?? .max }
 
     /// Picks the child of an index for `platform`, skipping attestation entries.
     public static func select(_ platform: Platform, in index: ManifestBlob, from source: any ImageSource) async throws(PierError)

@@ -1,5 +1,6 @@
 import Foundation
 import PierModel
+import PierRegistry
 import Yams
 
 /// `pier.yml`: the publish settings a repository keeps next to its Dockerfile. Every key is checked: an unknown
@@ -106,7 +107,8 @@ public struct PierConfig: Sendable, Equatable {
         if let node = top["on_conflict"] { config.onConflict = try reader.choice(node, "on_conflict", ConflictPolicy.self) }
         if let node = top["concurrency"] {
             let value = try reader.int(node, "concurrency")
-            guard (1...64).contains(value) else { throw reader.fail(node, "concurrency must be 1 to 64") }
+            let limit = RegistryOptions.maximumConcurrency
+            guard (1...limit).contains(value) else { throw reader.fail(node, "concurrency must be 1 to \(limit)") }
             config.concurrency = value
         }
         config.failFast = try top["fail_fast"].map { (n) throws(PierError) in try reader.bool(n, "fail_fast") }
@@ -167,7 +169,7 @@ public struct PierConfig: Sendable, Equatable {
     static func parseBuild(_ node: Node, reader: Reader) throws(PierError) -> BuildSpec {
         let b = try reader.mapping(node, "build", allowed: [
             "builder", "context", "file", "build_args", "target", "labels", "platforms", "base", "add", "chmod", "chown",
-            "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output",
+            "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output", "pass_env",
         ])
         var spec = BuildSpec()
         func text(_ key: String) throws(PierError) -> String? {
@@ -209,6 +211,7 @@ public struct PierConfig: Sendable, Equatable {
         spec.user = try text("user")
         spec.exposedPorts = try list("expose")
         spec.output = try text("output")
+        spec.passEnvironment = try list("pass_env")
         return spec
     }
 
@@ -271,8 +274,12 @@ public struct PierConfig: Sendable, Equatable {
             return value
         }
 
+        /// A decimal whole number, parsed here: Yams' own reading of YAML 1.1 base-60 integers (`1:30:00`)
+        /// multiplies without overflow checks and traps on a long one.
         func int(_ node: Node, _ key: String) throws(PierError) -> Int {
-            guard case .scalar = node, let value = node.int else { throw fail(node, "\(key) must be a whole number") }
+            guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any,
+                let value = Int(scalar.string.replacingOccurrences(of: "_", with: ""), radix: 10)
+            else { throw fail(node, "\(key) must be a whole number") }
             return value
         }
 

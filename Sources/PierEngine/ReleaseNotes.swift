@@ -78,7 +78,7 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
                 }
             }
             let layers = manifest.document.layers ?? []
-            let size = layers.reduce(0) { $0 + $1.size }
+            let size = try Descriptor.totalSize(of: layers, what: "layer", source: source.name)
             platforms.append(PlatformInfo(
                 platform: name.isEmpty ? "unknown" : name, digest: manifest.digest.description, size: size,
                 sizeText: Self.format(size), layers: layers.count))

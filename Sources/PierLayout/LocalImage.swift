@@ -34,17 +34,21 @@ public enum LocalImage {
                 .invalidInput, operation: "read docker-archive", message: "\(archive) has no usable manifest.json",
                 registry: archive, hint: "make the archive with 'docker save'")
         }
+        for name in entries.flatMap({ $0.RepoTags ?? [] }) { try checkRepoTag(name, archive: archive) }
         let entry: DockerArchiveEntry
+        var chosenName: String?
         if let reference {
-            guard let match = entries.first(where: { ($0.RepoTags ?? []).contains { tag in
-                tag == reference || tag.hasSuffix("/\(reference)") || tag == "docker.io/\(reference)"
-            } }) else {
+            func matches(_ name: String) -> Bool {
+                name == reference || name.hasSuffix("/\(reference)") || name == "docker.io/\(reference)"
+            }
+            guard let match = entries.first(where: { ($0.RepoTags ?? []).contains(where: matches) }) else {
                 let tags = entries.flatMap { $0.RepoTags ?? [] }
                 throw PierError(
                     .notFound, operation: "read docker-archive", message: "no image \"\(reference)\" in \(archive)",
                     registry: archive, hint: tags.isEmpty ? nil : "images here: \(tags.joined(separator: ", "))")
             }
             entry = match
+            chosenName = match.RepoTags?.first(where: matches)
         } else {
             guard entries.count == 1 else {
                 throw PierError(
@@ -53,6 +57,7 @@ public enum LocalImage {
                         + entries.flatMap { $0.RepoTags ?? [] }.joined(separator: ", "))
             }
             entry = entries[0]
+            chosenName = entry.RepoTags?.first
         }
         let layout = OCILayout(root: scratch + "/layout")
         try layout.create()
@@ -86,10 +91,20 @@ public enum LocalImage {
             layers: layers)
         let blob = try ManifestBlob(bytes: manifest.canonicalBytes(), mediaType: MediaType.dockerManifest, source: archive)
         try layout.putManifest(blob)
-        let tag = (entry.RepoTags?.first).flatMap { ref in ref.split(separator: ":").last.map(String.init) } ?? "latest"
+        let tag = chosenName.flatMap { try? ImageReference(parsing: $0).tag } ?? ImageReference.defaultTag
         try layout.setTag(tag, to: blob.descriptor)
         try? FileManager.default.removeItem(atPath: extracted)
         return (layout, tag)
+    }
+
+    /// A `RepoTags` name, checked as a reference on the command line is: it becomes the destination tag of a copy,
+    /// and so part of a registry URL.
+    static func checkRepoTag(_ name: String, archive: String) throws(PierError) {
+        do { _ = try ImageReference(parsing: name) } catch {
+            throw PierError(
+                .invalidInput, operation: "read docker-archive", message: "RepoTags names \"\(name)\", which is not an image reference",
+                registry: archive, hint: "name images name:tag when saving them", cause: error.message)
+        }
     }
 
     /// A path named inside an archive's manifest, refused when it would leave the archive.

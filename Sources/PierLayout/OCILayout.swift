@@ -27,7 +27,22 @@ public struct OCILayout: Sendable {
 
     /// The tags (`org.opencontainers.image.ref.name`) in `index.json`.
     public func tags() throws(PierError) -> [String] {
-        try (index().document.manifests ?? []).compactMap { $0.annotations?[Self.refNameAnnotation] }
+        var names: [String] = []
+        for entry in try index().document.manifests ?? [] { if let name = try refName(of: entry) { names.append(name) } }
+        return names
+    }
+
+    /// An entry's `ref.name`, checked as a tag or reference on the command line is: someone else wrote the file,
+    /// and the name may become a tag in a registry URL or a line on the terminal.
+    func refName(of entry: Descriptor) throws(PierError) -> String? {
+        guard let name = entry.annotations?[Self.refNameAnnotation] else { return nil }
+        guard ImageReference.isValidTag(name) || (try? ImageReference(parsing: name)) != nil else {
+            throw PierError(
+                .invalidInput, operation: "read OCI layout",
+                message: "index.json names an image \"\(name)\", which is neither a tag nor an image reference", registry: root,
+                hint: "the layout is corrupt or was not written by an image tool")
+        }
+        return name
     }
 
     /// The root manifest for `tag`. With no tag: the single entry, or `index.json` itself when its entries are
@@ -35,15 +50,13 @@ public struct OCILayout: Sendable {
     public func root(tag: String?) throws(PierError) -> ManifestBlob {
         let index = try index()
         let entries = index.document.manifests ?? []
-        let named = entries.filter { $0.annotations?[Self.refNameAnnotation] != nil }
+        var named: [(name: String, entry: Descriptor)] = []
+        for entry in entries { if let name = try refName(of: entry) { named.append((name, entry)) } }
         let chosen: Descriptor
         if let tag {
             // A ref.name may be a full reference ("example.com/app:1.0") per some writers; match the tag part too.
-            guard let match = entries.first(where: { entry in
-                guard let name = entry.annotations?[Self.refNameAnnotation] else { return false }
-                return name == tag || name.hasSuffix(":\(tag)")
-            }) else {
-                let available = named.compactMap { $0.annotations?[Self.refNameAnnotation] }
+            guard let match = named.first(where: { $0.name == tag || $0.name.hasSuffix(":\(tag)") })?.entry else {
+                let available = named.map(\.name)
                 throw PierError(
                     .notFound, operation: "read OCI layout", message: "no image tagged \"\(tag)\" in \(root)",
                     registry: root, reference: tag,
@@ -59,9 +72,7 @@ public struct OCILayout: Sendable {
                 .usage, operation: "read OCI layout",
                 message: entries.isEmpty ? "\(root) holds no images" : "\(root) holds \(entries.count) images; name one",
                 registry: root,
-                hint: named.isEmpty ? nil : "use oci:\(root):TAG with one of: " + named.compactMap {
-                    $0.annotations?[Self.refNameAnnotation]
-                }.joined(separator: ", "))
+                hint: named.isEmpty ? nil : "use oci:\(root):TAG with one of: " + named.map(\.name).joined(separator: ", "))
         }
         return try manifest(chosen)
     }

@@ -148,7 +148,7 @@ public struct TarWriter {
     }
 
     func writePadding(_ size: Int64) throws(PierError) {
-        let pad = Int(TarArchive.padded(size) - size)
+        let pad = Int(TarReader.padded(size) - size)
         guard pad > 0 else { return }
         try FileSystem.writeAll(fd, [UInt8](repeating: 0, count: pad), path: path)
     }

@@ -17,6 +17,41 @@ public struct Descriptor: Hashable, Sendable, Codable {
         self.platform = platform
         self.annotations = annotations
     }
+
+    enum CodingKeys: String, CodingKey {
+        case mediaType, digest, size, platform, annotations, artifactType
+    }
+
+    /// Decodes a descriptor, refusing a negative size (descriptor.md: the size of the raw content in bytes).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        mediaType = try container.decode(String.self, forKey: .mediaType)
+        digest = try container.decode(Digest.self, forKey: .digest)
+        size = try container.decode(Int64.self, forKey: .size)
+        guard size >= 0 else {
+            throw DecodingError.dataCorruptedError(forKey: .size, in: container, debugDescription: "size \(size) is negative")
+        }
+        platform = try container.decodeIfPresent(Platform.self, forKey: .platform)
+        annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
+        artifactType = try container.decodeIfPresent(String.self, forKey: .artifactType)
+    }
+
+    /// The sum of `descriptors`' sizes, or an error naming `what` when it does not fit in `Int64` (each size is
+    /// from a manifest someone else wrote).
+    public static func totalSize(of descriptors: [Descriptor], what: String, source: String) throws(PierError) -> Int64 {
+        var total: Int64 = 0
+        for descriptor in descriptors {
+            let (sum, overflow) = total.addingReportingOverflow(max(0, descriptor.size))
+            guard !overflow else {
+                throw PierError(
+                    .invalidInput, operation: "read manifest",
+                    message: "the \(what) sizes add up to more than \(Int64.max) bytes", registry: source,
+                    hint: "the manifest is corrupt or hostile")
+            }
+            total = sum
+        }
+        return total
+    }
 }
 
 /// `os/architecture[/variant]`, as in an index entry's `platform` field.

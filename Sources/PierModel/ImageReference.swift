@@ -86,7 +86,7 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             }
         }
         if registry == "index.docker.io" || registry == Self.dockerHubEndpoint { registry = Self.dockerHub }
-        guard Self.isValidRegistry(registry) else { throw fail("bad registry host \"\(registry)\"") }
+        do { try Self.checkRegistryHost(registry) } catch { throw fail("bad registry host \"\(registry)\"", hint: error.hint) }
         if registry == Self.dockerHub, !path.contains("/") { path = "library/" + path }
         if path.lowercased() != path, path.contains(where: \.isUppercase) {
             throw fail("repository name must be lowercase")
@@ -98,6 +98,15 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         }
         guard registry.utf8.count + 1 + path.utf8.count <= 255 else { throw fail("repository name longer than 255 characters") }
         self.init(registry: registry, repository: path, tag: tag, digest: digest)
+    }
+
+    /// Checks a registry host given on its own (`pier login HOST`) with the grammar references use.
+    public static func checkRegistryHost(_ host: String) throws(PierError) {
+        guard isValidRegistry(host) else {
+            throw PierError(
+                .usage, operation: "parse registry host", message: "invalid registry host \"\(host)\"",
+                hint: "write host[:port] or [ipv6][:port], with a port from 1 to 65535")
+        }
     }
 
     // MARK: Grammar (distribution/reference regexp.go)
@@ -142,12 +151,10 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             name = name[name.index(after: close)...]
             if name.isEmpty { return true }
             guard name.hasPrefix(":") else { return false }
-            let port = name.dropFirst()
-            return !port.isEmpty && port.allSatisfy(\.isASCII) && port.allSatisfy(\.isNumber)
+            return isValidPort(name.dropFirst())
         }
         if let colon = name.lastIndex(of: ":") {
-            let port = name[name.index(after: colon)...]
-            guard !port.isEmpty, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            guard isValidPort(name[name.index(after: colon)...]) else { return false }
             name = name[..<colon]
         }
         let components = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -156,6 +163,15 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             guard let first = bytes.first, let last = bytes.last, isAlnum(first), isAlnum(last) else { return false }
             return bytes.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") }
         }
+    }
+
+    /// A TCP port, 1 to 65535. docker's grammar takes any digits; a larger number names no port and would reach the
+    /// connection code as an out-of-range value.
+    static func isValidPort(_ text: Substring) -> Bool {
+        guard (1...5).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let port = Int(text) else {
+            return false
+        }
+        return (1...65535).contains(port)
     }
 
     private static func isAlnumLower(_ b: UInt8) -> Bool { (b >= 97 && b <= 122) || (b >= 48 && b <= 57) }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import PierModel
 
@@ -123,30 +128,60 @@ public struct DockerConfig: Sendable {
         return true
     }
 
-    /// Writes atomically with mode 0600: the file holds secrets.
+    /// Writes atomically, the file 0600 from the moment it exists: it holds secrets. The new file is created with
+    /// O_CREAT|O_EXCL (a planted file or symlink at its name is refused, not followed) and mode 0600, then fchmod'ed
+    /// to exactly 0600 whatever the umask, written, synced and renamed over the old one. Directories pier creates
+    /// for it are 0700.
     func write(_ config: [String: Any]) throws(PierError) {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(
-                at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                attributes: [.posixPermissions: 0o700])
-            let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys])
-            let temporary = path + ".pier-\(getpid())"
-            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-            else {
-                throw PierError(.other, operation: "write docker config", message: "cannot create \(temporary)")
+        func failure(_ message: String, _ code: Int32) -> PierError {
+            PierError(.other, operation: "write docker config", message: message, cause: String(cString: strerror(code)))
+        }
+        let data: Data
+        do { data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) } catch {
+            throw PierError(.other, operation: "write docker config", message: "cannot encode \(path)", cause: "\(error)")
+        }
+        try Self.makePrivateDirectories((path as NSString).deletingLastPathComponent)
+        let temporary = path + ".pier-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw failure("cannot create \(temporary)", errno) }
+        var code: Int32 = 0
+        if fchmod(fd, 0o600) != 0 { code = errno }
+        data.withUnsafeBytes { buffer in
+            var written = 0
+            while code == 0, written < buffer.count {
+                let result = systemWrite(fd, buffer.baseAddress! + written, buffer.count - written)
+                if result < 0, errno == EINTR { continue }
+                if result <= 0 { code = errno == 0 ? EIO : errno } else { written += result }
             }
-            if rename(temporary, path) != 0 {
-                let code = errno
-                unlink(temporary)
-                throw PierError(
-                    .other, operation: "write docker config", message: "cannot replace \(path)",
-                    cause: String(cString: strerror(code)))
-            }
-        } catch let error as PierError {
-            throw error
-        } catch {
-            throw PierError(.other, operation: "write docker config", message: "cannot write \(path)", cause: "\(error)")
+        }
+        if code == 0, fsync(fd) != 0 { code = errno }
+        close(fd)
+        if code == 0, rename(temporary, path) != 0 { code = errno }
+        guard code == 0 else {
+            unlink(temporary)
+            throw failure("cannot write \(path)", code)
         }
     }
+
+    /// Creates `directory` and its missing parents with mode 0700 (exactly, whatever the umask); existing ones are
+    /// left as they are.
+    static func makePrivateDirectories(_ directory: String) throws(PierError) {
+        guard !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) else { return }
+        try makePrivateDirectories((directory as NSString).deletingLastPathComponent)
+        if mkdir(directory, 0o700) == 0 {
+            chmod(directory, 0o700)
+        } else if errno != EEXIST {
+            throw PierError(
+                .other, operation: "write docker config", message: "cannot create \(directory)", cause: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// write(2), named apart from `DockerConfig.write`.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, buffer, count)
+    #else
+    Darwin.write(fd, buffer, count)
+    #endif
 }

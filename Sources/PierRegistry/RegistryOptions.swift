@@ -12,6 +12,19 @@ public struct RegistryOptions: Sendable {
     public var caFile: String?
     /// Requests in flight per registry (default 4, as go-containerregistry and regclient).
     public var concurrency: Int
+    /// The most requests in flight per registry `--concurrency` and pier.yml may ask for: registries throttle far
+    /// below this (Docker Hub and GHCR answer 429 beyond a few dozen), and each request holds body buffers.
+    public static let maximumConcurrency = 64
+
+    /// `value` when it is 1 to `maximumConcurrency`, else a usage error naming where it came from.
+    public static func checkedConcurrency(_ value: Int, from origin: String) throws(PierError) -> Int {
+        guard (1...maximumConcurrency).contains(value) else {
+            throw PierError(
+                .usage, operation: "read options", message: "\(origin) \(value) is not between 1 and \(maximumConcurrency)",
+                hint: "requests in flight per registry; the default is 4")
+        }
+        return value
+    }
     public var retry: RetryPolicy
     /// How long a request may wait for the next byte from, or the next chance to write to, a registry before it fails and is retried
     /// (`--timeout`, `PIER_TIMEOUT`; default 120 s). A stalled connection costs this much, not hours.
