@@ -147,10 +147,7 @@ extension ManagementAPITests {
                 """
             let mapping = String(decoding: try JSONSerialization.data(withJSONObject: digests), as: UTF8.self)
             try Tools.run("python3", ["-c", python, "setup", mapping])
-            let store = try Harness.store(insecure: [registry.host])
-            let transport = try transport()
-            var pruner = Pruner(store: store)
-            pruner.api = .native(ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint))
+            let (pruner, store, transport) = try ecrPruner(registry, endpoint: endpoint)
             let reference = try ImageReference(parsing: repo)
             let window = RetentionPolicy.rules(.init(keepNewerThan: 90 * 86400))
             let now = Date()
@@ -260,6 +257,15 @@ extension ManagementAPITests {
 
     /// --untagged deletes the untagged manifests that GitHub and Harbor list and nothing reaches, never the untagged
     /// children of a tagged multi-platform index (the GHCR cleanup failure that breaks multi-platform images).
+    /// A pruner reading `registry` and deleting through ECR's API on moto at `endpoint`.
+    func ecrPruner(_ registry: TestRegistry, endpoint: String) throws -> (Pruner, ImageStore, RegistryTransport) {
+        let store = try Harness.store(insecure: [registry.host])
+        let transport = try transport()
+        var pruner = Pruner(store: store)
+        pruner.api = .native(ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint))
+        return (pruner, store, transport)
+    }
+
     /// A repository on docker-registry with a tagged multi-platform index (its children untagged) and the two
     /// children of an index that was deleted (untagged, reached by nothing).
     func untaggedFixture(_ registry: TestRegistry, repository: String) throws -> (keptIndex: String, keptChildren: [String], orphans: [String]) {
@@ -345,10 +351,7 @@ extension ManagementAPITests {
                 """
             let setup = String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)
             try Tools.run("python3", ["-c", python, "setup", setup])
-            let store = try Harness.store(insecure: [registry.host])
-            let transport = try transport()
-            var pruner = Pruner(store: store)
-            pruner.api = .native(ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint))
+            let (pruner, store, transport) = try ecrPruner(registry, endpoint: endpoint)
             let policyFile = Tools.temporaryDirectory("pier-ecr-policy") + "/policy.json"
             try #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#
                 .write(toFile: policyFile, atomically: true, encoding: .utf8)
