@@ -1,7 +1,6 @@
 import ArgumentParser
 import PierEngine
 import PierModel
-import PierRegistry
 
 struct CopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,42 +29,27 @@ struct CopyCommand: AsyncParsableCommand {
     var destinationUser: String?
     @OptionGroup var global: GlobalOptions
 
-    /// `--src-creds` and `--dest-creds`, bound to the registries of SRC and DST (as skopeo's flags).
-    func scopedCredentials() throws(PierError) -> [ExplicitCredentials.Given] {
-        var given: [ExplicitCredentials.Given] = []
-        for (user, text, variable, flag) in [
-            (sourceUser, source, "PIER_SRC_PASSWORD", "--src-creds"), (destinationUser, destination, "PIER_DEST_PASSWORD", "--dest-creds"),
-        ] {
-            guard let user else { continue }
-            guard case .registry(let reference) = try ImageLocation(parsing: text) else {
-                throw PierError(.usage, operation: "read credentials", message: "\(flag) is for a registry, and \(text) is not one")
-            }
-            given.append(.init(scope: .host(reference.registry), username: user, secretVariable: variable, flag: flag))
-        }
-        return given
-    }
-
     func run() async throws {
-        let scoped: [ExplicitCredentials.Given]
-        do throws(PierError) { scoped = try scopedCredentials() } catch { throw ErrorRendering.exit(for: error) }
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
-        try await global.withStore(targets: [destination], extraCredentials: scoped) { store, logger in
-            let from = try ImageLocation(parsing: source)
-            let to = try ImageLocation(parsing: destination)
-            let selected = try platform.map { text throws(PierError) in try Platform(parsing: text) }
+        var flags = settingsFlags(targeting: [destination])
+        if let sourceUser {
+            flags.scopedUsers.append(.init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
+        }
+        if let destinationUser {
+            flags.scopedUsers.append(
+                .init(username: destinationUser, location: destination, secretVariable: "PIER_DEST_PASSWORD", flag: "--dest-creds"))
+        }
+        try await global.run(flags, prepare: { _ in
+            (try ImageLocation(parsing: source), try ImageLocation(parsing: destination),
+                try platform.map { (text) throws(PierError) in try Platform(parsing: text) })
+        }) { prepared, session in
+            let (from, to, selected) = prepared
             let display = ProgressDisplay()
-            let copier = Copier(concurrency: global.concurrency, logger: logger) { display.add($0, $1) }
-            let sourceImage = try await store.openSource(from)
-            defer { Task { await sourceImage.close() } }
-            let destinationImage = try await store.openDestination(to)
-            let report = try await copier.copy(from: sourceImage, to: destinationImage, platform: selected)
-            await sourceImage.close()
+            let copier = Copier(concurrency: session.settings.network.concurrency, logger: session.logger) { display.add($0, $1) }
+            let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
-            if json {
-                try Terminal.shared.printJSON(report)
-            } else {
-                Terminal.shared.print("\(report.destination):\(report.tag ?? "")@\(report.digest)")
-            }
+            if json { return try Terminal.shared.printJSON(report) }
+            Terminal.shared.print("\(report.destination):\(report.tag ?? "")@\(report.digest)")
         }
     }
 }

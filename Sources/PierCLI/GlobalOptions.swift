@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import PierEngine
 import PierModel
-import PierRegistry
 
-/// Options every registry-touching command takes.
+/// Options every registry-touching command takes, and the one way a command runs: settings resolved (usage
+/// errors first, before any network I/O), then a session, then errors rendered as one line and an exit code.
 struct GlobalOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Log every registry request to stderr (secrets redacted).")
     var verbose = false
@@ -18,8 +18,8 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("ca-file"), help: "PEM file of extra CA certificates to trust (also PIER_CA_FILE).")
     var caFile: String?
 
-    @Option(help: "Requests in flight per registry.")
-    var concurrency: Int = 4
+    @Option(help: "Requests in flight per registry (default 4, or pier.yml concurrency).")
+    var concurrency: Int?
 
     @Option(help: "Seconds to wait for the next byte from a registry before a request fails and is retried (default 120; also PIER_TIMEOUT). Answers pier reads into memory (manifests, tokens, tag lists) must also arrive whole within 3 × this.")
     var timeout: Double?
@@ -37,6 +37,42 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("password-stdin"), help: "Read the password or token of the one username given from standard input.")
     var passwordStdin = false
 
+    /// These options in `flags`.
+    func apply(to flags: inout SettingsFlags) {
+        flags.insecureRegistries = insecureRegistries
+        flags.caFile = caFile
+        flags.concurrency = concurrency
+        flags.timeout = timeout
+        flags.username = username
+        flags.hostCredentials = creds
+        flags.passwordFromStdin = passwordStdin
+    }
+
+    /// Resolves the settings from `flags` and these options, checks the command's request with `prepare`
+    /// (still before any network I/O), then runs `body` in a session.
+    func run<Prepared: Sendable>(
+        _ flags: SettingsFlags, prepare: (Settings) throws -> Prepared, _ body: (Prepared, Session) async throws -> Void
+    ) async throws {
+        var flags = flags
+        apply(to: &flags)
+        let logger = bootstrapLogging()
+        do {
+            let settings = try Settings.resolve(
+                flags, environment: ProcessInfo.processInfo.environment, readPassword: readPasswordFromStdin)
+            let prepared = try prepare(settings)
+            try await Session.run(settings, logger: logger, userAgent: "pier/\(Pier.configuration.version)") { session in
+                try await body(prepared, session)
+            }
+        } catch let error as PierError {
+            throw ErrorRendering.exit(for: error)
+        }
+    }
+
+    /// `run` for a command with nothing to check beyond the settings.
+    func run(_ flags: SettingsFlags, _ body: (Session) async throws -> Void) async throws {
+        try await run(flags, prepare: { _ in true }) { _, session in try await body(session) }
+    }
+
     /// Sets up logging: plain lines on stderr; `-v` adds request logs.
     func bootstrapLogging() -> Logger {
         let level: Logger.Level = verbose ? .debug : .info
@@ -47,110 +83,13 @@ struct GlobalOptions: ParsableArguments {
         }
         return Logger(label: "pier")
     }
+}
 
-    /// The usernames given by flags and environment, each with the registry it is for. `--creds` wins over
-    /// `-u`/`PIER_USERNAME` (it names its host); `PIER_REGISTRY` names the host of `-u`/`PIER_USERNAME`.
-    func givenCredentials(environment: [String: String]) throws(PierError) -> [ExplicitCredentials.Given] {
-        if let creds {
-            guard username == nil else {
-                throw PierError(.usage, operation: "read credentials", message: "give either --creds HOST=USER or -u USER, not both")
-            }
-            let parts = creds.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw PierError(.usage, operation: "read credentials", message: "--creds takes HOST=USER, not \(creds)")
-            }
-            return [.init(scope: .host(parts[0]), username: parts[1], secretVariable: "PIER_PASSWORD", flag: "--creds")]
-        }
-        guard let user = username ?? environment["PIER_USERNAME"].flatMap({ $0.isEmpty ? nil : $0 }) else { return [] }
-        let scope: ExplicitCredentials.Given.Scope = environment["PIER_REGISTRY"].flatMap { $0.isEmpty ? nil : .host($0) } ?? .target
-        return [.init(scope: scope, username: user, secretVariable: "PIER_PASSWORD", flag: username == nil ? "PIER_USERNAME" : "-u")]
-    }
-
-    /// The registry hosts of image locations (local layouts have none).
-    static func registryHosts(of locations: [String]) -> [String] {
-        locations.compactMap { text -> String? in
-            if case .registry(let reference)? = try? ImageLocation(parsing: text) { return reference.registry }
-            return nil
-        }
-    }
-
-    /// Explicit credentials by host. `hosts` are the registries the command targets; `extra` are credentials the
-    /// command scopes itself (`--src-creds`, `--dest-creds`).
-    func explicitCredentials(
-        environment: [String: String], targetHosts hosts: [String], extra: [ExplicitCredentials.Given] = []
-    ) throws(PierError) -> [String: Credential] {
-        let given = try givenCredentials(environment: environment) + extra
-        let stdin: (() -> String)? = passwordStdin ? { readPasswordFromStdin() } : nil
-        return try ExplicitCredentials.resolve(given, stdinSecret: stdin, environment: environment, targets: hosts)
-    }
-
-    /// Builds the registry options: flags > environment > pier.yml > defaults.
-    func registryOptions(
-        logger: Logger, config: PierConfig = PierConfig(), targets: [String], extra: [ExplicitCredentials.Given] = []
-    ) throws(PierError) -> RegistryOptions {
-        let environment = ProcessInfo.processInfo.environment
-        let explicit = try explicitCredentials(environment: environment, targetHosts: Self.registryHosts(of: targets), extra: extra)
-        var options = try registryOptions(logger: logger, explicitByHost: [:])
-        // pier.yml: extra insecure hosts and CA (flags and env still win), and per-registry credentials named by
-        // environment variables.
-        options.insecureHosts.formUnion(config.insecureRegistries)
-        options.caFile = options.caFile ?? config.caFile
-        for registry in config.registries {
-            guard let reference = try? ImageReference(parsing: registry.repository) else { continue }
-            if registry.insecure { options.insecureHosts.insert(reference.registry) }
-            if let userVar = registry.usernameEnv, let passVar = registry.passwordEnv,
-                let user = environment[userVar], let password = environment[passVar], !user.isEmpty, !password.isEmpty
-            {
-                options.credentials.explicitByHost[DockerConfig.normalizedHost(reference.registry)] =
-                    .basic(username: user, password: password)
-            }
-        }
-        for (host, credential) in explicit { options.credentials.explicitByHost[host] = credential }
-        return options
-    }
-
-    /// Registry options with the explicit credentials already bound (stdin can be read only once).
-    func registryOptions(logger: Logger, explicitByHost: [String: Credential]) throws(PierError) -> RegistryOptions {
-        let environment = ProcessInfo.processInfo.environment
-        var insecure = Set(insecureRegistries)
-        for host in (environment["PIER_INSECURE_REGISTRIES"] ?? "").split(separator: ",") {
-            insecure.insert(host.trimmingCharacters(in: .whitespaces))
-        }
-        let chain = CredentialChain(
-            explicitByHost: explicitByHost, dockerConfig: .standard(environment: environment), environment: environment)
-        let seconds = timeout ?? environment["PIER_TIMEOUT"].flatMap(Double.init) ?? 120
-        guard seconds > 0, seconds <= 86_400 else {
-            throw PierError(.usage, operation: "read options", message: "--timeout \(seconds) is not between 0 and 86400 seconds")
-        }
-        return RegistryOptions(
-            insecureHosts: insecure, caFile: caFile ?? environment["PIER_CA_FILE"],
-            concurrency: try RegistryOptions.checkedConcurrency(concurrency, from: "--concurrency"),
-            readTimeout: .milliseconds(Int64(seconds * 1000)), credentials: chain, userAgent: "pier/\(Pier.configuration.version)", logger: logger)
-    }
-
-    /// Runs `body` with an image store, shutting the HTTP clients down afterwards, and turns a `PierError` into
-    /// one line on stderr and its exit code. `targets` are the image locations the command targets: `-u` and
-    /// `PIER_USERNAME` credentials go to their registry when it is one (see README, Credentials).
-    func withStore(
-        config: PierConfig = PierConfig(), targets: @autoclosure () throws -> [String],
-        extraCredentials: [ExplicitCredentials.Given] = [], _ body: (ImageStore, Logger) async throws -> Void
-    ) async throws {
-        let logger = bootstrapLogging()
-        do {
-            let targets = (try? targets()) ?? []
-            let pool = try RegistryPool(
-                options: try registryOptions(logger: logger, config: config, targets: targets, extra: extraCredentials))
-            do {
-                try await body(ImageStore(pool: pool), logger)
-            } catch {
-                await pool.shutdown()
-                throw error
-            }
-            await pool.shutdown()
-        } catch let error as PierError {
-            throw ErrorRendering.exit(for: error)
-        }
-    }
+/// Settings flags for a command whose targets are `locations` (for `-u`, see README, Credentials).
+func settingsFlags(targeting locations: [String]?) -> SettingsFlags {
+    var flags = SettingsFlags()
+    flags.targetLocations = locations
+    return flags
 }
 
 func readPasswordFromStdin() -> String {
@@ -158,23 +97,4 @@ func readPasswordFromStdin() -> String {
     var text = String(decoding: data, as: UTF8.self)
     while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
     return text
-}
-
-/// `pier: message` lines on stderr; metadata appended as key=value.
-struct StderrLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var line = "pier: \(event.message)"
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        if !merged.isEmpty { line += " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
-        Terminal.shared.log(line)
-    }
 }

@@ -16,7 +16,8 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore(targets: targets) { store, _ in
+        try await global.run(settingsFlags(targeting: targets)) { session in
+            let store = session.store
             let references = try targets.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let trusted = try trust.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let rollback = Rollback(store: store)
@@ -44,7 +45,8 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore(targets: repositories) { store, _ in
+        try await global.run(settingsFlags(targeting: repositories)) { session in
+            let store = session.store
             let references = try repositories.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             let status = try await RegistryStatus.collect(references, store: store, only: tags)
             if json {
@@ -82,11 +84,11 @@ struct SyncCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.withStore(targets: destinations) { store, logger in
-            var sync = Sync(store: store)
+        try await global.run(settingsFlags(targeting: destinations)) { session in
+            var sync = Sync(store: session.store)
             sync.onConflict = onConflict
             sync.dryRun = dryRun
-            sync.logger = logger
+            sync.logger = session.logger
             let range = try semver.map { (text) throws(PierError) in try SemverRange(text) }
             let actions = try await sync.sync(
                 from: try ImageReference(parsing: source).with(tag: nil),

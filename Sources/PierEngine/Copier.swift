@@ -40,6 +40,21 @@ public struct Copier: Sendable {
 
     /// Copies `source` to `destination`. With `platform`, only that platform's manifest is copied (its digest
     /// then differs from the source index's). `tag` overrides the destination's own tag.
+    /// Opens `from` and `to` in `store`, copies, and closes the source whatever happens.
+    public func copy(
+        from: ImageLocation, to: ImageLocation, platform: Platform?, store: ImageStore
+    ) async throws(PierError) -> CopyReport {
+        let source = try await store.openSource(from)
+        do {
+            let report = try await copy(from: source, to: try await store.openDestination(to), platform: platform)
+            await source.close()
+            return report
+        } catch {
+            await source.close()
+            throw error
+        }
+    }
+
     public func copy(
         from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil, tag: String? = nil
     ) async throws(PierError) -> CopyReport {

@@ -1,5 +1,6 @@
 import Foundation
 import PierModel
+import PierRegistry
 
 /// What `pier inspect` shows about an image.
 public struct ImageDetails: Sendable, Codable {
@@ -41,6 +42,55 @@ public struct ImageDetails: Sendable, Codable {
 
 /// Reads an image's manifest, and for a single image its config, into `ImageDetails`.
 public enum ImageInspector {
+    /// Opens `location` in `store`, inspects it and closes it.
+    public static func inspect(
+        _ location: ImageLocation, platform: Platform?, store: ImageStore
+    ) async throws(PierError) -> ImageDetails {
+        try await withSource(location, store: store) { (source) throws(PierError) in try await inspect(source, platform: platform) }
+    }
+
+    /// The exact bytes of the root manifest or index of `location` (or of one platform's manifest).
+    public static func rootBytes(
+        _ location: ImageLocation, platform: Platform?, store: ImageStore
+    ) async throws(PierError) -> [UInt8] {
+        try await withSource(location, store: store) { (source) throws(PierError) in
+            var root = try await source.root()
+            if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
+            return root.bytes
+        }
+    }
+
+    /// The digest of `location`'s root: for a registry, from one HEAD request (it does not count as a Docker Hub
+    /// pull); for a local image, from its index.
+    public static func digest(_ location: ImageLocation, store: ImageStore) async throws(PierError) -> Digest {
+        if case .registry(let reference) = location {
+            let client = await store.client(for: reference.registry)
+            guard let head = try await client.manifestHead(repository: reference.repository, reference: reference.manifestReference)
+            else {
+                throw PierError(
+                    .notFound, operation: "get digest", message: "no manifest \(reference.manifestReference)",
+                    registry: reference.registry, repository: reference.repository)
+            }
+            return head.digest
+        }
+        return try await withSource(location, store: store) { (source) throws(PierError) in try await source.root().digest }
+    }
+
+    /// Runs `body` with `location` open, closing it however `body` ends.
+    static func withSource<T: Sendable>(
+        _ location: ImageLocation, store: ImageStore, _ body: (any ImageSource) async throws(PierError) -> T
+    ) async throws(PierError) -> T {
+        let source = try await store.openSource(location)
+        do {
+            let result = try await body(source)
+            await source.close()
+            return result
+        } catch {
+            await source.close()
+            throw error
+        }
+    }
+
     public static func inspect(_ source: any ImageSource, platform: Platform? = nil) async throws(PierError) -> ImageDetails {
         var root = try await source.root()
         if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }

@@ -12,6 +12,11 @@ public struct PierConfig: Sendable, Equatable {
         /// Names of environment variables holding this registry's credentials (never the secrets themselves).
         public var usernameEnv: String?
         public var passwordEnv: String?
+        /// The management API that deletes on this registry (`api: harbor`), and its base URL (`api_url`).
+        public var api: RegistryAPISelection.Kind?
+        public var apiURL: String?
+        /// Requests in flight to this registry, instead of the run's `concurrency`.
+        public var concurrency: Int?
         public var line = 0
     }
     public var source: String?
@@ -63,12 +68,23 @@ public struct PierConfig: Sendable, Equatable {
                     config.registries.append(Registry(repository: try reader.string(item, key), line: reader.line(item)))
                     continue
                 }
-                let entry = try reader.mapping(item, key, allowed: ["repository", "insecure", "username_env", "password_env"])
+                let entry = try reader.mapping(
+                    item, key, allowed: ["repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency"])
                 guard let repository = entry["repository"] else { throw reader.fail(item, "\(key) needs a repository") }
                 var registry = Registry(repository: try reader.string(repository, "\(key).repository"), line: reader.line(item))
                 registry.insecure = try entry["insecure"].map { (n) throws(PierError) in try reader.bool(n, "\(key).insecure") } ?? false
                 registry.usernameEnv = try entry["username_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).username_env") }
                 registry.passwordEnv = try entry["password_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).password_env") }
+                guard (registry.usernameEnv == nil) == (registry.passwordEnv == nil) else {
+                    throw reader.fail(item, "\(key) needs both username_env and password_env, or neither")
+                }
+                registry.api = try entry["api"].map { (n) throws(PierError) in
+                    try reader.choice(n, "\(key).api", RegistryAPISelection.Kind.self)
+                }
+                registry.apiURL = try entry["api_url"].map { (n) throws(PierError) in try reader.string(n, "\(key).api_url") }
+                registry.concurrency = try entry["concurrency"].map { (n) throws(PierError) in
+                    try reader.concurrency(n, "\(key).concurrency")
+                }
                 config.registries.append(registry)
             }
         }
@@ -105,12 +121,7 @@ public struct PierConfig: Sendable, Equatable {
             config.rules = rules
         }
         if let node = top["on_conflict"] { config.onConflict = try reader.choice(node, "on_conflict", ConflictPolicy.self) }
-        if let node = top["concurrency"] {
-            let value = try reader.int(node, "concurrency")
-            let limit = RegistryOptions.maximumConcurrency
-            guard (1...limit).contains(value) else { throw reader.fail(node, "concurrency must be 1 to \(limit)") }
-            config.concurrency = value
-        }
+        config.concurrency = try top["concurrency"].map { (n) throws(PierError) in try reader.concurrency(n, "concurrency") }
         config.failFast = try top["fail_fast"].map { (n) throws(PierError) in try reader.bool(n, "fail_fast") }
         config.pushOnPullRequest = try top["push_on_pr"].map { (n) throws(PierError) in try reader.bool(n, "push_on_pr") }
         if let node = top["insecure_registries"] {
@@ -280,6 +291,14 @@ public struct PierConfig: Sendable, Equatable {
             guard case .scalar(let scalar) = node, scalar.style == .plain || scalar.style == .any,
                 let value = Int(scalar.string.replacingOccurrences(of: "_", with: ""), radix: 10)
             else { throw fail(node, "\(key) must be a whole number") }
+            return value
+        }
+
+        /// Requests in flight: 1 to `RegistryOptions.maximumConcurrency`.
+        func concurrency(_ node: Node, _ key: String) throws(PierError) -> Int {
+            let value = try int(node, key)
+            let limit = RegistryOptions.maximumConcurrency
+            guard (1...limit).contains(value) else { throw fail(node, "\(key) must be 1 to \(limit)") }
             return value
         }
 

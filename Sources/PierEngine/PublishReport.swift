@@ -15,8 +15,14 @@ public struct PublishReport: Sendable, Codable {
     public var tags: [PlannedTag]
     /// True for --dry-run and for pull/merge request builds without --push-on-pr.
     public var dryRun: Bool
-    /// "ok", "partial" (some registries failed) or "failed".
-    public var status: String
+    /// How the publish ended, as a whole.
+    public enum Status: String, Sendable, Codable {
+        case ok
+        /// Some registries failed, the others hold every tag.
+        case partial
+        case failed
+    }
+    public var status: Status
     public var registries: [RegistryReport]
     public var seconds: Double
 
@@ -34,7 +40,7 @@ public struct PublishReport: Sendable, Codable {
         self.registries = registries
         self.seconds = seconds
         let failed = registries.filter { $0.error != nil }.count
-        status = failed == 0 ? "ok" : failed == registries.count ? "failed" : "partial"
+        status = failed == 0 ? .ok : failed == registries.count ? .failed : .partial
     }
 }
 
@@ -45,8 +51,17 @@ public struct RegistryReport: Sendable, Codable {
         public var kind: PlannedTag.Kind
         /// The digest the tag pointed at before, if it existed.
         public var before: Digest?
-        /// "written", "unchanged", "would-write", "conflict", "skipped".
-        public var action: String
+        /// What happened to a tag on one registry.
+        public enum Action: String, Sendable, Codable {
+            case written, unchanged
+            /// A dry run would write it.
+            case wouldWrite = "would-write"
+            /// A full version tag holding another digest (`--on-conflict fail`).
+            case conflict
+            /// Not written because another tag of the plan conflicted.
+            case skipped
+        }
+        public var action: Action
         /// For `--on-conflict backup`: where the old image was kept.
         public var backup: String?
     }
@@ -55,8 +70,11 @@ public struct RegistryReport: Sendable, Codable {
         public var message: String
     }
     public var repository: String
-    /// "primary" or "backup".
-    public var role: String
+    /// The first target is the primary; the others are backups.
+    public enum Role: String, Sendable, Codable {
+        case primary, backup
+    }
+    public var role: Role
     public var tags: [TagResult] = []
     public var blobsUploaded = 0
     public var blobsMounted = 0
@@ -79,7 +97,7 @@ public struct RegistryReport: Sendable, Codable {
             verified, seconds, rateLimit, error
     }
 
-    public init(repository: String, role: String) {
+    public init(repository: String, role: Role) {
         self.repository = repository
         self.role = role
     }

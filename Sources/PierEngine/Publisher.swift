@@ -75,7 +75,7 @@ public struct Publisher: Sendable {
             reports = try await withThrowingTaskGroup(of: (Int, RegistryReport).self) { group in
                 for (index, target) in targets.enumerated() {
                     group.addTask {
-                        var report = RegistryReport(repository: target.repositoryName, role: index == 0 ? "primary" : "backup")
+                        var report = RegistryReport(repository: target.repositoryName, role: index == 0 ? .primary : .backup)
                         let clock = ContinuousClock.now
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
@@ -85,7 +85,7 @@ public struct Publisher: Sendable {
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
                             report.pierError = error
-                            self.logger.error("\(target.repositoryName): \(error.description)")
+                            self.logger.debug("\(target.repositoryName): \(error.description)")
                         }
                         sharedReads?.finish(participant: index)
                         report.seconds = (ContinuousClock.now - clock).seconds
@@ -140,7 +140,7 @@ public struct Publisher: Sendable {
             switch options.onConflict {
             case .fail:
                 report.tags = plan.map {
-                    .init(tag: $0.name, kind: $0.kind, before: before[$0.name], action: $0.name == tag.name ? "conflict" : "skipped")
+                    .init(tag: $0.name, kind: $0.kind, before: before[$0.name], action: $0.name == tag.name ? .conflict : .skipped)
                 }
                 throw PierError(
                     .conflict, operation: "publish tag \(tag.name)",
@@ -164,7 +164,7 @@ public struct Publisher: Sendable {
             for blob in graph.blobs where try await !destination.hasBlob(blob) { report.wouldUpload.append(blob.digest) }
             report.tags = plan.map {
                 .init(tag: $0.name, kind: $0.kind, before: before[$0.name],
-                      action: before[$0.name] == root.digest ? "unchanged" : "would-write", backup: backups[$0.name])
+                      action: before[$0.name] == root.digest ? .unchanged : .wouldWrite, backup: backups[$0.name])
             }
             return
         }
@@ -185,12 +185,12 @@ public struct Publisher: Sendable {
         // Tags last: everything they reference is in place.
         for tag in plan {
             if before[tag.name] == root.digest {
-                report.tags.append(.init(tag: tag.name, kind: tag.kind, before: before[tag.name], action: "unchanged"))
+                report.tags.append(.init(tag: tag.name, kind: tag.kind, before: before[tag.name], action: .unchanged))
                 continue
             }
             try await client.putManifest(repository: target.repository, reference: tag.name, manifest: root)
             report.tags.append(
-                .init(tag: tag.name, kind: tag.kind, before: before[tag.name], action: "written", backup: backups[tag.name]))
+                .init(tag: tag.name, kind: tag.kind, before: before[tag.name], action: .written, backup: backups[tag.name]))
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
         report.verified = true

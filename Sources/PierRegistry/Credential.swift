@@ -26,16 +26,29 @@ public enum Credential: Sendable, Equatable {
 public struct CredentialChain: Sendable {
     /// Explicit credentials, keyed by normalised host (`DockerConfig.normalizedHost`).
     public var explicitByHost: [String: Credential]
+    /// Where each explicit credential came from, by normalised host, for hints: `-u and PIER_PASSWORD`,
+    /// `REGISTRY_USER and REGISTRY_PASSWORD (pier.yml)`.
+    public var originByHost: [String: String]
     public var dockerConfig: DockerConfig
-    public var environment: [String: String]
+    /// `GITHUB_TOKEN` (with `GITHUB_ACTOR` as the username), presented to ghcr.io when nothing else is known.
+    public var gitHubToken: Credential?
 
     public init(
-        explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        explicitByHost: [String: Credential] = [:], originByHost: [String: String] = [:], dockerConfig: DockerConfig,
+        gitHubToken: Credential?
     ) {
         self.explicitByHost = explicitByHost.reduce(into: [:]) { $0[DockerConfig.normalizedHost($1.key)] = $1.value }
+        self.originByHost = originByHost.reduce(into: [:]) { $0[DockerConfig.normalizedHost($1.key)] = $1.value }
         self.dockerConfig = dockerConfig
-        self.environment = environment
+        self.gitHubToken = gitHubToken
+    }
+
+    /// A chain whose ghcr.io fallback is read from `environment` (`GITHUB_TOKEN`, `GITHUB_ACTOR`).
+    public init(explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig, environment: [String: String]) {
+        let token = environment["GITHUB_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        self.init(
+            explicitByHost: explicitByHost, dockerConfig: dockerConfig,
+            gitHubToken: token.map { .basic(username: environment["GITHUB_ACTOR"] ?? "pier", password: $0) })
     }
 
     /// The credential for `registry`, or `.anonymous`.
@@ -43,9 +56,17 @@ public struct CredentialChain: Sendable {
         let host = DockerConfig.normalizedHost(registry)
         if let found = explicitByHost[host] { return found }
         if let found = try dockerConfig.credential(for: host) { return found }
-        if host == "ghcr.io", let token = environment["GITHUB_TOKEN"], !token.isEmpty {
-            return .basic(username: environment["GITHUB_ACTOR"] ?? "pier", password: token)
-        }
+        if host == "ghcr.io", let gitHubToken { return gitHubToken }
         return .anonymous
+    }
+
+    /// What to tell a user whose credentials `registry` refused (or who gave none): the place they came from.
+    public func loginHint(for registry: String) -> String {
+        let host = DockerConfig.normalizedHost(registry)
+        if let origin = originByHost[host] { return "check the credentials in \(origin)" }
+        if explicitByHost[host] != nil { return "check the credentials given for \(host)" }
+        if (try? dockerConfig.credential(for: host)) ?? nil != nil { return "run 'pier login \(registry)' again" }
+        if host == "ghcr.io", gitHubToken != nil { return "check GITHUB_TOKEN and its packages scope" }
+        return "run 'pier login \(registry)' or set PIER_USERNAME/PIER_PASSWORD"
     }
 }

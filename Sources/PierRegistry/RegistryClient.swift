@@ -26,7 +26,7 @@ public final class RegistryClient: Sendable {
         self.endpointHost = registry == ImageReference.dockerHub ? ImageReference.dockerHubEndpoint : registry
         self.options = options
         self.transport = transport
-        self.limiter = AsyncSemaphore(limit: options.concurrency)
+        self.limiter = AsyncSemaphore(limit: options.concurrency(for: registry))
         self.session = SessionState()
     }
 
@@ -437,7 +437,7 @@ public final class RegistryClient: Sendable {
                 .auth, operation: "get token", message: status == 401 || status == 403
                     ? "the token server rejected the credentials" : "the token server answered \(status)",
                 registry: registry, status: status, registryErrors: details,
-                hint: credential == .anonymous ? loginHint : "check the credentials for \(registry)")
+                hint: loginHint)
         }
         guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(buffer: body)),
             let token = answer.token ?? answer.access_token, !token.isEmpty
@@ -450,7 +450,8 @@ public final class RegistryClient: Sendable {
     /// Bytes of a token answer: a JWT with an `x5c` chain is a few KiB; Docker Hub's are under 8 KiB.
     static let tokenAnswerLimit = 1 << 20
 
-    var loginHint: String { "run 'pier login \(registry)' or set PIER_USERNAME/PIER_PASSWORD" }
+    /// Where the refused credentials came from, or how to give some.
+    var loginHint: String { options.credentials.loginHint(for: registry) }
 
     // MARK: Errors
 

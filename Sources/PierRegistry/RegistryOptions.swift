@@ -12,6 +12,13 @@ public struct RegistryOptions: Sendable {
     public var caFile: String?
     /// Requests in flight per registry (default 4, as go-containerregistry and regclient).
     public var concurrency: Int
+    /// Hosts given their own limit (pier.yml `registries[].concurrency`), by normalised host.
+    public var concurrencyByHost: [String: Int] = [:]
+
+    /// Requests in flight to `registry`.
+    public func concurrency(for registry: String) -> Int {
+        concurrencyByHost[DockerConfig.normalizedHost(registry)] ?? concurrency
+    }
     /// The most requests in flight per registry `--concurrency` and pier.yml may ask for: registries throttle far
     /// below this (Docker Hub and GHCR answer 429 beyond a few dozen), and each request holds body buffers.
     public static let maximumConcurrency = 64

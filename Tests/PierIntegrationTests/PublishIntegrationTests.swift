@@ -47,7 +47,7 @@ import Testing
         // Fresh publish of 1.0.0.
         let (first, report1) = try publish(base + ["--source", "oci:\(layout):a", "--version", "v1.0.0"], env: env)
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(report1?.status == "ok" && report1?.registries.allSatisfy(\.verified) == true)
+        #expect(report1?.status == .ok && report1?.registries.allSatisfy(\.verified) == true)
         #expect(report1?.tags.map(\.name) == ["1.0.0", "1.0", "1", "latest"])
         for tag in ["1.0.0", "1.0", "1", "latest"] {
             #expect(digest("\(primary.host)/team/app:\(tag)") == digests["a"])
@@ -56,7 +56,7 @@ import Testing
 
         // Re-publish: nothing uploaded, every tag unchanged.
         let (_, again) = try publish(base + ["--source", "oci:\(layout):a", "--version", "v1.0.0"], env: env)
-        #expect(again?.registries.allSatisfy { $0.blobsUploaded == 0 && $0.tags.allSatisfy { $0.action == "unchanged" } } == true)
+        #expect(again?.registries.allSatisfy { $0.blobsUploaded == 0 && $0.tags.allSatisfy { $0.action == .unchanged } } == true)
 
         // A second version moves 1 and latest; 1.0 stays.
         let (second, _) = try publish(base + ["--source", "oci:\(layout):b", "--version", "v1.1.0"], env: env)
@@ -104,7 +104,7 @@ import Testing
         let (failed, failReport) = try publish(to + ["--source", "oci:\(layout):b", "--version", "3.0.0"], env: env)
         #expect(failed.status == 73, "\(failed.stderr)")
         #expect(failed.stderr.contains("already points at"))
-        #expect(failReport?.registries.first?.tags.first { $0.tag == "3.0.0" }?.action == "conflict")
+        #expect(failReport?.registries.first?.tags.first { $0.tag == "3.0.0" }?.action == .conflict)
         #expect(digest("\(registry.host)/app:3.0.0") == digests["a"])
         #expect(digest("\(registry.host)/app:latest") == digests["a"])
 
@@ -131,7 +131,7 @@ import Testing
         let args = ["--source", "oci:\(layout):a", "--version", "4.0.0", "--to", "\(primary.host)/app", "--to", "\(backup.host)/app"]
         let (partial, report) = try publish(args, env: env)
         #expect(partial.status == 75, "\(partial.stderr)")
-        #expect(report?.status == "partial")
+        #expect(report?.status == .partial)
         #expect(report?.registries[0].verified == true && report?.registries[1].error?.kind == .network)
         #expect(digest("\(primary.host)/app:4.0.0") == digests["a"])
 

@@ -1,0 +1,98 @@
+import Foundation
+import PierModel
+
+/// `pier notes` and the notes of `publish --notes` and `pier release`: what was published, read back from the
+/// registry (or from the local image of a dry run), rendered with the built-in or a Mustache template.
+public struct NotesOperation: Sendable {
+    /// Where the notes come from and how they look.
+    public struct Request: Sendable {
+        /// The image (a location); default: the primary of `reportPath`'s report at its digest.
+        public var image: String?
+        /// A `pier publish --json` report.
+        public var reportPath: String?
+        /// A Mustache template file.
+        public var templatePath: String?
+        public var includeChangelog = true
+
+        public init(image: String? = nil, reportPath: String? = nil, templatePath: String? = nil, includeChangelog: Bool = true) {
+            self.image = image
+            self.reportPath = reportPath
+            self.templatePath = templatePath
+            self.includeChangelog = includeChangelog
+        }
+    }
+
+    public let request: Request
+    /// The template's text, read before any network I/O.
+    public let template: String?
+    /// The report named by `reportPath`, read and decoded before any network I/O.
+    public let report: PublishReport?
+
+    /// Reads the template and the report; a missing or unreadable file is a usage error.
+    public init(_ request: Request) throws(PierError) {
+        self.request = request
+        template = try request.templatePath.map { (path) throws(PierError) in try Self.readTemplate(path) }
+        report = try request.reportPath.map { (path) throws(PierError) in
+            guard let data = FileManager.default.contents(atPath: path),
+                let published = try? ReportJSON.decoder().decode(PublishReport.self, from: data)
+            else {
+                throw PierError(
+                    .invalidInput, operation: "read publish report", message: "\(path) is not a pier publish --json report")
+            }
+            return published
+        }
+    }
+
+    /// A notes template file's text.
+    public static func readTemplate(_ path: String) throws(PierError) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw PierError(.usage, operation: "read notes template", message: "cannot read \(path)")
+        }
+        return text
+    }
+
+    /// The version the notes are for: the run's `--version`/CI tag, else the report's.
+    public func version(in settings: Settings) -> String? { settings.release.context.version ?? report?.context.version }
+
+    /// Collects the notes. Without a report, the tags are the run's planned tags (from flags, CI or git).
+    public func notes(session: Session) async throws(PierError) -> ReleaseNotes {
+        let release = session.settings.release
+        var targets = release.targets
+        var tags = try TagPlanner.plan(context: release.context, rules: release.rules).map(\.name)
+        var image = request.image
+        if let report {
+            targets = try report.registries.map { (entry) throws(PierError) in try ImageReference(parsing: entry.repository) }
+            tags = report.tags.map(\.name)
+            image = image ?? targets.first.map { "\($0.repositoryName)@\(report.digest)" }
+        }
+        guard let image else {
+            throw PierError(.usage, operation: "notes", message: "no image", hint: "pass --source IMAGE or --report FILE")
+        }
+        guard let version = version(in: session.settings) else {
+            throw PierError(.usage, operation: "notes", message: "no version", hint: "pass --version")
+        }
+        let source = try await session.store.openSource(try ImageLocation(parsing: image))
+        do {
+            let notes = try await Self.collect(
+                version: version, source: source, registries: targets, tags: tags.isEmpty ? [version] : tags,
+                changelog: request.includeChangelog)
+            await source.close()
+            return notes
+        } catch {
+            await source.close()
+            throw error
+        }
+    }
+
+    /// Collects the notes of `source` as published to `registries` under `tags`.
+    static func collect(
+        version: String, source: any ImageSource, registries: [ImageReference], tags: [String], changelog: Bool
+    ) async throws(PierError) -> ReleaseNotes {
+        try await ReleaseNotes.collect(
+            version: SemanticVersion(version)?.description ?? version, root: try await source.root(), source: source,
+            registries: registries, tags: tags, changelog: changelog ? Changelog.fromGit(version: version) : (nil, []))
+    }
+
+    /// The notes as text: the template's, or the built-in Markdown.
+    public func render(_ notes: ReleaseNotes) throws(PierError) -> String { try notes.render(template: template) }
+}

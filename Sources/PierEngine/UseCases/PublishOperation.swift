@@ -1,0 +1,124 @@
+import Foundation
+import PierLayout
+import PierModel
+
+/// `pier publish`: build first when asked, read the image once, publish it to every target (Publisher), and
+/// write release notes of what went out.
+public struct PublishOperation: Sendable {
+    public struct Request: Sendable {
+        /// Build first with this spec (pier build's flags over pier.yml's `build:`).
+        public var build: BuildSpec?
+        public var dryRun = false
+        /// Add the `org.opencontainers.image.*` annotations, and these `KEY=VALUE` pairs.
+        public var annotate = false
+        public var annotationPairs: [String] = []
+        /// Write release notes (Markdown) to this file.
+        public var notesFile: String?
+        public var notes = NotesOperation.Request()
+
+        public init() {}
+    }
+
+    public let request: Request
+    public let settings: Settings
+    let annotations: [String: String]
+    let notes: NotesOperation?
+
+    /// Checks everything that needs no network: the source or build, the targets, the tag plan, the annotations and
+    /// the notes template. A mistake here is a usage error before any registry is asked anything.
+    public init(_ request: Request, settings: Settings) throws(PierError) {
+        self.request = request
+        self.settings = settings
+        let release = settings.release
+        guard request.build != nil || release.source != nil else {
+            throw PierError(.usage, operation: "publish", message: "no source image", hint: "pass --source or set source in pier.yml")
+        }
+        if request.build == nil, let source = release.source { _ = try ImageLocation(parsing: source) }
+        guard !release.targets.isEmpty else {
+            throw PierError(
+                .usage, operation: "publish", message: "no registries to publish to",
+                hint: "pass --to REPO (repeatable) or list registries in pier.yml")
+        }
+        _ = try TagPlanner.plan(context: release.context, rules: release.rules)
+        var extra: [String: String] = [:]
+        for pair in request.annotationPairs {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw PierError(.usage, operation: "publish", message: "--annotation \(pair) is not KEY=VALUE")
+            }
+            extra[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        annotations =
+            request.annotate
+            ? ImageAnnotator.standard(context: release.context, environment: settings.environment, extra: extra) : [:]
+        notes = request.notesFile == nil ? nil : try NotesOperation(request.notes)
+    }
+
+    /// Publishes. Never throws for one registry's failure (that is in the report); throws when nothing could
+    /// start or the notes could not be written.
+    public func run(session: Session, progress: (@Sendable (Digest, Int) -> Void)?) async throws(PierError) -> PublishReport {
+        let release = settings.release
+        let scratch = request.build == nil ? nil : try ScratchDirectory(prefix: "pier-publish-build")
+        defer { scratch?.remove() }
+        var sourceText = release.source ?? ""
+        if let spec = request.build, let scratch {
+            sourceText = try await Self.build(spec, scratch: scratch, session: session)
+        }
+        var options = Publisher.Options(context: release.context)
+        options.rules = release.rules
+        options.onConflict = release.onConflict
+        options.failFast = release.failFast
+        options.dryRun = request.dryRun
+        options.pushOnPullRequest = release.pushOnPullRequest
+        options.concurrency = settings.network.concurrency
+        options.annotations = annotations
+        let image = try await session.store.openSource(try ImageLocation(parsing: sourceText))
+        do {
+            let publisher = Publisher(store: session.store, options: options, logger: session.logger, progress: progress)
+            let report = try await publisher.publish(image, to: release.targets)
+            if let notes, let path = request.notesFile, report.status != .failed {
+                try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
+            }
+            await image.close()
+            return report
+        } catch {
+            await image.close()
+            throw error
+        }
+    }
+
+    /// Builds into pier.yml's `build.output` layout when it names one, else into `scratch`; returns the source.
+    static func build(_ spec: BuildSpec, scratch: ScratchDirectory, session: Session) async throws(PierError) -> String {
+        var (directory, tag) = (scratch.path, "latest")
+        if let text = spec.output, case .ociLayout(let path, let named) = try ImageLocation(parsing: text) {
+            (directory, tag) = (path, named ?? "latest")
+        }
+        _ = try await ImageBuilder(store: session.store, logger: session.logger, environment: session.settings.environment)
+            .build(spec, directory: directory, tag: tag)
+        return "oci:\(directory):\(tag)"
+    }
+
+    /// The notes describe what went out: the (possibly annotated) root as the primary holds it; for a dry run, the
+    /// local image.
+    func writeNotes(
+        _ notes: NotesOperation, to path: String, report: PublishReport, localImage: any ImageSource, session: Session
+    ) async throws(PierError) {
+        let targets = settings.release.targets
+        let published = try RegistryImageSource(
+            reference: targets[0].with(tag: nil, digest: report.digest),
+            client: await session.store.client(for: targets[0].registry))
+        let version = report.context.version ?? report.tags.first?.name ?? "latest"
+        let collected: ReleaseNotes
+        do {
+            collected = try await NotesOperation.collect(
+                version: version, source: report.dryRun ? localImage : published, registries: targets,
+                tags: report.tags.map(\.name), changelog: report.context.version != nil && notes.request.includeChangelog)
+        } catch {
+            await published.close()
+            throw error
+        }
+        await published.close()
+        guard FileManager.default.createFile(atPath: path, contents: Data(try notes.render(collected).utf8)) else {
+            throw PierError(.other, operation: "write notes", message: "cannot write \(path)")
+        }
+    }
+}

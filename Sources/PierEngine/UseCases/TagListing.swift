@@ -1,0 +1,28 @@
+import PierModel
+
+/// `pier tags list` and `pier tags plan`.
+public enum TagListing {
+    /// Every tag of a registry repository or a local OCI layout.
+    public static func tags(of location: ImageLocation, store: ImageStore) async throws(PierError) -> [String] {
+        switch location {
+        case .registry(let reference):
+            return try await store.client(for: reference.registry).tags(repository: reference.repository)
+        case .ociLayout(let path, _):
+            return try OCILayoutTags.tags(path)
+        default:
+            throw PierError(.usage, operation: "list tags", message: "tags lists a registry repository or an oci: layout")
+        }
+    }
+
+    /// The tags publish would write: the run's rules applied to its context, with the targets' existing tags
+    /// deciding whether latest, 1 and 1.2 move (a repository that does not exist yet has none).
+    public static func plan(session: Session) async throws(PierError) -> [PlannedTag] {
+        let release = session.settings.release
+        var existing: [String] = []
+        for target in release.targets {
+            do { existing += try await session.store.client(for: target.registry).tags(repository: target.repository) } catch
+                where error.kind == .notFound {}
+        }
+        return try TagPlanner.plan(context: release.context, rules: release.rules, existingTags: existing)
+    }
+}
