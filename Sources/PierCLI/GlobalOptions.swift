@@ -60,7 +60,7 @@ struct GlobalOptions: ParsableArguments {
             let settings = try Settings.resolve(
                 flags, environment: ProcessInfo.processInfo.environment, readPassword: readPasswordFromStdin)
             let prepared = try prepare(settings)
-            try await Session.run(settings, logger: logger, userAgent: "pier/\(Pier.configuration.version)") { session in
+            try await Session.run(settings, logger: logger, userAgent: "pier/\(BuildInfo.version)") { session in
                 try await body(prepared, session)
             }
         } catch let error as PierError {

@@ -7,16 +7,24 @@ struct Pier: AsyncParsableCommand {
     static func main() async {
         // See Terminal.write: broken pipes become EPIPE, handled where pier writes.
         signal(SIGPIPE, SIG_IGN)
-        // Bodies stream through 1 MiB buffers. glibc raises its mmap threshold after the first such buffer is
-        // freed and then serves them from per-thread arenas, whose fragments stay resident (RSS grew by ~50 MB on
-        // a 1 GiB upload). A fixed threshold keeps them mmapped and returned at once; two arenas are plenty.
+        #if canImport(Glibc)
+        // Bodies stream through 256 KiB buffers (BodyBufferPool) and local files through 1 MiB reads. glibc's
+        // dynamic mmap threshold would serve such blocks from per-thread arenas whose fragments stay resident; a
+        // fixed threshold keeps them mmapped and returned at once, and two arenas are plenty.
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 * 1024)
         _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
+        #endif
         await Self.mainEntry()
     }
 
     /// ArgumentParser's own entry point, after process-wide setup.
     static func mainEntry() async {
+        // `pier --version` is answered here: ArgumentParser's own version flag would be listed in every
+        // subcommand's help, where it does nothing (and `publish --version` is the release's version).
+        if CommandLine.arguments.dropFirst() == ["--version"] {
+            Terminal.shared.print(BuildInfo.description)
+            return
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -37,8 +45,8 @@ struct Pier: AsyncParsableCommand {
             oci:DIR[:tag], oci-archive:FILE[:tag], docker-archive:FILE[:ref].
             Exit codes: 0 ok, 1 other error, 64 usage, 65 bad input, 66 not found, 69 network, 70 verification \
             failed, 73 conflict, 75 partial failure, 77 auth, 78 unsupported by the registry.
+            `pier --version` prints pier's version and the commit it was built from.
             """,
-        version: BuildInfo.description,
         subcommands: [
             PublishCommand.self, BuildCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
@@ -47,6 +55,8 @@ struct Pier: AsyncParsableCommand {
     )
 }
 
+#if canImport(Glibc)
 /// glibc's `mallopt` (malloc.h, which the Glibc module does not export).
 @_silgen_name("mallopt")
 func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif

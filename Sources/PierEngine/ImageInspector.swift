@@ -107,7 +107,7 @@ public enum ImageInspector {
         let layers = root.document.layers ?? []
         details.layers = layers.map { ImageDetails.Layer(digest: $0.digest, mediaType: $0.mediaType, size: $0.size) }
         details.layersSize = try Descriptor.totalSize(of: layers, what: "layer", source: source.name)
-        if let descriptor = root.document.config, descriptor.size <= 16 << 20 {
+        if let descriptor = root.document.config, descriptor.size <= ImageConfigSummary.maximumSize {
             let file = try await source.blob(descriptor, progress: nil)
             let bytes = (try? Data(contentsOf: URL(fileURLWithPath: file.path))) ?? Data()
             if let summary = try? JSONDecoder().decode(ImageConfigSummary.self, from: bytes) {

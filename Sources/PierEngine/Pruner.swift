@@ -344,7 +344,7 @@ public struct Pruner: Sendable {
         }
 
         /// Configs larger than this are not read for their date (blobBytes' own default limit).
-        static let configSizeLimit: Int64 = 4 << 20
+        static let configSizeLimit = ImageConfigSummary.maximumSize
     }
 }
 

@@ -62,7 +62,7 @@ public enum LocalImage {
         let layout = OCILayout(root: scratch + "/layout")
         try layout.create()
         let configPath = try inside(extracted, entry.Config, archive: archive)
-        let configBytes = try FileSystem.readSmall(configPath, limit: 16 << 20, operation: "read docker-archive")
+        let configBytes = try FileSystem.readSmall(configPath, limit: Int(ImageConfigSummary.maximumSize), operation: "read docker-archive")
         let configDigest = Digest.sha256(of: configBytes)
         try FileSystem.writeAtomically(configBytes, to: layout.blobPath(configDigest))
         var layers: [Descriptor] = []

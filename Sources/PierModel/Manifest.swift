@@ -110,6 +110,10 @@ public struct ManifestDocument: Sendable, Codable {
 
 /// The few image config fields pier shows (image-spec config.md). The raw config bytes are what get copied.
 public struct ImageConfigSummary: Sendable, Codable {
+    /// The largest image config pier reads into memory (inspect, notes, prune dating, docker-archive): configs with
+    /// long build histories reach a few MiB; this bounds memory against a hostile descriptor.
+    public static let maximumSize: Int64 = 16 << 20
+
     public struct Inner: Sendable, Codable {
         public var Entrypoint: [String]?
         public var Cmd: [String]?

@@ -22,6 +22,9 @@ import Testing
 
         let wrong = try Harness.pier("login", registry.host, "-u", "alice", "--password-stdin", stdin: "nope\n", env: env)
         #expect(wrong.status == 77)
+        // A refused password during login says to check it, not to log in.
+        #expect(wrong.stderr.contains("refused the password or token of alice"), "\(wrong.stderr)")
+        #expect(!wrong.stderr.contains("run 'pier login"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: env["DOCKER_CONFIG"]! + "/config.json"))
 
         let login = try Harness.pier("login", registry.host, "-u", "alice", "--password-stdin", stdin: "wonder-land-9\n", env: env)

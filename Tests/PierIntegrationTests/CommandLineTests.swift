@@ -1,0 +1,56 @@
+import Foundation
+import PierTestSupport
+import Testing
+
+/// What the command line promises whatever the command: usage errors before any network I/O, one line per
+/// error, a headline that says how a publish ended, and help that lists only options that do something.
+@Suite(.serialized) struct CommandLineTests {
+    init() throws { try Harness.requireTools() }
+
+    /// Every usage error comes before any request: the fake registry sees nothing.
+    @Test func usageErrorsComeBeforeAnyRequest() async throws {
+        let fake = try await FakeRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
+        let directory = Tools.temporaryDirectory("pier-usage")
+        for (arguments, text) in [
+            (["prune", "\(fake.host)/app"], "no retention rule given"),
+            (["prune", "\(fake.host)/app", "--keep-last=-1"], "out of range"),
+            (["publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0", "--annotate", "--annotation", "novalue"], "is not KEY=VALUE"),
+            (["publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0", "--notes", directory + "/n.md", "--notes-template", directory + "/missing.mustache"], "cannot read"),
+            (["publish", "--to", "\(fake.host)/app", "--version", "1.0.0"], "no source image"),
+            (["notes", "--source", "\(fake.host)/app:1.0", "--report", directory + "/missing.json"], "is not a pier publish --json report"),
+            (["copy", "oci:\(layout):1.0", "\(fake.host)/app:1.0", "--timeout", "0"], "is not between"),
+        ] {
+            let result = try Harness.pier(arguments)
+            #expect(result.status == 64 || result.status == 65, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(text) && result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+        let seen = await fake.requestLog()
+        #expect(seen.isEmpty, "\(seen)")
+        fake.stop()
+    }
+
+    /// A publish that reached no registry neither starts with "published" nor prints its error twice.
+    @Test func failedPublishSaysSoOnce() throws {
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
+        let host = "127.0.0.1:\(Tools.freePort())"
+        let unreachable = "\(host)/app"
+        let result = try Harness.pier("publish", "--source", "oci:\(layout):1.0", "--to", unreachable, "--version", "1.0.0", "--timeout", "2")
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("failed to publish"), "\(result.stdout)")
+        let errorLines = result.stderr.split(separator: "\n").filter { $0.contains("cannot reach \(host)") }
+        #expect(errorLines.count == 1, "\(result.stderr)")
+    }
+
+    /// `--version` is pier's at the top and the release's on publish; other subcommands do not list it.
+    @Test func versionFlagOnlyWhereItDoesSomething() throws {
+        let top = try Harness.pier("--version")
+        #expect(top.status == 0 && top.stdout.hasPrefix("0."), "\(top.stdout)")
+        for command in ["copy", "inspect", "prune", "status", "login", "tags list"] {
+            let help = try Harness.pier(command.split(separator: " ").map(String.init) + ["--help"])
+            #expect(!help.stdout.contains("--version"), "\(command) --help lists --version")
+        }
+        let publish = try Harness.pier("publish", "--help")
+        #expect(publish.stdout.contains("--version <version>"), "\(publish.stdout)")
+    }
+}
