@@ -42,6 +42,14 @@ import Testing
         #expect(errorLines.count == 1, "\(result.stderr)")
     }
 
+    /// `describe` without Docker Hub credentials names describe and what it needs, not prune.
+    @Test func describeWithoutCredentialsNamesItself() throws {
+        let result = try Harness.pier("describe", "org/app", "--short", "x", "--api-url", "http://127.0.0.1:\(Tools.freePort())")
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("pier: describe") && result.stderr.contains("DOCKERHUB_USERNAME"), "\(result.stderr)")
+        #expect(!result.stderr.contains("prune"), "\(result.stderr)")
+    }
+
     /// `--version` is pier's at the top and the release's on publish; other subcommands do not list it.
     @Test func versionFlagOnlyWhereItDoesSomething() throws {
         let top = try Harness.pier("--version")
