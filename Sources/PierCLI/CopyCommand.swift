@@ -44,8 +44,8 @@ struct CopyCommand: AsyncParsableCommand {
                 try platform.map { (text) throws(PierError) in try Platform(parsing: text) })
         }) { prepared, session in
             let (from, to, selected) = prepared
-            let display = ProgressDisplay()
-            let copier = Copier(concurrency: session.settings.network.concurrency, logger: session.logger) { display.add($0, $1) }
+            let display = global.progressDisplay
+            let copier = Copier(concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
             let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }

@@ -34,6 +34,15 @@ struct GlobalOptions: ParsableArguments {
         help: "HOST=USER: credentials for that registry only. Password from --password-stdin or PIER_PASSWORD.")
     var creds: String?
 
+    @Option(help: "Transfer progress: auto (live lines on a terminal, else a line per registry every 10 s or 10 %), tty, plain or none.")
+    var progress: ProgressMode = .auto
+
+    @Flag(name: [.short, .long], help: "Print results and errors only: no progress, no log lines.")
+    var quiet = false
+
+    /// How progress is shown: `--progress`, none with `--quiet`.
+    var progressDisplay: ProgressDisplay { ProgressDisplay(mode: quiet ? .none : progress) }
+
     @Flag(name: .customLong("password-stdin"), help: "Read the password or token of the one username given from standard input.")
     var passwordStdin = false
 
@@ -75,7 +84,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Sets up logging: plain lines on stderr; `-v` adds request logs.
     func bootstrapLogging() -> Logger {
-        let level: Logger.Level = verbose ? .debug : .info
+        let level: Logger.Level = verbose ? .debug : quiet ? .warning : .info
         LoggingSystem.bootstrap { label in
             var handler = StderrLogHandler(label: label)
             handler.logLevel = level

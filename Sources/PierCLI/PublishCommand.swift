@@ -54,8 +54,8 @@ struct PublishCommand: AsyncParsableCommand {
             request.notes.templatePath = notesTemplate
             return try PublishOperation(request, settings: settings)
         }) { operation, session in
-            let display = ProgressDisplay()
-            let report = try await operation.run(session: session) { display.add($0, $1) }
+            let display = global.progressDisplay
+            let report = try await operation.run(session: session, progress: display.callback)
             Terminal.shared.clearProgress()
             if json { try Terminal.shared.printJSON(report) } else { PublishSummary.print(report) }
             try PublishSummary.exitStatus(report)

@@ -16,7 +16,13 @@ final class Terminal: @unchecked Sendable {
     private let lock = NSLock()
     let stdoutIsTTY = isatty(1) == 1
     let stderrIsTTY = isatty(2) == 1
-    private var progressShown = false
+    private var progressLines = 0
+    /// stderr's width in columns (TIOCGWINSZ), 80 when it is not known.
+    let terminalWidth: Int = {
+        var size = winsize()
+        guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
+    }()
 
     /// A result line on stdout; a newline inside `line` is escaped.
     func print(_ line: String) {
@@ -40,30 +46,37 @@ final class Terminal: @unchecked Sendable {
         Self.write(1, bytes)
     }
 
-    /// A log line on stderr, clearing the progress line first.
+    /// A log line on stderr, clearing the progress lines first (they are drawn again on the next update).
     func log(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        if progressShown { Self.write(2, Array("\r\u{1B}[2K".utf8)) }
-        progressShown = false
+        eraseProgress()
         Self.write(2, Array((TerminalText.escaped(line) + "\n").utf8))
     }
 
-    /// Replaces the progress line (TTY only).
-    func progress(_ line: String) {
+    /// Replaces the live progress lines (TTY only).
+    func progress(_ lines: [String]) {
         guard stderrIsTTY else { return }
         lock.lock()
         defer { lock.unlock() }
-        Self.write(2, Array("\r\u{1B}[2K\(TerminalText.escaped(line))".utf8))
-        progressShown = true
+        eraseProgress()
+        // A line wider than the terminal would wrap and throw off the erase: cut it to the width.
+        let width = max(20, terminalWidth - 1)
+        Self.write(2, Array(lines.map { String(TerminalText.escaped($0).prefix(width)) + "\n" }.joined().utf8))
+        progressLines = lines.count
     }
 
     func clearProgress() {
         guard stderrIsTTY else { return }
         lock.lock()
         defer { lock.unlock() }
-        if progressShown { Self.write(2, Array("\r\u{1B}[2K".utf8)) }
-        progressShown = false
+        eraseProgress()
+    }
+
+    /// Moves up over the progress lines and erases to the end of the screen (ECMA-48 CPL and ED).
+    private func eraseProgress() {
+        if progressLines > 0 { Self.write(2, Array("\u{1B}[\(progressLines)F\u{1B}[J".utf8)) }
+        progressLines = 0
     }
 
     /// Writes with POSIX write(2). pier ignores SIGPIPE (a credential helper may exit before reading its stdin),

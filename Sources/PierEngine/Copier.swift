@@ -25,14 +25,14 @@ public struct Copier: Sendable {
     public var concurrency: Int
     public var logger: Logger
     /// Called as blob bytes move: (digest, bytes).
-    public var progress: (@Sendable (Digest, Int) -> Void)?
+    public var progress: TransferProgress?
     /// Registry-to-registry blobs are piped GET → PUT (one destination per copy). Publish, which sends one source
     /// to several registries, reads once into a spool file instead.
     public var streamBetweenRegistries = true
     /// Publish to several registries: this copy's place among the uploads that share each blob's reads.
     public var sharedReads: (reads: SharedBlobReads, participant: Int)?
 
-    public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: (@Sendable (Digest, Int) -> Void)? = nil) {
+    public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: TransferProgress? = nil) {
         self.concurrency = max(1, concurrency)
         self.logger = logger
         self.progress = progress
@@ -107,19 +107,23 @@ public struct Copier: Sendable {
         }
         if try await destination.hasBlob(blob) {
             declineSharedRead()
+            progress?(.skipped(destination: destination.name, bytes: blob.size))
             return .skipped
         }
         if let mountFrom, try await destination.mountBlob(blob, from: mountFrom) {
             declineSharedRead()
+            progress?(.skipped(destination: destination.name, bytes: blob.size))
             return .mounted
         }
+        let name = destination.name
         var report: (@Sendable (Int) -> Void)?
-        if let progress { report = { progress(blob.digest, $0) } }
+        if let progress { report = { progress(.sent(destination: name, bytes: Int64($0))) } }
         // Registry to registry: pipe the download into the upload, no spool file. If the destination refuses a
         // single PUT (it wants chunks), fall back to the spooled path, which can chunk.
         if let from = source as? RegistryImageSource, let to = destination as? RegistryImageDestination, streamBetweenRegistries {
             do {
                 try await to.copyBlob(blob, from: from)
+                progress?(.sent(destination: name, bytes: blob.size))
                 return .uploaded(blob.size)
             } catch where ![.network, .auth, .verification].contains(error.kind) {
                 logger.debug("streaming copy of \(blob.digest.short) refused (\(error.description)); spooling instead")
@@ -143,6 +147,12 @@ public struct Copier: Sendable {
             mountFrom = from.repository
         }
         let mountSource = mountFrom
+        let total = blobs.reduce(Int64(0)) { sum, blob in
+            let (next, overflow) = sum.addingReportingOverflow(max(0, blob.size))
+            return overflow ? .max : next
+        }
+        progress?(.started(destination: destination.name, totalBytes: total))
+        defer { progress?(.finished(destination: destination.name)) }
         let outcomes: [BlobOutcome]
         do {
             outcomes = try await forEachConcurrently(blobs, limit: concurrency) { (blob: Descriptor) async throws -> BlobOutcome in

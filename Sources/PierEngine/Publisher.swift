@@ -27,9 +27,9 @@ public struct Publisher: Sendable {
     public let store: ImageStore
     public let options: Options
     public var logger: Logger
-    public var progress: (@Sendable (Digest, Int) -> Void)?
+    public var progress: TransferProgress?
 
-    public init(store: ImageStore, options: Options, logger: Logger = Logger(label: "pier"), progress: (@Sendable (Digest, Int) -> Void)? = nil) {
+    public init(store: ImageStore, options: Options, logger: Logger = Logger(label: "pier"), progress: TransferProgress? = nil) {
         self.store = store
         self.options = options
         self.logger = logger

@@ -50,6 +50,25 @@ import Testing
         #expect(!result.stderr.contains("prune"), "\(result.stderr)")
     }
 
+    /// Without a terminal, each registry gets a plain progress line (here only the last: the push is short);
+    /// `--quiet` prints nothing on stderr; the results on stdout are the same.
+    @Test func progressLinesForCILogs() throws {
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 2, layerSize: 300_000)
+        let plain = try Harness.pier(
+            "publish", "--source", "oci:\(layout):1.0", "--to", "\(registry.host)/a", "--to", "\(registry.host)/b", "--version", "1.0.0",
+            "--progress", "plain")
+        #expect(plain.status == 0, "\(plain.stderr)")
+        for repository in ["a", "b"] {
+            let lines = plain.stderr.split(separator: "\n").filter { $0.hasPrefix("pier: \(registry.host)/\(repository) ") }
+            #expect(lines.count == 1 && lines[0].contains("(100%) done in"), "\(plain.stderr)")
+        }
+        let quiet = try Harness.pier("copy", "--quiet", "oci:\(layout):1.0", "\(registry.host)/c:1.0")
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.contains("\(registry.host)/c:1.0@sha256:"), "\(quiet.stderr)")
+        let none = try Harness.pier("copy", "--progress", "none", "oci:\(layout):1.0", "\(registry.host)/d:1.0")
+        #expect(none.status == 0 && !none.stderr.contains("done in"), "\(none.stderr)")
+    }
+
     /// `--version` is pier's at the top and the release's on publish; other subcommands do not list it.
     @Test func versionFlagOnlyWhereItDoesSomething() throws {
         let top = try Harness.pier("--version")

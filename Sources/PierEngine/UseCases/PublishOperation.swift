@@ -55,7 +55,7 @@ public struct PublishOperation: Sendable {
 
     /// Publishes. Never throws for one registry's failure (that is in the report); throws when nothing could
     /// start or the notes could not be written.
-    public func run(session: Session, progress: (@Sendable (Digest, Int) -> Void)?) async throws(PierError) -> PublishReport {
+    public func run(session: Session, progress: TransferProgress?) async throws(PierError) -> PublishReport {
         let release = settings.release
         let scratch = request.build == nil ? nil : try ScratchDirectory(prefix: "pier-publish-build")
         defer { scratch?.remove() }
