@@ -130,6 +130,10 @@ struct NotesTests {
         let missing = try Harness.pier(["release", "github", "--version", "v1.4.0", "--report", directory + "/publish.json", "--asset", directory + "/nope"], env: environment)
         #expect(missing.status == 64 && missing.stderr.contains("cannot read"), "\(missing.stderr)")
         #expect(await fake.calls().count == before)
+        // Without --version the release is the report's version as it was tagged (v1.4.0), not the semver 1.4.0.
+        let fromReport = try Harness.pier(["release", "github", "--report", directory + "/publish.json"], env: environment)
+        #expect(fromReport.status == 0 && fromReport.stdout.contains("updated GitHub release v1.4.0"), "\(fromReport.stdout) \(fromReport.stderr)")
+        #expect(await fake.releases().keys.sorted() == ["example/pier#v1.4.0"])
     }
 
     @Test func githubAndGitLabReleasesAreIdempotent() async throws {
