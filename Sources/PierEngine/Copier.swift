@@ -44,14 +44,8 @@ public struct Copier: Sendable {
     public func copy(
         from: ImageLocation, to: ImageLocation, platform: Platform?, store: ImageStore
     ) async throws(PierError) -> CopyReport {
-        let source = try await store.openSource(from)
-        do {
-            let report = try await copy(from: source, to: try await store.openDestination(to), platform: platform)
-            await source.close()
-            return report
-        } catch {
-            await source.close()
-            throw error
+        try await store.withSource(from) { (source) throws(PierError) in
+            try await copy(from: source, to: try await store.openDestination(to), platform: platform)
         }
     }
 

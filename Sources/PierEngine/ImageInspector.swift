@@ -46,14 +46,14 @@ public enum ImageInspector {
     public static func inspect(
         _ location: ImageLocation, platform: Platform?, store: ImageStore
     ) async throws(PierError) -> ImageDetails {
-        try await withSource(location, store: store) { (source) throws(PierError) in try await inspect(source, platform: platform) }
+        try await store.withSource(location) { (source) throws(PierError) in try await inspect(source, platform: platform) }
     }
 
     /// The exact bytes of the root manifest or index of `location` (or of one platform's manifest).
     public static func rootBytes(
         _ location: ImageLocation, platform: Platform?, store: ImageStore
     ) async throws(PierError) -> [UInt8] {
-        try await withSource(location, store: store) { (source) throws(PierError) in
+        try await store.withSource(location) { (source) throws(PierError) in
             var root = try await source.root()
             if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
             return root.bytes
@@ -73,22 +73,7 @@ public enum ImageInspector {
             }
             return head.digest
         }
-        return try await withSource(location, store: store) { (source) throws(PierError) in try await source.root().digest }
-    }
-
-    /// Runs `body` with `location` open, closing it however `body` ends.
-    static func withSource<T: Sendable>(
-        _ location: ImageLocation, store: ImageStore, _ body: (any ImageSource) async throws(PierError) -> T
-    ) async throws(PierError) -> T {
-        let source = try await store.openSource(location)
-        do {
-            let result = try await body(source)
-            await source.close()
-            return result
-        } catch {
-            await source.close()
-            throw error
-        }
+        return try await store.withSource(location) { (source) throws(PierError) in try await source.root().digest }
     }
 
     public static func inspect(_ source: any ImageSource, platform: Platform? = nil) async throws(PierError) -> ImageDetails {

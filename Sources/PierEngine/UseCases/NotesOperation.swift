@@ -71,16 +71,10 @@ public struct NotesOperation: Sendable {
         guard let version = version(in: session.settings) else {
             throw PierError(.usage, operation: "notes", message: "no version", hint: "pass --version")
         }
-        let source = try await session.store.openSource(try ImageLocation(parsing: image))
-        do {
-            let notes = try await Self.collect(
+        return try await session.store.withSource(try ImageLocation(parsing: image)) { (source) throws(PierError) in
+            try await Self.collect(
                 version: version, source: source, registries: targets, tags: tags.isEmpty ? [version] : tags,
                 changelog: request.includeChangelog)
-            await source.close()
-            return notes
-        } catch {
-            await source.close()
-            throw error
         }
     }
 

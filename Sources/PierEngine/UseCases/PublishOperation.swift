@@ -71,18 +71,13 @@ public struct PublishOperation: Sendable {
         options.pushOnPullRequest = release.pushOnPullRequest
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
-        let image = try await session.store.openSource(try ImageLocation(parsing: sourceText))
-        do {
+        return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
             let publisher = Publisher(store: session.store, options: options, logger: session.logger, progress: progress)
             let report = try await publisher.publish(image, to: release.targets)
             if let notes, let path = request.notesFile, report.status != .failed {
                 try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
             }
-            await image.close()
             return report
-        } catch {
-            await image.close()
-            throw error
         }
     }
 
