@@ -146,7 +146,6 @@ public struct Copier: Sendable {
             return overflow ? .max : next
         }
         progress?(.started(destination: destination.name, totalBytes: total))
-        defer { progress?(.finished(destination: destination.name)) }
         let outcomes: [BlobOutcome]
         do {
             outcomes = try await forEachConcurrently(blobs, limit: concurrency) { (blob: Descriptor) async throws -> BlobOutcome in
@@ -157,6 +156,7 @@ public struct Copier: Sendable {
         } catch {
             throw PierError(.other, operation: "copy blobs", message: "\(error)")
         }
+        progress?(.finished(destination: destination.name))
         var stats = BlobStats()
         for outcome in outcomes {
             switch outcome {

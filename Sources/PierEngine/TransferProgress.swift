@@ -10,7 +10,7 @@ public enum TransferEvent: Sendable, Equatable {
     case skipped(destination: String, bytes: Int64)
     /// Bytes sent.
     case sent(destination: String, bytes: Int64)
-    /// A destination has every blob.
+    /// A destination has every blob (not sent when it failed: its error says what happened).
     case finished(destination: String)
 
     public var destination: String {
