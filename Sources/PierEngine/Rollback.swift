@@ -26,6 +26,7 @@ public struct Rollback: Sendable {
         public var state: State { before == after ? .unchanged : applied ? .moved : .wouldMove }
     }
     public struct Plan: Sendable, Codable {
+        /// The version's tag as found on the registries (`1.2.3` or `v1.2.3`).
         public var version: String
         public var digest: Digest
         public var changes: [Change]
@@ -53,16 +54,36 @@ public struct Rollback: Sendable {
         return try TagPlanner.plan(context: context, rules: rules, existingTags: older).filter { $0.kind == .moving }.map(\.name)
     }
 
+    /// The tags `version` may have been published under, whichever way it is written (publish accepts both
+    /// forms and tags `v1.2.3` only with `v_prefix`): `1.2.3`, then `v1.2.3`, with the rules' prefix and suffix.
+    public func versionTags(_ version: String) throws(PierError) -> [String] {
+        guard let parsed = SemanticVersion(version) else {
+            throw PierError(.usage, operation: "rollback", message: "\"\(version)\" is not a semantic version",
+                hint: "name a released version such as 1.2.3 or v1.2.3")
+        }
+        return [parsed.description, "v" + parsed.description].map { rules.prefix + $0 + rules.suffix }
+    }
+
     public func plan(version: String, targets: [ImageReference], trust: ImageReference?) async throws(PierError) -> Plan {
+        let candidates = try versionTags(version)
         var digests: [(ImageReference, Digest)] = []
+        var found: String?
         for target in targets {
             let client = await store.client(for: target.registry)
-            guard let head = try await client.manifestHead(repository: target.repository, reference: version) else {
-                throw PierError(.notFound, operation: "rollback", message: "\(version) is not in \(target.repositoryName)",
-                    registry: target.registry, repository: target.repository, reference: version)
+            var head: Digest?
+            // The first registry decides the form; every other one must have the version under the same tag.
+            for tag in found.map({ [$0] }) ?? candidates where head == nil {
+                head = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
+                if head != nil { found = tag }
             }
-            digests.append((target, head.digest))
+            guard let head else {
+                throw PierError(.notFound, operation: "rollback",
+                    message: "\(version) is not in \(target.repositoryName) (looked for \((found.map { [$0] } ?? candidates).joined(separator: ", ")))",
+                    registry: target.registry, repository: target.repository, reference: candidates[0])
+            }
+            digests.append((target, head))
         }
+        let versionTag = found ?? candidates[0]
         let distinct = Set(digests.map(\.1))
         let digest: Digest
         if distinct.count == 1 {
@@ -84,7 +105,7 @@ public struct Rollback: Sendable {
                 changes.append(Change(repository: target.repositoryName, tag: tag, before: before, after: digest, applied: false))
             }
         }
-        return Plan(version: version, digest: digest, changes: changes)
+        return Plan(version: versionTag, digest: digest, changes: changes)
     }
 
     /// Writes the plan: GET the version's manifest bytes from each registry (or the trusted one) and PUT them

@@ -1,0 +1,73 @@
+import Foundation
+import PierEngine
+import PierLayout
+import PierModel
+import PierTestSupport
+import Testing
+
+/// Behaviours a new user tripped on (issue 16), against real docker-registry instances.
+@Suite(.serialized) struct NewUserBehaviourTests {
+    init() throws { try Harness.requireTools() }
+
+    func digest(_ reference: String) -> String? { (try? Harness.skopeoRaw(reference)).map(Harness.sha256) }
+
+    /// Layout images `names`, each with its digest.
+    func images(_ names: [String]) throws -> (layout: String, digests: [String: String]) {
+        let layout = Tools.temporaryDirectory() + "/images"
+        var digests: [String: String] = [:]
+        for name in names {
+            try ImageFixtures.umociImage(at: layout, tag: name, layers: 1, layerSize: 2000, created: "2026-06-01T00:00:00Z")
+            digests[name] = try Harness.layoutDigest(layout, tag: name)
+        }
+        return (layout, digests)
+    }
+
+    /// Every `date`/`timestamp` value in a JSON document, anywhere in it.
+    static func dateValues(_ json: Any) -> [Any] {
+        switch json {
+        case let object as [String: Any]:
+            return object.flatMap { key, value in
+                (key == "date" || key == "timestamp" ? [value] : []) + dateValues(value)
+            }
+        case let array as [Any]: return array.flatMap(dateValues)
+        default: return []
+        }
+    }
+
+    /// True when `value` is an RFC 3339 date-time string (`2026-12-01T20:12:22Z`).
+    static func isRFC3339(_ value: Any) -> Bool {
+        guard let text = value as? String else { return false }
+        return text.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/) != nil
+            && ISO8601DateFormatter().date(from: text) != nil
+    }
+
+    // Behaviour 2: publish accepts v1.1.0, so rollback does too, whichever way the version was tagged.
+    @Test func rollbackFindsTheVersionInEitherForm() throws {
+        let registry = try TestRegistry()
+        let (layout, digests) = try images(["a", "b"])
+        let to = ["--to", "\(registry.host)/app"]
+        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "v1.0.0"] + to).status == 0)
+        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "v1.1.0"] + to).status == 0)
+        #expect(digest("\(registry.host)/app:latest") == digests["b"])
+
+        let applied = try Harness.pier(["rollback", "v1.0.0", "--apply", "--json"] + to)
+        #expect(applied.status == 0, "\(applied.stderr)")
+        let plan = try ReportJSON.decoder().decode(Rollback.Plan.self, from: applied.stdoutBytes)
+        #expect(plan.version == "1.0.0" && plan.digest.description == digests["a"])
+        #expect(Set(plan.changes.map(\.tag)) == ["latest", "1", "1.0"])
+        #expect(digest("\(registry.host)/app:latest") == digests["a"] && digest("\(registry.host)/app:1") == digests["a"])
+
+        // Tagged v2.0.0 only (v_prefix, or another tool): rollback 2.0.0 finds it.
+        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(registry.host)/vapp:v2.0.0").status == 0)
+        #expect(try Harness.pier("copy", "oci:\(layout):b", "\(registry.host)/vapp:latest").status == 0)
+        let vform = try Harness.pier("rollback", "2.0.0", "--apply", "--json", "--to", "\(registry.host)/vapp")
+        #expect(vform.status == 0, "\(vform.stderr)")
+        #expect(try ReportJSON.decoder().decode(Rollback.Plan.self, from: vform.stdoutBytes).version == "v2.0.0")
+        #expect(digest("\(registry.host)/vapp:latest") == digests["a"])
+
+        // Not a version at all: a usage error before any registry is asked.
+        let bad = try Harness.pier(["rollback", "latest"] + to)
+        #expect(bad.status == 64, "\(bad.stderr)")
+    }
+
+}
