@@ -60,10 +60,7 @@ struct StatusCommand: AsyncParsableCommand {
                     Terminal.shared.print(row.tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + cells.joined(separator: "  ") + "  " + row.state.rawValue)
                 }
             }
-            if check, status.drift {
-                throw PierError(.verification, operation: "status", message: "\(status.rows.filter { $0.state != .ok }.count) tag(s) missing or diverged",
-                    hint: "run 'pier sync' from the primary")
-            }
+            if check, let failure = status.checkFailure() { throw failure }
         }
     }
 }

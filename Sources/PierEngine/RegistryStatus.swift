@@ -1,16 +1,22 @@
 import PierModel
 import PierRegistry
 
-/// `pier status`: tags × registries by HEAD only (HEAD does not count against Docker Hub's pull limit).
+/// `pier status`: tags × registries by HEAD only (HEAD does not count against Docker Hub's pull limit). The first
+/// repository is the primary: drift is what `pier sync` from it would repair.
 public struct RegistryStatus: Sendable, Codable {
     /// A tag's state across the repositories; encodes as its JSON string.
     public enum State: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
         /// Present everywhere with one digest.
         case ok
-        /// Absent from some repository.
+        /// On the primary, absent from some backup.
         case missing
         /// Present everywhere, with different digests.
         case diverged
+        /// Absent from the primary, present on a backup: not drift, since sync copies from the primary only.
+        case extra
+
+        /// Whether `pier sync` from the primary changes this tag.
+        public var isDrift: Bool { self == .missing || self == .diverged }
 
         public var description: String { rawValue }
     }
@@ -22,7 +28,23 @@ public struct RegistryStatus: Sendable, Codable {
     }
     public var repositories: [String]
     public var rows: [Row]
-    public var drift: Bool { rows.contains { $0.state != .ok } }
+    public var drift: Bool { rows.contains { $0.state.isDrift } }
+
+    /// The error `pier status --check` exits with, nil when nothing drifted.
+    public func checkFailure() -> PierError? {
+        let drifted = rows.filter(\.state.isDrift)
+        guard let primary = repositories.first, !drifted.isEmpty else { return nil }
+        let shown = drifted.prefix(Self.tagsNamedInCheckFailure).map { "\($0.tag) (\($0.state))" }.joined(separator: ", ")
+        return PierError(
+            .verification, operation: "status",
+            message: "\(drifted.count) tag(s) of \(primary) missing or diverged on a backup: \(shown)"
+                + (drifted.count > shown.count ? ", …" : ""),
+            hint: "'pier sync \(repositories.joined(separator: " "))' copies them from the primary (a diverged version tag"
+                + " needs --on-conflict backup or overwrite); tags only a backup has are extra and stay")
+    }
+
+    /// Enough tag names to act on in one stderr line.
+    static let tagsNamedInCheckFailure = 5
 
     public static func collect(_ targets: [ImageReference], store: ImageStore, only: String? = nil) async throws(PierError) -> RegistryStatus {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
@@ -48,7 +70,8 @@ public struct RegistryStatus: Sendable, Codable {
                 }
             }
             let present = digests.values.compactMap { $0 }
-            let state: State = present.count < targets.count ? .missing : Set(present).count > 1 ? .diverged : .ok
+            let onPrimary = targets.first.map { (digests[$0.repositoryName] ?? nil) != nil } ?? false
+            let state: State = !onPrimary ? .extra : present.count < targets.count ? .missing : Set(present).count > 1 ? .diverged : .ok
             rows.append(Row(tag: tag, digests: digests, state: state))
         }
         return RegistryStatus(repositories: targets.map(\.repositoryName), rows: rows)

@@ -70,4 +70,35 @@ import Testing
         #expect(bad.status == 64, "\(bad.stderr)")
     }
 
+    // Behaviour 3: a tag only a backup has is "extra", not drift; status --check passes after sync.
+    @Test func statusCheckPassesAfterSync() throws {
+        let primary = try TestRegistry()
+        let backup = try TestRegistry()
+        let (layout, digests) = try images(["a", "c"])
+        let repositories = ["\(primary.host)/app", "\(backup.host)/app"]
+        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repositories[0],
+                                  "--to", repositories[1]]).status == 0)
+        #expect(try Harness.pier("copy", "oci:\(layout):c", "\(repositories[0]):edge").status == 0)
+        #expect(try Harness.pier("copy", "oci:\(layout):c", "\(repositories[1]):backup-only").status == 0)
+
+        let drift = try Harness.pier(["status", "--check"] + repositories)
+        #expect(drift.status == 70, "\(drift.stdout)\(drift.stderr)")
+        #expect(drift.stderr.contains("edge (missing)") && !drift.stderr.contains("backup-only"), "\(drift.stderr)")
+        #expect(drift.stderr.contains("pier sync \(repositories.joined(separator: " "))"), "\(drift.stderr)")
+        let json = try Harness.pier(["status", "--json"] + repositories)
+        let status = try ReportJSON.decoder().decode(RegistryStatus.self, from: json.stdoutBytes)
+        let states = Dictionary(uniqueKeysWithValues: status.rows.map { ($0.tag, $0.state) })
+        #expect(states == ["1.0.0": .ok, "1.0": .ok, "1": .ok, "latest": .ok, "edge": .missing, "backup-only": .extra])
+
+        let sync = try Harness.pier(["sync", "--json"] + repositories)
+        #expect(sync.status == 0, "\(sync.stderr)")
+        let actions = try ReportJSON.decoder().decode([Sync.Action].self, from: sync.stdoutBytes)
+        #expect(actions.filter { $0.action == .copied }.map(\.tag) == ["edge"])
+        #expect(digest("\(repositories[1]):edge") == digests["c"])
+        let clean = try Harness.pier(["status", "--check"] + repositories)
+        #expect(clean.status == 0, "\(clean.stdout)\(clean.stderr)")
+        #expect(clean.stdout.contains("extra"))
+        #expect(digest("\(repositories[1]):backup-only") == digests["c"])
+    }
+
 }
