@@ -49,13 +49,15 @@ struct NotesOptions: ParsableArguments {
             throw PierError(.usage, operation: "notes", message: "no image", hint: "pass --source IMAGE or --report FILE")
         }
         guard let version else { throw PierError(.usage, operation: "notes", message: "no version", hint: "pass --version") }
-        let source = try await store.openSource(try ImageLocation(parsing: sourceText))
+        let location = try ImageLocation(parsing: sourceText)
+        let source = try await store.openSource(location)
         defer { Task { await source.close() } }
         let root = try await source.root()
         let changelog = noChangelog ? (nil, []) : Changelog.fromGit(version: version)
-        return try await ReleaseNotes.collect(
+        let notes = try await ReleaseNotes.collect(
             version: SemanticVersion(version)?.description ?? version, root: root, source: source, registries: targets,
             tags: tags.isEmpty ? [version] : tags, changelog: changelog)
+        return report == nil ? try await notes.keepingPublishedTags(targets: targets, source: location, store: store) : notes
     }
 }
 

@@ -101,4 +101,44 @@ import Testing
         #expect(digest("\(repositories[1]):backup-only") == digests["c"])
     }
 
+    // Behaviour 4: notes without a report list only the tags that point at the image on the registry.
+    @Test func notesWithoutAReportListOnlyPublishedTags() throws {
+        let registry = try TestRegistry()
+        let (layout, _) = try images(["a", "b"])
+        let repo = "\(registry.host)/app"
+        #expect(try Harness.pier("publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "2.0.0", "--to", repo).status == 0)
+        #expect(try Harness.pier("publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.5.0", "--to", repo).status == 0)
+
+        // The plan for 1.5.0 from this context also has latest and sha-0123456; neither points at 1.5.0 here.
+        let arguments = ["notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--git-sha", String(repeating: "0123456789", count: 4),
+                         "--no-changelog", "--to", repo]
+        let run = try Harness.pier(arguments + ["--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let notes = try ReportJSON.decoder().decode(ReleaseNotes.self, from: run.stdoutBytes)
+        #expect(notes.tags == ["1.5.0", "1.5", "1"])
+        #expect(notes.registries.map(\.tags) == [["1.5.0", "1.5", "1"]])
+        let markdown = try Harness.pier(arguments)
+        #expect(markdown.status == 0 && !markdown.stdout.contains("latest") && !markdown.stdout.contains("sha-0123456"), "\(markdown.stdout)")
+
+        // Without --to, the source's repository is where the tags are checked.
+        let bySource = try Harness.pier(["notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--no-changelog", "--json"])
+        #expect(bySource.status == 0, "\(bySource.stderr)")
+        #expect(try ReportJSON.decoder().decode(ReleaseNotes.self, from: bySource.stdoutBytes).tags == ["1.5.0", "1.5", "1"])
+    }
+
+    // Behaviour 4: an empty base annotation (buildah's FROM scratch) gives no "Base image" line.
+    @Test func scratchImageNotesHaveNoBaseImageLine() async throws {
+        let layout = try LayoutBuilder(at: Tools.temporaryDirectory("pier-notes") + "/layout")
+        let labels = ["org.opencontainers.image.base.name": "", "org.opencontainers.image.base.digest": ""]
+        let image = try layout.image(
+            config: ["architecture": "amd64", "os": "linux", "config": ["Labels": labels], "rootfs": ["type": "layers", "diff_ids": []]],
+            layerSizes: [100], seed: 3)
+        try layout.tag(image, as: "1.0.0")
+        let source = LayoutImageSource(layout: OCILayout(root: layout.root), name: "oci:layout", tag: "1.0.0")
+        let notes = try await ReleaseNotes.collect(
+            version: "1.0.0", root: try await source.root(), source: source, registries: [], tags: ["1.0.0"])
+        #expect(notes.baseName == nil && notes.baseDigest == nil)
+        #expect(!(try notes.render()).contains("Base image"))
+    }
+
 }
