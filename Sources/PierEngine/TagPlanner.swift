@@ -21,7 +21,9 @@ public enum TagPlanner {
         }
 
         if let text = context.version {
-            if rules.semver, let version = SemanticVersion(text) {
+            if !rules.semver {
+                add(sanitize(text), .version, "version")
+            } else if let version = SemanticVersion(text) {
                 let prefixes = rules.vPrefix ? ["", "v"] : [""]
                 for v in prefixes { add(v + version.description, .version, "semver") }
                 if version.isStable {
@@ -39,9 +41,14 @@ public enum TagPlanner {
                         add("latest", .moving, "latest (highest stable version)")
                     }
                 }
-            } else {
-                add(sanitize(text), .version, "version")
+            } else if !context.versionIsDetected {
+                throw PierError(
+                    .usage, operation: "plan tags",
+                    message: "version \"\(TerminalText.escaped(text))\" is not a semantic version (MAJOR.MINOR.PATCH, optional v,"
+                        + " no leading zeros; semver.org)",
+                    hint: "pass a version such as 1.2.3 or v1.2.3-rc.1, or the text as a raw tag with --tag")
             }
+            // A detected git tag that is not a semantic version gets no version tags (TagContext.detect warns).
         }
         if context.event == .pullRequest {
             if rules.pullRequest, let number = context.pullRequest { add("pr-\(number)", .moving, "pull request") }
