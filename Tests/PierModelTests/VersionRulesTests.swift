@@ -67,4 +67,23 @@ struct VersionRulesTests {
         #expect(!json.contains("versionIsDetected"))
     }
 
+    // Behaviour 9: 0.x gets MAJOR.MINOR as metadata-action's {{major}}.{{minor}} does, and no major 0.
+    @Test func majorZeroGetsMinorTag() throws {
+        #expect(try names(TagContext(version: "v0.1.2", event: .tag)) == ["0.1.2", "0.1", "latest"])
+        #expect(try names(TagContext(version: "0.1.1", event: .tag), existing: ["0.1.2", "0.1", "latest"]) == ["0.1.1"])
+        #expect(try names(TagContext(version: "0.2.0", event: .tag), existing: ["0.1.2", "0.1"]) == ["0.2.0", "0.2", "latest"])
+        var zero = TagRules()
+        zero.majorZero = true
+        #expect(try names(TagContext(version: "0.1.2", event: .tag), zero) == ["0.1.2", "0.1", "0", "latest"])
+    }
+
+    // Behaviour 9: branch names keep their case; each run of other characters is one '-' (metadata-action's sanitizeTag).
+    @Test func branchNamesKeepTheirCase() throws {
+        #expect(try names(TagContext(branch: "feature/Login_X"), { var r = TagRules(); r.buildNumber = false; return r }()) == ["feature-Login_X"])
+        #expect(TagPlanner.sanitize("Fix//Crash on Start") == "Fix-Crash-on-Start")
+        #expect(TagPlanner.sanitize("a-/b") == "a--b")
+        #expect(TagPlanner.sanitize("/.-x") == "x")
+        #expect(TagPlanner.sanitize(String(repeating: "B", count: 200)).count == 128)
+    }
+
 }
