@@ -141,4 +141,30 @@ import Testing
         #expect(!(try notes.render()).contains("Base image"))
     }
 
+    // Behaviour 6: a local layout or file named without a prefix is refused before any network I/O.
+    @Test func localPathWithoutPrefixIsRefused() throws {
+        let registry = try TestRegistry()
+        let directory = Tools.temporaryDirectory("pier-local-source")
+        try ImageFixtures.umociImage(at: directory + "/img/v1", tag: "latest", layers: 1, layerSize: 100)
+        _ = FileManager.default.createFile(atPath: directory + "/image.tar", contents: Data("not read".utf8))
+        func pier(_ arguments: String...) throws -> Tools.Result {
+            let script = "cd \"$1\" && shift && exec \"$@\""
+            return try Tools.run("sh", ["-c", script, "sh", directory, Tools.pierBinary] + arguments,
+                environment: Harness.isolatedEnvironment(), check: false)
+        }
+        let cases = [
+            ("img/v1", "oci:img/v1"), ("img/v1:latest", "oci:img/v1:latest"), ("image.tar", "oci-archive:image.tar"),
+        ]
+        for (source, prefixed) in cases {
+            let run = try pier("publish", "--source", source, "--version", "1.0.0", "--to", "\(registry.host)/app")
+            #expect(run.status == 64, "\(source): \(run.stderr)")
+            #expect(run.stderr.contains(prefixed) && run.stderr.contains("docker://\(source)"), "\(run.stderr)")
+        }
+        #expect(try pier("copy", "image.tar", "\(registry.host)/app:x").stderr.contains("docker-archive:image.tar"))
+        // Nothing reached the registry; with the prefix the same layout publishes.
+        #expect(digest("\(registry.host)/app:1.0.0") == nil)
+        let prefixed = try pier("publish", "--no-sha-tag", "--source", "oci:img/v1:latest", "--version", "1.0.0", "--to", "\(registry.host)/app")
+        #expect(prefixed.status == 0, "\(prefixed.stderr)")
+    }
+
 }

@@ -86,4 +86,23 @@ struct VersionRulesTests {
         #expect(TagPlanner.sanitize(String(repeating: "B", count: 200)).count == 128)
     }
 
+    // Behaviour 6: a plain location that is a local layout or file is refused, naming the prefix to write.
+    @Test func localPathsNeedTheirPrefix() throws {
+        let directory = NSTemporaryDirectory() + "pier-location-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory + "/layout", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: directory + "/layout/oci-layout", contents: Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
+        _ = FileManager.default.createFile(atPath: directory + "/image.tar", contents: Data())
+        try FileManager.default.createDirectory(atPath: directory + "/plain", withIntermediateDirectories: true)
+        func hint(_ text: String) -> String? {
+            do { _ = try ImageLocation(parsing: text) } catch { return error.kind == .usage ? error.hint : "kind \(error.kind)" }
+            return nil
+        }
+        #expect(hint(directory + "/layout")?.contains("oci:\(directory)/layout for the local layout") == true)
+        #expect(hint(directory + "/layout:1.0")?.contains("oci:\(directory)/layout:1.0") == true)
+        #expect(hint(directory + "/image.tar")?.contains("oci-archive:\(directory)/image.tar") == true)
+        // A directory that is no layout, and docker://, stay registry references (here invalid ones: an absolute path).
+        #expect(hint(directory + "/plain")?.contains("oci:") != true)
+        #expect(hint("docker://" + directory + "/layout")?.contains("oci:") != true)
+        #expect(try ImageLocation(parsing: "ghcr.io/org/app:1.0") == .registry(try ImageReference(parsing: "ghcr.io/org/app:1.0")))
+    }
 }
