@@ -167,4 +167,23 @@ import Testing
         #expect(prefixed.status == 0, "\(prefixed.stderr)")
     }
 
+    // Behaviour 7: every date in --json output is RFC 3339 (publish, tags plan, prune); the other reports decode.
+    @Test func jsonDatesAreRFC3339() throws {
+        let registry = try TestRegistry()
+        let (layout, _) = try images(["a"])
+        let repo = "\(registry.host)/app"
+        let publish = try Harness.pier("publish", "--json", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repo)
+        #expect(publish.status == 0, "\(publish.stderr)")
+        let prune = try Harness.pier("prune", "--json", "--keep-last", "5", repo)
+        #expect(prune.status == 0, "\(prune.stderr)")
+        let plan = try Harness.pier("tags", "plan", "--json", "--version", "1.0.0", "--to", repo)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        for (name, output) in [("publish", publish), ("prune", prune), ("tags plan", plan)] {
+            let dates = Self.dateValues(try JSONSerialization.jsonObject(with: output.stdoutBytes))
+            #expect(!dates.isEmpty && dates.allSatisfy(Self.isRFC3339), "\(name): \(dates)")
+        }
+        #expect(try ReportJSON.decoder().decode(PublishReport.self, from: publish.stdoutBytes).digest.description.hasPrefix("sha256:"))
+        let pruned = try ReportJSON.decoder().decode([Pruner.Result].self, from: prune.stdoutBytes)
+        #expect(pruned.first?.decisions.first { $0.tag == "1.0.0" }?.date == ISO8601DateFormatter().date(from: "2026-06-01T00:00:00Z"))
+    }
 }
