@@ -121,9 +121,10 @@ public struct Rollback: Sendable {
             let bytes: ManifestBlob
             if let local = try? await client.manifest(repository: target.repository, reference: plan.digest.description) {
                 bytes = local
-            } else if let manifest {
+            } else if let manifest, let trust {
                 // The trusted image is not on this registry: copy it (blobs first), then tag.
-                let source = try RegistryImageSource(reference: trust!.with(tag: nil, digest: plan.digest), client: await store.client(for: trust!.registry))
+                let source = try RegistryImageSource(
+                    reference: trust.with(tag: nil, digest: plan.digest), client: await store.client(for: trust.registry))
                 _ = try await Copier().copy(from: source, to: RegistryImageDestination(reference: target.with(tag: nil), client: client), tag: plan.version)
                 await source.close()
                 bytes = manifest
