@@ -59,13 +59,10 @@ struct StatusCommand: AsyncParsableCommand {
                     let cells = status.repositories.map { repo in
                         ((row.digests[repo] ?? nil)?.short ?? "-").padding(toLength: max(19, repo.count), withPad: " ", startingAt: 0)
                     }
-                    Terminal.shared.print(row.tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + cells.joined(separator: "  ") + "  " + row.state)
+                    Terminal.shared.print(row.tag.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + cells.joined(separator: "  ") + "  " + row.state.rawValue)
                 }
             }
-            if check, status.drift {
-                throw PierError(.verification, operation: "status", message: "\(status.rows.filter { $0.state != "ok" }.count) tag(s) missing or diverged",
-                    hint: "run 'pier sync' from the primary")
-            }
+            if check, let failure = status.checkFailure() { throw failure }
         }
     }
 }
@@ -104,9 +101,9 @@ struct SyncCommand: AsyncParsableCommand {
                     Terminal.shared.print(line)
                 }
             }
-            let bad = actions.filter { $0.action == "conflict" || $0.action == "failed" }
+            let bad = actions.filter { $0.action == .conflict || $0.action == .failed }
             if !bad.isEmpty {
-                throw PierError(bad.allSatisfy { $0.action == "conflict" } ? .conflict : .partial, operation: "sync",
+                throw PierError(bad.allSatisfy { $0.action == .conflict } ? .conflict : .partial, operation: "sync",
                     message: "\(bad.count) tag(s) not synced", hint: bad.first?.message)
             }
         }

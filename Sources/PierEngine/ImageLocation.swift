@@ -1,3 +1,4 @@
+import Foundation
 import PierModel
 
 /// Where an image is: a registry reference (the default) or a local file transport, as skopeo names them.
@@ -41,7 +42,33 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
         } else if text.hasPrefix("docker://") {
             self = .registry(try ImageReference(parsing: String(text.dropFirst(9))))
         } else {
+            try Self.refuseLocalPath(text)
             self = .registry(try ImageReference(parsing: text))
+        }
+    }
+
+    /// A plain location names a registry (docker's rule), so `img/v1` is `docker.io/img/v1`. When it names an OCI
+    /// layout directory or a file here, the user almost surely meant the local image: refuse before any network
+    /// I/O and name the prefix to write (`docker://` keeps the registry reading).
+    static func refuseLocalPath(_ text: String) throws(PierError) {
+        let path = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
+        for candidate in (path == text ? [text] : [text, path]) where !candidate.isEmpty {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory) else { continue }
+            let shown = TerminalText.escaped(candidate)
+            let tag = candidate == text ? "" : String(text.dropFirst(candidate.count))
+            if isDirectory.boolValue {
+                guard FileManager.default.fileExists(atPath: candidate + "/oci-layout") else { continue }
+                throw PierError(
+                    .usage, operation: "parse image location",
+                    message: "\"\(TerminalText.escaped(text))\" is an OCI layout directory here, but without a prefix it names a registry",
+                    hint: "write oci:\(shown)\(tag) for the local layout, or docker://\(TerminalText.escaped(text)) for the registry")
+            }
+            throw PierError(
+                .usage, operation: "parse image location",
+                message: "\"\(TerminalText.escaped(text))\" is a file here, but without a prefix it names a registry",
+                hint: "write oci-archive:\(shown)\(tag) (a tar of an OCI layout) or docker-archive:\(shown)\(tag) (docker save"
+                    + " output) for the local file, or docker://\(TerminalText.escaped(text)) for the registry")
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Mustache
 import PierModel
+import PierRegistry
 
 /// Release notes written from what pier actually published: digests, pull commands, platforms, sizes, labels,
 /// tags, and a changelog from git. Rendered as Markdown through a Mustache template (the built-in one or a team's
@@ -85,7 +86,11 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
         }
         let annotations = (root.document.annotations ?? [:]).merging(images.first?.1.document.annotations ?? [:]) { a, _ in a }
         let labels = config?.config?.Labels ?? [:]
-        func oci(_ key: String) -> String? { annotations["org.opencontainers.image.\(key)"] ?? labels["org.opencontainers.image.\(key)"] }
+        // An empty value says nothing (buildah writes empty base.name and base.digest for FROM scratch).
+        func oci(_ key: String) -> String? {
+            [annotations["org.opencontainers.image.\(key)"], labels["org.opencontainers.image.\(key)"]]
+                .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        }
         let shownTag = tags.first ?? version
         return ReleaseNotes(
             version: version, digest: root.digest.description, mediaType: root.mediaType,
@@ -100,6 +105,47 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
     }
 
     static func format(_ bytes: Int64) -> String { ByteCount.format(bytes) }
+
+    /// For each registry (by repository name), the tags among `candidates` that point at `digest` there, in
+    /// `candidates`' order. Each tag is HEADed (no pull counted on Docker Hub); a 404 or another digest drops it.
+    public static func publishedTags(
+        _ candidates: [String], on registries: [ImageReference], digest: Digest, store: ImageStore
+    ) async throws(PierError) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for registry in registries {
+            let client = await store.client(for: registry.registry)
+            var kept: [String] = []
+            for tag in candidates where !kept.contains(tag) {
+                let head: Digest?
+                do { head = try await client.manifestHead(repository: registry.repository, reference: tag)?.digest } catch {
+                    guard error.kind == .notFound else { throw error }
+                    head = nil
+                }
+                if head == digest { kept.append(tag) }
+            }
+            result[registry.repositoryName] = kept
+        }
+        return result
+    }
+
+    /// Notes written without a publish report claim only what is there: each registry's tags are those that point
+    /// at the digest on it (`publishedTags`), and `tags` are the first registry's. The registries are `targets`,
+    /// else the source's repository when it is a registry; with neither, the notes are returned as they are.
+    public func keepingPublishedTags(targets: [ImageReference], source: ImageLocation, store: ImageStore) async throws(PierError) -> ReleaseNotes {
+        var checked = targets
+        if checked.isEmpty, case .registry(let reference) = source { checked = [reference.with(tag: nil)] }
+        guard let primary = checked.first, let digest = try? Digest(digest) else { return self }
+        let published = try await Self.publishedTags(tags, on: checked, digest: digest, store: store)
+        var result = self
+        result.tags = published[primary.repositoryName] ?? []
+        for index in result.registries.indices {
+            let kept = published[result.registries[index].repository] ?? []
+            result.registries[index].tags = kept
+            result.registries[index].pullByTag = kept.first.map { "\(result.registries[index].repository):\($0)" }
+                ?? result.registries[index].pullByDigest
+        }
+        return result
+    }
 
     /// The built-in template. Triple braces: Markdown, not HTML, so nothing is escaped.
     public static let defaultTemplate = """

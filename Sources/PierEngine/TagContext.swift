@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PierModel
 
 /// What a build is: the facts tag rules are applied to.
@@ -8,6 +9,10 @@ public struct TagContext: Sendable, Codable, Equatable {
     }
     /// The version tag being released (`v1.2.3`), when the build is for a tag.
     public var version: String?
+    /// Whether `version` is a git tag detected from CI or git rather than given (`--version`). With semver tag rules,
+    /// a given version must be a semantic version (else a usage error); a detected tag that is not one gets no
+    /// version tags and a warning, as docker/metadata-action's `type=semver` skips it. Not encoded.
+    public var versionIsDetected = false
     public var gitSHA: String?
     public var branch: String?
     public var defaultBranch: String?
@@ -17,6 +22,10 @@ public struct TagContext: Sendable, Codable, Equatable {
     /// Where the facts came from: "flags", "github-actions", "gitlab-ci", "git".
     public var origin: String
     public var timestamp: Date
+
+    enum CodingKeys: String, CodingKey {
+        case version, gitSHA, branch, defaultBranch, buildNumber, pullRequest, event, origin, timestamp
+    }
 
     public init(
         version: String? = nil, gitSHA: String? = nil, branch: String? = nil, defaultBranch: String? = nil,
@@ -59,7 +68,8 @@ public struct TagContext: Sendable, Codable, Equatable {
     /// `directory`; then applies the flag overrides.
     public static func detect(
         overrides: Overrides = Overrides(), environment: [String: String] = ProcessInfo.processInfo.environment,
-        directory: String = FileManager.default.currentDirectoryPath, now: Date = Date()
+        directory: String = FileManager.default.currentDirectoryPath, now: Date = Date(),
+        logger: Logger = Logger(label: "pier")
     ) -> TagContext {
         var context: TagContext
         if environment["GITHUB_ACTIONS"] == "true" || environment["GITHUB_REF"] != nil {
@@ -72,7 +82,14 @@ public struct TagContext: Sendable, Codable, Equatable {
         context.timestamp = now
         if let version = overrides.version {
             context.version = version
+            context.versionIsDetected = false
             if overrides.event == nil { context.event = .tag }
+        } else if context.versionIsDetected, let tag = context.version, SemanticVersion(tag) == nil {
+            logger.warning("""
+                the git tag "\(TerminalText.escaped(tag))" (\(context.origin)) is not a semantic version (semver.org): \
+                it gets no version tags, as docker/metadata-action's type=semver skips it; \
+                pass --version for a version or --tag for a raw tag
+                """)
         }
         if let sha = overrides.gitSHA { context.gitSHA = sha }
         if let branch = overrides.branch { context.branch = branch }
@@ -94,6 +111,7 @@ public struct TagContext: Sendable, Codable, Equatable {
         let refName = env["GITHUB_REF_NAME"]
         if refType == "tag" || ref.hasPrefix("refs/tags/") {
             context.version = refName ?? String(ref.dropFirst("refs/tags/".count))
+            context.versionIsDetected = true
             context.event = .tag
         } else if refType == "branch" || ref.hasPrefix("refs/heads/") {
             context.branch = refName ?? String(ref.dropFirst("refs/heads/".count))
@@ -126,6 +144,7 @@ public struct TagContext: Sendable, Codable, Equatable {
         context.defaultBranch = env["CI_DEFAULT_BRANCH"]
         if let tag = env["CI_COMMIT_TAG"], !tag.isEmpty {
             context.version = tag
+            context.versionIsDetected = true
             context.event = .tag
         }
         context.branch = env["CI_COMMIT_BRANCH"] ?? env["CI_MERGE_REQUEST_SOURCE_BRANCH_NAME"]
@@ -149,6 +168,7 @@ public struct TagContext: Sendable, Codable, Equatable {
             let versions = tags.split(separator: "\n").map(String.init).filter { SemanticVersion($0) != nil }
             if let highest = versions.max(by: { SemanticVersion($0)! < SemanticVersion($1)! }) {
                 context.version = highest
+                context.versionIsDetected = true
                 context.event = .tag
             }
         }

@@ -21,27 +21,34 @@ public enum TagPlanner {
         }
 
         if let text = context.version {
-            if rules.semver, let version = SemanticVersion(text) {
+            if !rules.semver {
+                add(sanitize(text), .version, "version")
+            } else if let version = SemanticVersion(text) {
                 let prefixes = rules.vPrefix ? ["", "v"] : [""]
                 for v in prefixes { add(v + version.description, .version, "semver") }
                 if version.isStable {
                     let sameMinor = existing.filter { $0.major == version.major && $0.minor == version.minor }
                     let sameMajor = existing.filter { $0.major == version.major }
-                    if version.major > 0 || rules.majorZero {
-                        if sameMinor.allSatisfy({ $0 <= version }) {
-                            for v in prefixes { add("\(v)\(version.major).\(version.minor)", .moving, "semver minor") }
-                        }
-                        if sameMajor.allSatisfy({ $0 <= version }) {
-                            for v in prefixes { add("\(v)\(version.major)", .moving, "semver major") }
-                        }
+                    // metadata-action's {{major}}.{{minor}} is made for 0.x too; {{major}} is 0 only when asked
+                    // (its README, "Major version zero": 0.y.z may change at any time).
+                    if sameMinor.allSatisfy({ $0 <= version }) {
+                        for v in prefixes { add("\(v)\(version.major).\(version.minor)", .moving, "semver minor") }
+                    }
+                    if version.major > 0 || rules.majorZero, sameMajor.allSatisfy({ $0 <= version }) {
+                        for v in prefixes { add("\(v)\(version.major)", .moving, "semver major") }
                     }
                     if rules.latest != .never, existing.allSatisfy({ $0 <= version }) {
                         add("latest", .moving, "latest (highest stable version)")
                     }
                 }
-            } else {
-                add(sanitize(text), .version, "version")
+            } else if !context.versionIsDetected {
+                throw PierError(
+                    .usage, operation: "plan tags",
+                    message: "version \"\(TerminalText.escaped(text))\" is not a semantic version (MAJOR.MINOR.PATCH, optional v,"
+                        + " no leading zeros; semver.org)",
+                    hint: "pass a version such as 1.2.3 or v1.2.3-rc.1, or the text as a raw tag with --tag")
             }
+            // A detected git tag that is not a semantic version gets no version tags (TagContext.detect warns).
         }
         if context.event == .pullRequest {
             if rules.pullRequest, let number = context.pullRequest { add("pr-\(number)", .moving, "pull request") }
@@ -84,15 +91,23 @@ public enum TagPlanner {
         }
     }
 
-    /// A branch or free text as a tag: lowercase, anything outside `[a-z0-9_.-]` to `-`, no leading `.`/`-`,
-    /// at most 128 characters.
+    /// A branch or free text as a tag, as docker/metadata-action's `sanitizeTag`: the case is kept, each run of
+    /// characters outside `[A-Za-z0-9_.-]` becomes one `-`; then (distribution-spec's tag grammar) no leading
+    /// `.`/`-` and at most 128 characters.
     public static func sanitize(_ text: String) -> String {
-        var out = String(text.lowercased().map { ch -> Character in
-            ch.isASCII && (ch.isLetter || ch.isNumber || ch == "_" || ch == "." || ch == "-") ? ch : "-"
-        })
+        var out = ""
+        var replacing = false
+        for ch in text {
+            let allowed = ch.isASCII && (ch.isLetter || ch.isNumber || ch == "_" || ch == "." || ch == "-")
+            if allowed { out.append(ch) } else if !replacing { out.append("-") }
+            replacing = !allowed
+        }
         while let first = out.first, first == "." || first == "-" { out.removeFirst() }
-        return String(out.prefix(128))
+        return String(out.prefix(maximumTagLength))
     }
+
+    /// distribution-spec: a tag is at most 128 characters.
+    static let maximumTagLength = 128
 
     /// `{branch}`, `{sha}`, `{version}`, `{build}`, `{date:FORMAT}` (FORMAT as DateFormatter, UTC).
     public static func render(_ template: String, context: TagContext) -> String {

@@ -15,33 +15,48 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         self.build = build
     }
 
-    /// Parses `1.2.3`, `v1.2.3`, `1.2.3-rc.1`, `1.2.3+meta`; nil for anything else.
+    /// Parses `1.2.3`, `v1.2.3`, `1.2.3-rc.1`, `1.2.3+meta` (semver.org 2.0.0 §2, §9, §10, with an optional
+    /// leading `v`); nil for anything else: no leading zeros in numbers and numeric pre-release identifiers,
+    /// identifiers non-empty and of `[0-9A-Za-z-]` only, nothing before or after (no whitespace, no newline).
     public init?(_ text: String) {
         var rest = Substring(text)
         if rest.hasPrefix("v") || rest.hasPrefix("V") { rest = rest.dropFirst() }
         var build: String?
         if let plus = rest.firstIndex(of: "+") {
+            let identifiers = rest[rest.index(after: plus)...].split(separator: ".", omittingEmptySubsequences: false)
+            guard identifiers.allSatisfy(Self.isIdentifier) else { return nil }
             build = String(rest[rest.index(after: plus)...])
-            guard !(build ?? "").isEmpty else { return nil }
             rest = rest[..<plus]
         }
         var prerelease: [String] = []
         if let dash = rest.firstIndex(of: "-") {
-            prerelease = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !prerelease.isEmpty, prerelease.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } })
+            let identifiers = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false)
+            // §9: numeric identifiers must not include leading zeroes.
+            guard identifiers.allSatisfy({ Self.isIdentifier($0) && !(Self.isNumeric($0) && $0.count > 1 && $0.hasPrefix("0")) })
             else { return nil }
+            prerelease = identifiers.map(String.init)
             rest = rest[..<dash]
         }
         let numbers = rest.split(separator: ".", omittingEmptySubsequences: false)
         guard numbers.count == 3 else { return nil }
         var values: [Int] = []
         for number in numbers {
-            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(number),
-                number == "0" || !number.hasPrefix("0")
-            else { return nil }
+            guard Self.isNumeric(number), let value = Int(number), number == "0" || !number.hasPrefix("0") else { return nil }
             values.append(value)
         }
         self.init(major: values[0], minor: values[1], patch: values[2], prerelease: prerelease, build: build)
+    }
+
+    /// §9/§10: an identifier is one or more of `[0-9A-Za-z-]`.
+    static func isIdentifier(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-")
+        }
+    }
+
+    static func isNumeric(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
     public var isStable: Bool { prerelease.isEmpty }

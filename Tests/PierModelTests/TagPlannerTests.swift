@@ -32,7 +32,7 @@ struct TagPlannerTests {
         var rules = TagRules()
         rules.vPrefix = true
         #expect(try names(TagContext(version: "v2.0.1", event: .tag), rules) == ["2.0.1", "v2.0.1", "2.0", "v2.0", "2", "v2", "latest"])
-        #expect(try names(TagContext(version: "0.3.1", event: .tag)) == ["0.3.1", "latest"])
+        #expect(try names(TagContext(version: "0.3.1", event: .tag)) == ["0.3.1", "0.3", "latest"])
         var zero = TagRules()
         zero.majorZero = true
         #expect(try names(TagContext(version: "0.3.1", event: .tag), zero) == ["0.3.1", "0.3", "0", "latest"])
@@ -40,7 +40,7 @@ struct TagPlannerTests {
 
     @Test func branchBuilds() throws {
         let context = TagContext(gitSHA: sha, branch: "Feature/Login_Page", defaultBranch: "main", buildNumber: "7")
-        #expect(try names(context) == ["feature-login_page", "sha-0123456", "build-7"])
+        #expect(try names(context) == ["Feature-Login_Page", "sha-0123456", "build-7"])
         var rules = TagRules()
         rules.latest = .defaultBranch
         rules.shaLength = 10

@@ -71,11 +71,14 @@ public struct NotesOperation: Sendable {
         guard let version = version(in: session.settings) else {
             throw PierError(.usage, operation: "notes", message: "no version", hint: "pass --version")
         }
-        return try await session.store.withSource(try ImageLocation(parsing: image)) { (source) throws(PierError) in
+        let location = try ImageLocation(parsing: image)
+        let notes = try await session.store.withSource(location) { (source) throws(PierError) in
             try await Self.collect(
                 version: version, source: source, registries: targets, tags: tags.isEmpty ? [version] : tags,
                 changelog: request.includeChangelog)
         }
+        // Planned tags are only candidates: list the ones that point at this digest on the registries.
+        return report == nil ? try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store) : notes
     }
 
     /// Collects the notes of `source` as published to `registries` under `tags`.

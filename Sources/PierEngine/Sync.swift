@@ -1,0 +1,94 @@
+import Foundation
+import Logging
+import PierModel
+import PierRegistry
+
+/// `pier sync`: makes backups match the primary for the selected tags: HEAD first, copy only what differs,
+/// byte for byte, with publish's conflict policy for full version tags.
+public struct Sync: Sendable {
+    /// What sync did (or would do) for one tag on one backup; encodes as its JSON string.
+    public enum Outcome: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+        /// The backup already has the primary's digest.
+        case inSync = "in-sync"
+        case copied
+        /// A dry run would copy it.
+        case wouldCopy = "would-copy"
+        /// A full version tag points elsewhere on the backup and the conflict policy is `fail`.
+        case conflict
+        /// The copy failed; `message` says why.
+        case failed
+
+        public var description: String { rawValue }
+    }
+    public struct Action: Sendable, Codable, Equatable {
+        public var repository: String
+        public var tag: String
+        public var digest: Digest
+        public var before: Digest?
+        public var action: Outcome
+        public var backup: String?
+        public var message: String?
+    }
+
+    public let store: ImageStore
+    public var onConflict: ConflictPolicy = .fail
+    public var dryRun = false
+    public var logger = Logger(label: "pier")
+
+    public init(store: ImageStore) { self.store = store }
+
+    public func sync(from source: ImageReference, to targets: [ImageReference], tags only: String?, semver range: SemverRange?) async throws(PierError) -> [Action] {
+        let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
+        let sourceClient = await store.client(for: source.registry)
+        let tags = try await sourceClient.tags(repository: source.repository).filter { tag in
+            (filter.map { RetentionPolicy.matches($0, tag) } ?? true) && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
+        }.sorted()
+        var actions: [Action] = []
+        for tag in tags {
+            guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else { continue }
+            for target in targets {
+                let client = await store.client(for: target.registry)
+                let before = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
+                var action = Action(repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
+                if before == head.digest {
+                    actions.append(action)
+                    continue
+                }
+                let isVersion = SemanticVersion(tag) != nil
+                if let before, isVersion {
+                    switch onConflict {
+                    case .fail:
+                        action.action = .conflict
+                        action.message = "\(tag) is \(before.short) here and \(head.digest.short) on the primary"
+                        actions.append(action)
+                        continue
+                    case .overwrite: break
+                    case .backup:
+                        let name = "bkup-\(tag)-\(Publisher.stamp(Date()))"
+                        if !dryRun {
+                            let old = try await client.manifest(repository: target.repository, reference: before.description)
+                            try await client.putManifest(repository: target.repository, reference: name, manifest: old)
+                        }
+                        action.backup = name
+                    }
+                }
+                if dryRun {
+                    action.action = .wouldCopy
+                } else {
+                    do {
+                        let image = try RegistryImageSource(reference: source.with(tag: tag), client: sourceClient)
+                        defer { Task { await image.close() } }
+                        _ = try await Copier(logger: logger).copy(
+                            from: image, to: RegistryImageDestination(reference: target.with(tag: tag), client: client))
+                        action.action = .copied
+                    } catch {
+                        action.action = .failed
+                        action.message = error.description
+                    }
+                }
+                actions.append(action)
+            }
+        }
+        return actions
+    }
+}
