@@ -33,6 +33,8 @@ public struct Sync: Sendable {
     public let store: ImageStore
     public var onConflict: ConflictPolicy = .fail
     public var dryRun = false
+    /// The run's time: every `bkup-<tag>-<time>` tag of one sync carries the same one, as in publish.
+    public var timestamp = Date()
     public var logger = Logger(label: "pier")
 
     public init(store: ImageStore) { self.store = store }
@@ -64,7 +66,7 @@ public struct Sync: Sendable {
                         continue
                     case .overwrite: break
                     case .backup:
-                        let name = "bkup-\(tag)-\(Publisher.stamp(Date()))"
+                        let name = "bkup-\(tag)-\(Publisher.stamp(timestamp))"
                         if !dryRun {
                             let old = try await client.manifest(repository: target.repository, reference: before.description)
                             try await client.putManifest(repository: target.repository, reference: name, manifest: old)
