@@ -150,7 +150,7 @@ public struct Publisher: Sendable {
             case .overwrite:
                 logger.warning("\(target.repositoryName):\(tag.name) moves from \(old.short) to \(root.digest.short) (--on-conflict overwrite)")
             case .backup:
-                let name = "bkup-\(tag.name)-\(Self.stamp(options.context.timestamp))"
+                let name = ConflictPolicy.backupTag(for: tag.name, at: options.context.timestamp)
                 if writes {
                     let old = try await client.manifest(repository: target.repository, reference: old.description)
                     try await client.putManifest(repository: target.repository, reference: name, manifest: old)
@@ -216,11 +216,16 @@ public struct Publisher: Sendable {
         }
     }
 
-    static func stamp(_ date: Date) -> String {
+}
+
+extension ConflictPolicy {
+    /// The tag `--on-conflict backup` keeps the old image under: `bkup-<tag>-<yyyyMMddHHmmss>` in UTC, the time of
+    /// the run (every backup of one publish or sync carries the same one).
+    public static func backupTag(for tag: String, at date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.string(from: date)
+        return "bkup-\(tag)-\(formatter.string(from: date))"
     }
 }

@@ -66,7 +66,7 @@ public struct Sync: Sendable {
                         continue
                     case .overwrite: break
                     case .backup:
-                        let name = "bkup-\(tag)-\(Publisher.stamp(timestamp))"
+                        let name = ConflictPolicy.backupTag(for: tag, at: timestamp)
                         if !dryRun {
                             let old = try await client.manifest(repository: target.repository, reference: before.description)
                             try await client.putManifest(repository: target.repository, reference: name, manifest: old)
@@ -92,5 +92,15 @@ public struct Sync: Sendable {
             }
         }
         return actions
+    }
+
+    /// The error a sync ends with when some tags were not synced: a conflict when all of them conflicted (exit 73),
+    /// else a partial failure (exit 75); nil when every tag is in sync.
+    public static func failure(of actions: [Action]) -> PierError? {
+        let bad = actions.filter { $0.action == .conflict || $0.action == .failed }
+        guard !bad.isEmpty else { return nil }
+        return PierError(
+            bad.allSatisfy { $0.action == .conflict } ? .conflict : .partial, operation: "sync",
+            message: "\(bad.count) tag(s) not synced", hint: bad.first?.message)
     }
 }
