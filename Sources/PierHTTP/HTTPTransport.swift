@@ -25,8 +25,12 @@ public final class HTTPTransport: Sendable {
     /// being drained (an error body, a relayed download) does not hold up the next request.
     public static let minimumConnectionsPerHost = 8
 
+    /// The idle timeout when the caller names none (`--timeout` sets it): two minutes without a byte is a stalled
+    /// connection, not a slow one.
+    public static let defaultReadTimeout: Duration = .seconds(120)
+
     public init(
-        caFile: String?, concurrency: Int, readTimeout: Duration = .seconds(120), userAgent: String = "pier/0.1"
+        caFile: String?, concurrency: Int, readTimeout: Duration = defaultReadTimeout, userAgent: String = "pier/0.1"
     ) throws(PierError) {
         let read = TimeAmount(readTimeout)
         var tls = TLSConfiguration.makeClientConfiguration()

@@ -28,9 +28,19 @@ public struct RetryPolicy: Sendable {
     /// Doublings of `baseDelay` at most: 2¹⁶ × 300 ms is far past any `maxDelay`, and the shift stays small.
     static let maximumDoublings = 16
 
+    /// Attempts by default: at most 4.5 s of backoff in all with the default delays (0.3 + 0.6 + 1.2 + 2.4 s),
+    /// enough to ride out a dropped connection or a registry restarting, short enough that a registry that is down
+    /// fails the run soon.
+    public static let defaultMaxAttempts = 5
+    /// The first backoff by default: long enough that a registry answering 503 under load gets a breath.
+    public static let defaultBaseDelay: Duration = .milliseconds(300)
+    /// The longest backoff by default, for policies with more attempts: a longer pause is better reported, so the
+    /// user can rerun.
+    public static let defaultMaxDelay: Duration = .seconds(30)
+
     public init(
-        maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(300), maxDelay: Duration = .seconds(30),
-        maxServerWait: Duration = RetryPolicy.defaultMaxServerWait
+        maxAttempts: Int = defaultMaxAttempts, baseDelay: Duration = defaultBaseDelay, maxDelay: Duration = defaultMaxDelay,
+        maxServerWait: Duration = defaultMaxServerWait
     ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay

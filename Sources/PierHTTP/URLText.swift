@@ -4,9 +4,10 @@ import Foundation
 /// (distribution-spec §Push: a `Location` is used as given, query and all).
 package enum URLText {
     /// Resolves a `Location` or `Link` target against the URL it answered: relative (GHCR) or absolute, query kept
-    /// as is. An absolute target keeps any scheme: callers refuse what is not http or https (`HTTPOrigin`).
+    /// as is. A target that starts with a scheme is absolute (RFC 3986 §4.2: a relative reference cannot) and is
+    /// returned as sent, whatever its scheme or port: callers refuse what has no origin (`HTTPOrigin`).
     package static func resolve(_ location: String, against base: String) -> String {
-        if URLComponents(string: location)?.scheme != nil { return location }
+        if HTTPOrigin.scheme(of: location) != "none" { return location }
         guard let baseURL = URL(string: base), let resolved = URL(string: location, relativeTo: baseURL) else {
             return origin(of: base) + (location.hasPrefix("/") ? location : "/" + location)
         }

@@ -461,7 +461,8 @@ public final class RegistryClient: Sendable {
 
     /// Time for a token answer: a token server that takes longer is down, and the request is retried.
     static let tokenDeadline: Duration = .seconds(60)
-    /// Seconds a token lives when the answer leaves out `expires_in`: distribution-spec token.md says 60.
+    /// Seconds a token lives when the answer leaves out `expires_in`: distribution-spec token.md says 60
+    /// (`TokenCache.minimumLifetime`).
     static let defaultTokenLifetime = 60
     /// Seconds of `expires_in` believed at most: a run is shorter than a day, and the value comes from outside.
     static let maximumTokenLifetime = 86_400
