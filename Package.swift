@@ -40,19 +40,46 @@ let package = Package(
             dependencies: ["PierModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // Layer 2: the distribution client. The only code that speaks HTTP.
+        // Layer 2a: the one HTTP layer under the distribution client and the hosted-service APIs: the shared
+        // transport (TLS settings, connection pools), origins, the total deadline for buffered bodies, and the one
+        // retry policy.
+        .target(
+            name: "PierHTTP",
+            dependencies: [
+                "PierModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 2b: the distribution client (OCI distribution-spec: ping, auth, blobs, manifests, tags) and the
+        // credential chain. The only code that speaks the distribution API.
         .target(
             name: "PierRegistry",
             dependencies: [
-                "PierModel",
+                "PierModel", "PierHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Layer 2c: the hosted-service APIs beside the distribution client: tag deletion and listing through
+        // Docker Hub, GitHub packages, GitLab, Harbor and ECR (SigV4), and GitHub and GitLab releases.
+        .target(
+            name: "PierHostedAPIs",
+            dependencies: [
+                "PierModel", "PierHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -60,7 +87,8 @@ let package = Package(
         .target(
             name: "PierEngine",
             dependencies: [
-                "PierModel", "PierRegistry", "PierLayout", .product(name: "Logging", package: "swift-log"),
+                "PierModel", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
@@ -70,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "PierCLI",
             dependencies: [
-                "PierEngine", "PierLayout",
+                "PierEngine", "PierLayout", "PierRegistry", "PierHostedAPIs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,6 +109,7 @@ let package = Package(
             dependencies: [
                 "PierModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -92,12 +121,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PierModelTests",
-            dependencies: ["PierModel", "PierRegistry", "PierLayout", "PierEngine", "PierTestSupport"],
+            dependencies: ["PierModel", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierEngine", "PierTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "PierIntegrationTests",
-            dependencies: ["PierEngine", "PierRegistry", "PierLayout", "PierTestSupport"],
+            dependencies: ["PierEngine", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierTestSupport"],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PierEngine
+import PierHostedAPIs
 import PierModel
 
 struct NotesCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 

@@ -1,4 +1,5 @@
 import Foundation
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 

@@ -108,7 +108,12 @@ enum FileSystem {
     }
 
     static func rename(_ from: String, to: String) throws(PierError) {
-        guard Glibc.rename(from, to) == 0 else {
+        #if canImport(Glibc)
+        let moved = Glibc.rename(from, to)
+        #elseif canImport(Darwin)
+        let moved = Darwin.rename(from, to)
+        #endif
+        guard moved == 0 else {
             let code = errno
             unlink(from)
             throw PierError(.other, operation: "write file", message: "cannot move into \(to)", cause: String(cString: strerror(code)))

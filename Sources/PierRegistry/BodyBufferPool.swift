@@ -7,10 +7,10 @@ import NIOCore
 /// one large upload does not hold the whole pool.
 ///
 /// Why a pool: AsyncHTTPClient asks for the next body part until the channel reports it is not writable, and that
-/// report trails the writes (Transaction.writeRequestBodyPart), so a fresh buffer per part let a dozen parts pile up
-/// per upload on a busy two-core machine (heaptrack: 13.6 MB of 256 KiB buffers in flight for four uploads). A
-/// pooled buffer is handed out again only when the pool holds its storage alone (`modifyIfUniquelyOwned`), that is
-/// when the client has released every copy it was given; until one is free, the reader waits.
+/// report trails the writes (Transaction.writeRequestBodyPart), so with a fresh buffer per part, parts pile up per
+/// upload (docs/benchmarks.md, "What was measured and changed"). A pooled buffer is handed out again only when the
+/// pool holds its storage alone (`modifyIfUniquelyOwned`), that is when the client has released every copy it was
+/// given; until one is free, the reader waits.
 public final class BodyBufferPool: Sendable {
     public let capacity: Int
     public let bufferSize: Int
@@ -18,9 +18,15 @@ public final class BodyBufferPool: Sendable {
     /// A slot is nil while a reader fills its buffer.
     private let slots = NIOLockedValueBox<[ByteBuffer?]>([])
 
-    /// The process-wide pool: 12 × 256 KiB, 4 per stream. (16 was no faster for four uploads of 16 MiB layers or one
-    /// of 1 GiB, and cost a megabyte more at the peak of a fan-out to three registries.)
+    /// The process-wide pool: 12 × 256 KiB, 4 per stream, the fewest and smallest that keep a socket busy
+    /// (docs/benchmarks.md has the measurements).
     public static let shared = BodyBufferPool(capacity: 12, bufferSize: 256 << 10, perStream: 4)
+
+    /// Waits for a free buffer (or a shared block) back off from this: a buffer frees within microseconds on a fast
+    /// socket.
+    public static let firstPause: Duration = .microseconds(100)
+    /// … up to this: a registry that ingests slowly would otherwise cost a wake-up every 100 µs per stream.
+    public static let longestPause: Duration = .milliseconds(2)
 
     public init(capacity: Int, bufferSize: Int, perStream: Int) {
         self.capacity = max(1, capacity)
@@ -41,9 +47,7 @@ public final class BodyBufferPool: Sendable {
         -> (slot: Int, buffer: ByteBuffer)?
     {
         let limit = limit ?? perStream
-        // Waits back off from 100 µs to 2 ms: a buffer frees within microseconds on a fast socket, while a registry
-        // that ingests slowly would otherwise cost a wake-up every 100 µs per stream.
-        var pause = 100
+        var pause = Self.firstPause
         while true {
             let mine = held
             let (stillHeld, found): ([Int], (Int, ByteBuffer)?) = slots.withLockedValue { slots in
@@ -58,8 +62,8 @@ public final class BodyBufferPool: Sendable {
                 return found
             }
             if let deadline, ContinuousClock.now >= deadline { return nil }
-            try await Task.sleep(for: .microseconds(pause))
-            pause = Swift.min(pause * 2, 2000)
+            try await Task.sleep(for: pause)
+            pause = Swift.min(pause * 2, Self.longestPause)
         }
     }
 

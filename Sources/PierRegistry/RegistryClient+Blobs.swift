@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import PierHTTP
 import PierModel
 
 extension RegistryClient {
@@ -57,38 +58,39 @@ extension RegistryClient {
         sharing: SharedFileRead.Member? = nil, progress: (@Sendable (Int) -> Void)? = nil
     ) async throws(PierError) {
         defer { sharing?.leave() }
-        var attempt = 0
         var offered = session
         var chunked = false
-        while true {
-            attempt += 1
-            do {
-                let (location, minimumChunk) = try await openSession(repository: repository, digest: digest, offered: offered)
-                offered = nil
-                if chunked {
-                    sharing?.leave()
-                    try await uploadChunked(
-                        repository: repository, digest: digest, size: size, file: file, location: location,
-                        minimumChunk: minimumChunk, progress: progress)
-                } else {
-                    try await uploadMonolithic(
-                        repository: repository, digest: digest, size: size, file: file, location: location, sharing: sharing,
-                        progress: progress)
-                }
-                return
-            } catch {
-                let retryable = RetryPolicy.isRetryable(error)
-                // A registry that will not take one large PUT (413, 416, or a refusal of the upload) gets chunks.
-                if !chunked, let status = error.status, [400, 413, 416].contains(status), error.kind != .verification {
-                    chunked = true
-                    logger.debug("falling back to chunked upload", metadata: ["blob": "\(digest.short)"])
-                    continue
-                }
-                guard retryable, attempt < options.retry.maxAttempts else { throw error }
-                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+        func attempt() async throws(PierError) {
+            let (location, minimumChunk) = try await openSession(repository: repository, digest: digest, offered: offered)
+            offered = nil
+            if chunked {
+                sharing?.leave()
+                try await uploadChunked(
+                    repository: repository, digest: digest, size: size, file: file, location: location,
+                    minimumChunk: minimumChunk, progress: progress)
+            } else {
+                try await uploadMonolithic(
+                    repository: repository, digest: digest, size: size, file: file, location: location, sharing: sharing,
+                    progress: progress)
+            }
+        }
+        try await options.retry.run { _ throws(PierError) in
+            do throws(PierError) { try await attempt() } catch {
+                // A registry that will not take one large PUT (413, 416, or a refusal of the upload) gets chunks, at
+                // once and with a fresh session.
+                guard !chunked, let status = error.status, Self.chunkedFallbackStatuses.contains(status),
+                    error.kind != .verification
+                else { throw error }
+                chunked = true
+                logger.debug("falling back to chunked upload", metadata: ["blob": "\(digest.short)"])
+                try await attempt()
             }
         }
     }
+
+    /// Answers to a monolithic PUT after which pier uploads in chunks: 413 Content Too Large, 416 Range Not
+    /// Satisfiable, and 400 (registries that refuse a single PUT of a large blob as a bad upload).
+    static let chunkedFallbackStatuses: Set<Int> = [400, 413, 416]
 
     /// `POST /v2/<name>/blobs/uploads/` → the session URL and the registry's minimum chunk length.
     func openSession(repository: String, digest: Digest, offered: String?) async throws(PierError) -> (String, Int64) {
@@ -112,7 +114,7 @@ extension RegistryClient {
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let endpoint = try await endpoint()
-        let url = Self.appending(query: "digest=\(digest)", to: Self.resolve(location, against: endpoint.baseURL + "/v2/"))
+        let url = URLText.appending(query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
         let response = try await send(Request(
             method: .PUT, target: url,
             headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
@@ -124,13 +126,17 @@ extension RegistryClient {
         try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
 
+    /// Bytes per PATCH when the registry names no larger `OCI-Chunk-Min-Length`: a GiB layer is 128 requests, and
+    /// each chunk is streamed from the file, so its size costs no memory.
+    static let chunkSize: Int64 = 8 << 20
+
     private func uploadChunked(
         repository: String, digest: Digest, size: Int64, file: String, location start: String, minimumChunk: Int64,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let endpoint = try await endpoint()
-        var location = Self.resolve(start, against: endpoint.baseURL + "/v2/")
-        let chunk = max(minimumChunk, 8 << 20)
+        var location = URLText.resolve(start, against: endpoint.baseURL + "/v2/")
+        let chunk = max(minimumChunk, Self.chunkSize)
         var offset: Int64 = 0
         while offset < size {
             let length = min(chunk, size - offset)
@@ -148,11 +154,11 @@ extension RegistryClient {
                 repository: repository, reference: digest.description, accept: [202], retryable: false,
                 timeout: Self.streamedExchangeDeadline))
             await drain(response)
-            if let next = response.headers.first(name: "Location") { location = Self.resolve(next, against: location) }
+            if let next = response.headers.first(name: "Location") { location = URLText.resolve(next, against: location) }
             offset += length
         }
         let response = try await send(Request(
-            method: .PUT, target: Self.appending(query: "digest=\(digest)", to: location), headers: ["Content-Length": "0"],
+            method: .PUT, target: URLText.appending(query: "digest=\(digest)", to: location), headers: ["Content-Length": "0"],
             scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
             reference: digest.description, accept: [201], retryable: false))
         try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
@@ -176,16 +182,13 @@ extension RegistryClient {
     public func downloadBlob(
         repository: String, digest: Digest, size: Int64?, to path: String, progress: (@Sendable (Int) -> Void)? = nil
     ) async throws(PierError) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
+        // Statuses were retried by `send` already; a whole new attempt is for a download cut off or corrupted.
+        try await options.retry.run(statuses: false) { _ throws(PierError) in
+            do throws(PierError) {
                 try await downloadOnce(repository: repository, digest: digest, size: size, to: path, progress: progress)
-                return
             } catch {
                 unlink(path)
-                guard RetryPolicy.isRetryable(error, statuses: false), attempt < options.retry.maxAttempts else { throw error }
-                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+                throw error
             }
         }
     }
@@ -243,8 +246,12 @@ extension RegistryClient {
 }
 
 extension RegistryClient {
+    /// The default limit of `blobBytes`: an image config is a few KiB; the limit matches the manifest limit
+    /// (`ManifestBlob.maximumSize`), far above any config a builder writes.
+    public static let smallBlobLimit = 4 << 20
+
     /// A small blob (an image config) in memory, checked against its digest. Refuses anything over `limit`.
-    public func blobBytes(repository: String, digest: Digest, limit: Int = 4 << 20) async throws(PierError) -> [UInt8] {
+    public func blobBytes(repository: String, digest: Digest, limit: Int = smallBlobLimit) async throws(PierError) -> [UInt8] {
         let operation = "pull blob \(digest.short)"
         let response = try await send(Request(
             method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
@@ -271,37 +278,28 @@ extension RegistryClient {
         from source: RegistryClient, sourceRepository: String, to repository: String, digest: Digest, size: Int64,
         session: String? = nil
     ) async throws(PierError) {
-        var attempt = 0
         var offered = session
-        while true {
-            attempt += 1
-            do throws(PierError) {
-                let (location, _) = try await openSession(repository: repository, digest: digest, offered: offered)
-                offered = nil
-                let download = try await source.send(Request(
-                    method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)", scopes: [Self.pullScope(sourceRepository)],
-                    operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
-                    accept: [200], followRedirects: true, timeout: Self.streamedExchangeDeadline))
-                if let length = download.headers.first(name: "Content-Length").flatMap(Int64.init), length != size {
-                    throw PierError(.verification, operation: "pull blob \(digest.short)",
-                        message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
-                        repository: sourceRepository)
-                }
-                let endpoint = try await endpoint()
-                let url = Self.appending(query: "digest=\(digest)", to: Self.resolve(location, against: endpoint.baseURL + "/v2/"))
-                let body = PooledByteStream(download.body)
-                let response = try await send(Request(
-                    method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-                    body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
-                    operation: "push blob \(digest.short)", repository: repository, reference: digest.description, accept: [201],
-                    retryable: false, timeout: Self.streamedExchangeDeadline))
-                try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
-                return
-            } catch {
-                let retryable = RetryPolicy.isRetryable(error)
-                guard retryable, attempt < options.retry.maxAttempts else { throw error }
-                try? await Task.sleep(for: options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+        try await options.retry.run { _ throws(PierError) in
+            let (location, _) = try await openSession(repository: repository, digest: digest, offered: offered)
+            offered = nil
+            let download = try await source.send(Request(
+                method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)", scopes: [Self.pullScope(sourceRepository)],
+                operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
+                accept: [200], followRedirects: true, timeout: Self.streamedExchangeDeadline))
+            if let length = download.headers.first(name: "Content-Length").flatMap(Int64.init), length != size {
+                throw PierError(.verification, operation: "pull blob \(digest.short)",
+                    message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
+                    repository: sourceRepository)
             }
+            let endpoint = try await endpoint()
+            let url = URLText.appending(query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
+            let body = PooledByteStream(download.body)
+            let response = try await send(Request(
+                method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
+                operation: "push blob \(digest.short)", repository: repository, reference: digest.description, accept: [201],
+                retryable: false, timeout: Self.streamedExchangeDeadline))
+            try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
         }
     }
 }

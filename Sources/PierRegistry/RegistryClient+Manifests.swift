@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PierHTTP
 import PierModel
 
 extension RegistryClient {
@@ -122,10 +123,10 @@ extension RegistryClient {
                     repository: repository)
             }
             all += page.tags ?? []
-            guard let link = response.headers.first(name: "Link"), let next = Self.nextLink(link), !(page.tags ?? []).isEmpty
+            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link), !(page.tags ?? []).isEmpty
             else { return all }
             let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
-            let nextTarget = next.hasPrefix("/") ? next : Self.resolve(next, against: current)
+            let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
             guard !seen.contains(nextTarget) else {
                 throw PierError(
                     .invalidInput, operation: "list tags",
@@ -138,15 +139,6 @@ extension RegistryClient {
             .invalidInput, operation: "list tags",
             message: "the tag list did not end after \(Self.maximumTagPages) pages (\(all.count) tags)", registry: registry,
             repository: repository, hint: "the registry's pagination does not end; pier will not act on a partial list")
-    }
-
-    /// The URL in `Link: </v2/…?last=x&n=1000>; rel="next"` (RFC 8288).
-    static func nextLink(_ header: String) -> String? {
-        for part in header.split(separator: ",") where part.contains("rel=\"next\"") || part.contains("rel=next") {
-            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
-            return String(part[part.index(after: open)..<close])
-        }
-        return nil
     }
 
     /// Checks that credentials work for the registry: pings, and when the registry wants auth, obtains a token

@@ -4,12 +4,15 @@ import Logging
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import PierHTTP
 import PierModel
 
-/// The distribution-spec client for one registry host. The only code in pier that speaks HTTP.
+/// The distribution-spec client for one registry host: the only code in pier that speaks the distribution API
+/// (the hosted-service APIs are in `PierHostedAPIs`; both send through `PierHTTP`).
 ///
 /// It pings `/v2/` once, learns the auth challenge, attaches Basic or Bearer authorization (tokens cached by
-/// realm+service+scope), retries what is safe to retry, bounds requests in flight, and maps failures to `PierError`.
+/// realm+service+scope), retries what `RetryPolicy` says is worth it, bounds requests in flight, and maps failures
+/// to `PierError`.
 public final class RegistryClient: Sendable {
     /// The registry as people name it (`docker.io`, `ghcr.io`, `127.0.0.1:5000`).
     public let registry: String
@@ -132,11 +135,11 @@ public final class RegistryClient: Sendable {
             } catch let error as PierError {
                 throw error
             } catch {
-                guard request.retryable, attempt < options.retry.maxAttempts, !Task.isCancelled else {
+                guard request.retryable, case .retry(let wait) = options.retry.afterNetworkFailure(attempt: attempt) else {
                     throw networkError(error, request: request)
                 }
                 logger.debug("retrying after network error", metadata: ["op": "\(request.operation)", "attempt": "\(attempt)"])
-                try await pause(options.retry.delay(afterAttempt: attempt, retryAfter: nil))
+                try await pause(wait)
                 continue
             }
             let status = Int(response.status.code)
@@ -175,15 +178,19 @@ public final class RegistryClient: Sendable {
                 }
             }
             if request.accept.contains(status) { return response }
-            if request.retryable, RetryPolicy.isRetryable(status: status), attempt < options.retry.maxAttempts {
-                let retryAfter = RetryPolicy.parseRetryAfter(response.headers.first(name: "Retry-After"))
+            let decision = options.retry.afterAnswer(status: status, headers: response.headers, attempt: attempt)
+            if request.retryable, case .retry(let wait) = decision {
                 await drain(response)
                 logger.debug(
                     "retrying after \(status)", metadata: ["op": "\(request.operation)", "attempt": "\(attempt)"])
-                try await pause(options.retry.delay(afterAttempt: attempt, retryAfter: retryAfter))
+                try await pause(wait)
                 continue
             }
-            throw await statusError(response, request: request)
+            var error = await statusError(response, request: request)
+            if case .stop(let serverWait?) = decision, serverWait > options.retry.maxServerWait {
+                error.hint = "rate limited; the registry asks to wait \(serverWait.components.seconds) s: rerun later"
+            }
+            throw error
         }
     }
 
@@ -199,7 +206,8 @@ public final class RegistryClient: Sendable {
         _ request: Request, endpoint: Endpoint, authorization: String?
     ) async throws -> (HTTPClientResponse, HTTPOrigin) {
         var url = request.target.hasPrefix("/") ? endpoint.baseURL + request.target : request.target
-        var origin = try followable(url, from: endpoint.origin, what: request.target.hasPrefix("/") ? "a URL" : "a Location", request: request)
+        var origin = try followable(
+            url, from: endpoint.origin, what: request.target.hasPrefix("/") ? "a URL" : "a Location", request: request)
         let deadline = TimeAmount(request.timeout ?? options.bufferedExchangeDeadline)
         for _ in 0..<Self.maximumHops {
             var http = HTTPClientRequest(url: url)
@@ -212,13 +220,13 @@ public final class RegistryClient: Sendable {
                 http.headers.replaceOrAdd(name: "Authorization", value: authorization)
             }
             if let body = request.body { http.body = body() }
-            logger.debug("→ \(request.method.rawValue) \(Self.redacted(url))")
+            logger.debug("→ \(request.method.rawValue) \(URLText.redacted(url))")
             let prepared = http
             let client = origin == endpoint.origin ? endpoint.client : httpClient(for: origin)
             let response = try await limiter.withPermit {
                 try await client.execute(prepared, timeout: deadline)
             }
-            logger.debug("← \(response.status.code) \(request.method.rawValue) \(Self.redacted(url))")
+            logger.debug("← \(response.status.code) \(request.method.rawValue) \(URLText.redacted(url))")
             // Docker Hub's pull limits (docker docs, "Usage and limits"): shown in the publish report.
             if let remaining = response.headers.first(name: "ratelimit-remaining") {
                 let limit = response.headers.first(name: "ratelimit-limit").map { " of \($0)" } ?? ""
@@ -228,7 +236,7 @@ public final class RegistryClient: Sendable {
                 let location = response.headers.first(name: "Location")
             else { return (response, origin) }
             await drain(response)
-            let next = Self.resolve(location, against: url)
+            let next = URLText.resolve(location, against: url)
             origin = try followable(next, from: origin, what: "a redirect", request: request)
             url = next
         }
@@ -238,24 +246,21 @@ public final class RegistryClient: Sendable {
     }
 
     /// The origin of a URL the registry sent pier to (an upload Location, a redirect), or a final error: only
-    /// http and https are followed (by parsed scheme), and never from https to http.
+    /// http and https are followed (by parsed scheme), with a port from 1 to 65535, and never from https to http.
     private func followable(
         _ url: String, from current: HTTPOrigin, what: String, request: Request
     ) throws(PierError) -> HTTPOrigin {
-        var error: PierError
-        if let origin = HTTPOrigin(url) {
+        let message: String
+        switch HTTPOrigin.parse(url) {
+        case .success(let origin):
             guard current.isHTTPS, !origin.isHTTPS else { return origin }
-            error = PierError(
-                .network, operation: request.operation, message: "refused \(what) from https to http (\(Self.redacted(url)))",
-                registry: registry, repository: request.repository, reference: request.reference,
-                hint: "the registry or its storage backend is misconfigured")
-        } else {
-            error = PierError(
-                .network, operation: request.operation,
-                message: "refused \(what) to a \(HTTPOrigin.scheme(of: url)): URL; pier follows only http and https URLs",
-                registry: registry, repository: request.repository, reference: request.reference,
-                hint: "the registry or its storage backend is misconfigured")
+            message = "refused \(what) from https to http (\(URLText.redacted(url)))"
+        case .failure(let refusal):
+            message = "refused \(what) to \(refusal)"
         }
+        var error = PierError(
+            .network, operation: request.operation, message: message, registry: registry, repository: request.repository,
+            reference: request.reference, hint: "the registry or its storage backend is misconfigured")
         error.isFinal = true
         throw error
     }
@@ -292,7 +297,8 @@ public final class RegistryClient: Sendable {
             request.headers.add(name: "User-Agent", value: options.userAgent)
             do {
                 logger.debug("→ GET \(base)/v2/")
-                let response = try await client.execute(request, timeout: TimeAmount(min(.seconds(30), options.bufferedExchangeDeadline)))
+                let response = try await client.execute(
+                    request, timeout: TimeAmount(min(Self.pingDeadline, options.bufferedExchangeDeadline)))
                 let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
                 logger.debug("← \(response.status.code) GET \(base)/v2/")
                 let status = Int(response.status.code)
@@ -321,6 +327,10 @@ public final class RegistryClient: Sendable {
         }
         throw networkError(firstError ?? PierError(.network, operation: "ping", message: "unreachable"), request: nil)
     }
+
+    /// Time for the answer to `GET /v2/`: a few bytes, and a probe that hangs (a TLS ClientHello sent to a
+    /// plain-HTTP port) must give way to the next scheme well before the buffered-exchange deadline.
+    static let pingDeadline: Duration = .seconds(30)
 
     private func tokenKey(_ challenge: AuthChallenge, scopes: [String]) -> String {
         "\(challenge.realm ?? "")|\(challenge.service ?? "")|\(scopes.sorted().joined(separator: " "))"
@@ -369,13 +379,13 @@ public final class RegistryClient: Sendable {
     private func fetchToken(
         _ challenge: AuthChallenge, scopes: [String], credential: Credential, endpoint: Endpoint
     ) async throws -> (String, Duration) {
-        guard let realm = challenge.realm, let realmOrigin = HTTPOrigin(realm), var components = URLComponents(string: realm)
-        else {
+        let parsed = challenge.realm.map { ($0, HTTPOrigin.parse($0)) }
+        guard case let (realm, .success(realmOrigin))? = parsed, var components = URLComponents(string: realm) else {
+            var message = "the registry's Bearer challenge has no realm"
+            if case (_, .failure(let refusal))? = parsed { message = "the registry's Bearer realm is \(refusal)" }
             var error = PierError(
-                .auth, operation: "get token",
-                message: challenge.realm.map { "the registry's Bearer realm is a \(HTTPOrigin.scheme(of: $0)): URL; pier follows only http and https URLs" }
-                    ?? "the registry's Bearer challenge has no realm",
-                registry: registry, hint: "the registry's token service is misconfigured")
+                .auth, operation: "get token", message: message, registry: registry,
+                hint: "the registry's token service is misconfigured")
             error.isFinal = true
             throw error
         }
@@ -418,11 +428,12 @@ public final class RegistryClient: Sendable {
             }
         }
         request.headers.add(name: "User-Agent", value: options.userAgent)
-        logger.debug("→ \(request.method.rawValue) \(Self.redacted(realm)) (token, scope \(scopes.joined(separator: " ")))")
+        logger.debug("→ \(request.method.rawValue) \(URLText.redacted(realm)) (token, scope \(scopes.joined(separator: " ")))")
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(request, timeout: TimeAmount(min(.seconds(60), options.bufferedExchangeDeadline)))
+            response = try await client.execute(
+                request, timeout: TimeAmount(min(Self.tokenDeadline, options.bufferedExchangeDeadline)))
             body = try await buffered(response, upTo: Self.tokenAnswerLimit)
         } catch {
             var failure = networkError(error, request: nil, host: realmOrigin.authority)
@@ -444,8 +455,17 @@ public final class RegistryClient: Sendable {
         else {
             throw PierError(.auth, operation: "get token", message: "the token server's answer has no token", registry: registry)
         }
-        return (token, .seconds(answer.expires_in ?? 60))
+        let lifetime = min(max(answer.expires_in ?? Self.defaultTokenLifetime, 0), Self.maximumTokenLifetime)
+        return (token, .seconds(lifetime))
     }
+
+    /// Time for a token answer: a token server that takes longer is down, and the request is retried.
+    static let tokenDeadline: Duration = .seconds(60)
+    /// Seconds a token lives when the answer leaves out `expires_in`: distribution-spec token.md says 60
+    /// (`TokenCache.minimumLifetime`).
+    static let defaultTokenLifetime = 60
+    /// Seconds of `expires_in` believed at most: a run is shorter than a day, and the value comes from outside.
+    static let maximumTokenLifetime = 86_400
 
     /// Bytes of a token answer: a JWT with an `x5c` chain is a few KiB; Docker Hub's are under 8 KiB.
     static let tokenAnswerLimit = 1 << 20
@@ -488,8 +508,10 @@ public final class RegistryClient: Sendable {
             kind = .network
             if status == 429 { hint = "rate limited; try again later" }
         default:
-            kind = details.contains(where: { ["DIGEST_INVALID", "SIZE_INVALID"].contains($0.code) }) ? .verification : .other
-            if details.contains(where: { $0.code == "MANIFEST_INVALID" || $0.code == "TAG_INVALID" }) { kind = .invalidInput }
+            let codes = Set(details.map(\.errorCode))
+            kind = codes.isDisjoint(with: [.digestInvalid, .sizeInvalid]) ? .other : .verification
+            // ECR answers a tag it cannot take with TAG_INVALID, a code outside the spec.
+            if !codes.isDisjoint(with: [.manifestInvalid, .other("TAG_INVALID")]) { kind = .invalidInput }
             // ECR (TAG_INVALID "… already exists … immutable") and Harbor (412 PRECONDITION "… immutable")
             // refuse to move an immutable tag: a conflict, not bad input.
             if details.contains(where: { $0.message.lowercased().contains("immutable") }) {
@@ -525,7 +547,7 @@ public final class RegistryClient: Sendable {
         return PierError(
             .network, operation: request?.operation ?? "connect to registry", message: "cannot reach \(host)",
             registry: registry, repository: request?.repository, reference: request?.reference, hint: hint,
-            cause: Self.shortCause(text))
+            cause: ErrorCause.short(text))
     }
 
     /// Maps a failure to read a buffered body: too large, too slow (the total deadline), or cut off.
@@ -542,16 +564,6 @@ public final class RegistryClient: Sendable {
         return networkError(error, request: request)
     }
 
-    /// A cause for people: one line, at most 200 characters, without the source paths some libraries put in their
-    /// error descriptions (BoringSSL's `at /…/ssl/tls_record.cc:231`, Swift's `#file`).
-    static func shortCause(_ text: String) -> String {
-        let oneLine = text.replacingOccurrences(of: "\n", with: " ")
-        let cleaned = oneLine.replacingOccurrences(
-            of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#, with: "",
-            options: .regularExpression)
-        return String(cleaned.prefix(200))
-    }
-
     /// Decodes `{"errors":[{"code":…,"message":…}]}`; tolerates unknown codes and non-JSON bodies.
     static func registryErrors(in body: [UInt8]) -> [PierError.RegistryErrorDetail] {
         struct Body: Decodable {
@@ -563,35 +575,14 @@ public final class RegistryClient: Sendable {
         }
         guard let decoded = try? JSONDecoder().decode(Body.self, from: Data(body)) else { return [] }
         return (decoded.errors ?? []).map {
-            PierError.RegistryErrorDetail(code: $0.code ?? "UNKNOWN", message: String(($0.message ?? "").prefix(300)))
+            PierError.RegistryErrorDetail(
+                code: String(($0.code ?? "UNKNOWN").prefix(Self.registryCodeLimit)),
+                message: String(($0.message ?? "").prefix(Self.registryMessageLimit)))
         }
     }
 
-    // MARK: URLs
-
-    /// Resolves a `Location` header against the URL it answered: relative (GHCR) or absolute, query kept as is.
-    static func resolve(_ location: String, against base: String) -> String {
-        // Absolute (any scheme: the caller refuses what is not http or https) or relative to the answering URL.
-        if URLComponents(string: location)?.scheme != nil { return location }
-        guard let baseURL = URL(string: base), let resolved = URL(string: location, relativeTo: baseURL) else {
-            return origin(of: base) + (location.hasPrefix("/") ? location : "/" + location)
-        }
-        return resolved.absoluteString
-    }
-
-    static func origin(of url: String) -> String {
-        guard let components = URLComponents(string: url) else { return url }
-        return "\(components.scheme ?? "")://\(components.host ?? "")\(components.port.map { ":\($0)" } ?? "")"
-    }
-
-    /// For logs: the URL without its query (upload state and signed URLs carry tokens there).
-    static func redacted(_ url: String) -> String {
-        guard let question = url.firstIndex(of: "?") else { return url }
-        return String(url[..<question]) + "?…"
-    }
-
-    /// Appends a query parameter to an opaque URL, with `?` or `&` as its query needs (spec §Push: never rebuild it).
-    static func appending(query item: String, to url: String) -> String {
-        url + (url.contains("?") ? "&" : "?") + item
-    }
+    /// Characters of an error code kept: the spec's longest, `MANIFEST_BLOB_UNKNOWN`, is 21.
+    static let registryCodeLimit = 64
+    /// Characters of an error message kept: a sentence, enough for the registry's reason.
+    static let registryMessageLimit = 300
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PierHTTP
 import PierModel
 
 /// How pier talks to registries: which hosts may use plain HTTP, which CA to trust, how much to do at once,
@@ -72,49 +73,5 @@ public struct RegistryOptions: Sendable {
     /// and only that host: a token realm or blob store on another host is verified as usual.
     public func isNamedInsecure(_ registry: String) -> Bool {
         insecureHosts.contains(registry) || insecureHosts.contains(ImageReference.hostName(of: registry))
-    }
-}
-
-/// Exponential backoff with jitter for network errors, 408, 429 and 5xx, honouring `Retry-After`
-/// (distribution-spec §Error Codes: a 429 SHOULD carry Retry-After).
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
-    public var baseDelay: Duration
-    public var maxDelay: Duration
-
-    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(300), maxDelay: Duration = .seconds(30)) {
-        self.maxAttempts = max(1, maxAttempts)
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    /// The pause before attempt `attempt + 1` (attempt counts from 1).
-    public func delay(afterAttempt attempt: Int, retryAfter: Duration?) -> Duration {
-        if let retryAfter { return min(retryAfter, maxDelay) }
-        let exponential = baseDelay * (1 << min(attempt - 1, 16))
-        let capped = min(exponential, maxDelay)
-        // Full jitter between half and all of the delay, so parallel uploads do not retry in lockstep.
-        return capped * Double.random(in: 0.5...1.0)
-    }
-
-    public static func isRetryable(status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }
-
-    /// Whether a whole upload or download that failed with `error` is worth another attempt: a network failure or a
-    /// retryable status (`statuses`), unless pier refused the answer on purpose.
-    public static func isRetryable(_ error: PierError, statuses: Bool = true) -> Bool {
-        guard !error.isFinal else { return false }
-        return error.kind == .network || (statuses && (error.status.map(isRetryable(status:)) ?? false))
-    }
-
-    /// Parses `Retry-After`: delta-seconds or an HTTP-date (RFC 9110 §10.2.3).
-    public static func parseRetryAfter(_ value: String?, now: Date = Date()) -> Duration? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value) { return .seconds(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return .seconds(max(0, Int(date.timeIntervalSince(now).rounded(.up))))
     }
 }

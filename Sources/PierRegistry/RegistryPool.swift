@@ -1,3 +1,4 @@
+import PierHTTP
 import PierModel
 
 /// One `RegistryClient` per registry host for a run, sharing one HTTP transport, so pings, tokens and connection
@@ -10,7 +11,8 @@ public actor RegistryPool {
     public init(options: RegistryOptions) throws(PierError) {
         self.options = options
         self.transport = try RegistryTransport(
-            caFile: options.caFile, concurrency: options.concurrency, readTimeout: options.readTimeout)
+            caFile: options.caFile, concurrency: options.concurrency, readTimeout: options.readTimeout,
+            userAgent: options.userAgent)
     }
 
     public func client(for registry: String) -> RegistryClient {

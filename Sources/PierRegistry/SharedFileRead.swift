@@ -8,20 +8,18 @@ import NIOCore
 import PierModel
 
 /// One file read once for several uploads of it at the same time: a publish to three registries sends every blob
-/// three times, and without this each upload reads the file on its own (perf on a 1 GiB fan-out: a quarter of pier's
-/// CPU was the kernel copying page-cache pages into pier's buffers, three times over). Members of the group take
-/// the same pooled buffer for each block (ByteBuffer shares storage, so nothing is copied); whichever member is
-/// first to want a block reads it.
+/// three times, and uploads that each read the file would copy every page out of the page cache once per registry.
+/// Members of the group take the same pooled buffer for each block (ByteBuffer shares storage, so nothing is
+/// copied); whichever member is first to want a block reads it.
 ///
 /// The members stay in step within a small window: a member may run at most `window` blocks ahead of the slowest
-/// member still reading. Registries that ingest at about the same speed stay together; one that is slower is left
-/// behind and reads the rest on its own: when a member has waited for the others for longer than `lagLimit` at a
-/// stretch (a stalled registry), or for longer than `lagLimit` in all and over half of its time (a registry that
-/// is steadily slower: at half the speed or less), it detaches the slower members. Waiting less than that is
-/// cheaper than reading alone on a machine whose CPU is the limit (bench: with a rule at a quarter of the time,
-/// scheduling jitter alone left registries behind in 3 fan-outs of 4), and costs no time where the network is the
-/// limit, since a publish ends with its slowest registry anyway. Members expected but not yet arrived count as the slowest member at block 0, so uploads started
-/// a few milliseconds apart still share; one that never arrives is given up on the same way.
+/// member still reading. One that is slower is left behind and reads the rest on its own: when a member has waited
+/// for the others for longer than `lagLimit` at a stretch (a stalled registry), or for longer than `lagLimit` in all
+/// and over half of its time (a registry that is steadily slower: at half the speed or less), it detaches the slower
+/// members. Waiting less than that costs no time where the network is the limit, since a publish ends with its
+/// slowest registry anyway, and is cheaper than reading alone where the CPU is (docs/benchmarks.md, "Shared reads").
+/// Members expected but not yet arrived count as the slowest member at block 0, so uploads started a few
+/// milliseconds apart still share; one that never arrives is given up on the same way.
 public final class SharedFileRead: Sendable {
     public let window: Int
     public let lagLimit: Duration
@@ -49,8 +47,18 @@ public final class SharedFileRead: Sendable {
         var leftBehind = 0
     }
 
+    /// Blocks a member may run ahead of the slowest: enough to absorb the jitter between registries that ingest at
+    /// about the same speed, few enough that the blocks held for the slowest member stay within the group's share
+    /// of the pool.
+    public static let defaultWindow = 8
+    /// How long a member waits for slower ones before it leaves them behind: longer than the scheduling jitter of a
+    /// busy two-core machine, short against any upload worth sharing.
+    public static let defaultLagLimit: Duration = .milliseconds(100)
+
     /// A group for `expected` uploads of the same bytes.
-    public init(expected: Int, pool: BodyBufferPool = .shared, window: Int = 8, lagLimit: Duration = .milliseconds(100)) {
+    public init(
+        expected: Int, pool: BodyBufferPool = .shared, window: Int = defaultWindow, lagLimit: Duration = defaultLagLimit
+    ) {
         self.pool = pool
         self.window = max(1, window)
         self.lagLimit = lagLimit
@@ -122,7 +130,7 @@ public final class SharedFileRead: Sendable {
         /// it on its own (it was detached, or the block is gone).
         func block(_ index: Int, descriptor: Int32, offset: Int64, length: Int) async throws -> ByteBuffer? {
             guard let id else { return nil }
-            var pause = 100
+            var pause = BodyBufferPool.firstPause
             var waitingSince: ContinuousClock.Instant?
             let started = pace.withLockedValue { pace in
                 if pace.started == nil { pace.started = .now }
@@ -162,7 +170,7 @@ public final class SharedFileRead: Sendable {
                         state.reads += 1
                         state.blocks[index] = buffer
                     }
-                    pause = 100
+                    pause = BodyBufferPool.firstPause
                     endWait()
                 case .wait(let aheadOfOthers):
                     // Only waiting for slower members counts towards the lag limit, not waiting for a read.
@@ -178,8 +186,8 @@ public final class SharedFileRead: Sendable {
                             continue
                         }
                     }
-                    try await Task.sleep(for: .microseconds(pause))
-                    pause = Swift.min(pause * 2, 2000)
+                    try await Task.sleep(for: pause)
+                    pause = Swift.min(pause * 2, BodyBufferPool.longestPause)
                 }
             }
         }
@@ -295,7 +303,7 @@ public final class SharedBlobReads: Sendable {
         var finished: Set<Int> = []
     }
 
-    public init(participants: Int, lagLimit: Duration = .milliseconds(100)) {
+    public init(participants: Int, lagLimit: Duration = SharedFileRead.defaultLagLimit) {
         self.participants = participants
         self.lagLimit = lagLimit
     }

@@ -16,10 +16,15 @@ actor TokenCache {
         inFlight[key] = task
         defer { inFlight[key] = nil }
         let (token, lifetime) = try await task.value
-        // Renew 5 s early; distribution-spec token.md says clients should assume at least 60 s.
-        entries[key] = Entry(token: token, expires: .now + max(lifetime, .seconds(60)) - .seconds(5))
+        entries[key] = Entry(token: token, expires: .now + max(lifetime, Self.minimumLifetime) - Self.renewalMargin)
         return token
     }
+
+    /// The shortest lifetime a token is given: distribution-spec token.md says a client should assume 60 s when
+    /// `expires_in` is smaller or missing.
+    static let minimumLifetime: Duration = .seconds(60)
+    /// How long before it expires a token is fetched again, so a request is not sent with a token about to lapse.
+    static let renewalMargin: Duration = .seconds(5)
 
     func invalidate(key: String) { entries[key] = nil }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PierEngine
+import PierHTTP
 import PierModel
 import PierRegistry
 import PierTestSupport

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PierEngine
+import PierHTTP
 import PierModel
 import PierRegistry
 import PierTestSupport
@@ -124,6 +125,40 @@ import Testing
         #expect(reached.isEmpty, "\(reached)")
         for pool in [pool1, pool2, pool3, pool4] { await pool.shutdown() }
         for server in [daemon, realm, upload, redirect, schemeless] { server.stop() }
+    }
+
+    // A port in a realm, an upload Location or a redirect is a number from 1 to 65535: anything else is a clear,
+    // final error naming the port, and nothing is sent there.
+
+    @Test func outOfRangePortsInRealmsAndLocationsAreClearErrors() async throws {
+        let file = Tools.temporaryDirectory() + "/blob"
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: file))
+        for port in ["99999", "65536", "abc", "-1", "99999999999999999999"] {
+            let realm = try await HostileRegistry(.bearerRealm("http://127.0.0.1:\(port)/token"))
+            let (realmClient, pool1) = try makeClient(realm.host)
+            let realmError = await expectError(.auth) { _ = try await realmClient.tags(repository: "app") }
+            #expect(realmError?.message.contains("realm is a URL with port \(port);") ?? false, "\(String(describing: realmError))")
+            #expect(realmError?.isFinal == true)
+
+            let upload = try await HostileRegistry(.basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: "http://127.0.0.1:\(port)/upload/1"))
+            let (uploadClient, pool2) = try makeClient(upload.host)
+            let uploadError = await expectError(.network) {
+                try await uploadClient.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+            }
+            #expect(uploadError?.message.contains("refused a Location to a URL with port \(port);") ?? false, "\(String(describing: uploadError))")
+            // Refused once, not retried: one session was opened.
+            let seen = await upload.requests()
+            #expect(seen.filter { $0.method == "POST" }.count == 1, "\(seen)")
+
+            let redirect = try await HostileRegistry(.basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://127.0.0.1:\(port)", uploadLocation: nil))
+            let (redirectClient, pool3) = try makeClient(redirect.host)
+            let redirectError = await expectError(.network) { _ = try await redirectClient.blobBytes(repository: "app", digest: Self.digest) }
+            #expect(redirectError?.message.contains("refused a redirect to a URL with port \(port);") ?? false, "\(String(describing: redirectError))")
+            for pool in [pool1, pool2, pool3] { await pool.shutdown() }
+            for server in [realm, upload, redirect] { await server.shutdown() }
+        }
     }
 
     // Item 4: --insecure-registry A does not turn off certificate checks for A's realm on another host.

@@ -1,5 +1,7 @@
 import Foundation
 import PierEngine
+import PierHTTP
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 import PierTestSupport

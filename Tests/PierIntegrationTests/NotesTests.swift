@@ -1,6 +1,7 @@
 import Foundation
 import PierEngine
 import PierLayout
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 import PierTestSupport
@@ -140,16 +141,16 @@ struct NotesTests {
         let fake = try await FakeManagementAPI()
         let transport = try RegistryTransport(caFile: nil, concurrency: 4)
         let github = GitHubReleasesAPI(transport: transport, token: FakeManagementAPI.githubToken, repository: "example/app", base: fake.base)
-        #expect(try await github.publish(tag: "v1.0.0", name: "v1.0.0", body: "first", prerelease: false).action == "created")
-        #expect(try await github.publish(tag: "v1.0.0", name: "v1.0.0", body: "second", prerelease: false).action == "updated")
+        #expect(try await github.publish(tag: "v1.0.0", name: "v1.0.0", body: "first", prerelease: false).action == .created)
+        #expect(try await github.publish(tag: "v1.0.0", name: "v1.0.0", body: "second", prerelease: false).action == .updated)
         let releases = await fake.releases()
         #expect(releases.count == 1 && releases["example/app#v1.0.0"]?["body"] == "second")
         let bad = GitHubReleasesAPI(transport: transport, token: "wrong", repository: "example/app", base: fake.base)
         await #expect { _ = try await bad.publish(tag: "v1.0.0", name: "x", body: "x", prerelease: false) } throws: { ($0 as? PierError)?.kind == .auth }
 
         let gitlab = GitLabReleasesAPI(transport: transport, base: fake.base + "/api/v4", project: "group/app", privateToken: nil, jobToken: "job-token")
-        #expect(try await gitlab.publish(tag: "v2.0.0", name: "v2.0.0", body: "one").action == "created")
-        #expect(try await gitlab.publish(tag: "v2.0.0", name: "v2.0.0", body: "two").action == "updated")
+        #expect(try await gitlab.publish(tag: "v2.0.0", name: "v2.0.0", body: "one").action == .created)
+        #expect(try await gitlab.publish(tag: "v2.0.0", name: "v2.0.0", body: "two").action == .updated)
         #expect(await fake.releases()["group/app#v2.0.0"]?["body"] == "two")
         #expect(await fake.calls().filter { $0.contains("release") } == [
             "github POST release v1.0.0", "github PATCH release v1.0.0", "gitlab POST release v2.0.0", "gitlab PUT release v2.0.0",

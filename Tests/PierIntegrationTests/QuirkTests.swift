@@ -34,7 +34,7 @@ struct QuirkTests {
         quirks.relativeLocation = true
         let (fake, report) = try await copyAndCheck(quirks)
         #expect(report.blobsUploaded == 3)
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func missingDockerContentDigestIsTolerated() async throws {
@@ -47,7 +47,7 @@ struct QuirkTests {
         let head = try await client.manifestHead(repository: "quirk/app", reference: "1.0")
         #expect(head?.digest == Digest.sha256(of: await fake.manifest("quirk/app", "1.0")!))
         await store.pool.shutdown()
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func rateLimitWithRetryAfterIsHonoured() async throws {
@@ -57,14 +57,14 @@ struct QuirkTests {
         let (fake, _) = try await copyAndCheck(quirks)
         // Two 429s with Retry-After: 1 mean at least about two seconds of waiting (they may overlap: ≥ 1 s).
         #expect(ContinuousClock.now - started >= .seconds(1))
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func serverErrorsAreRetried() async throws {
         var quirks = FakeRegistry.Quirks()
         quirks.failFirst = 3
         let (fake, _) = try await copyAndCheck(quirks)
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func chunkedUploadHonoursMinimumChunkLength() async throws {
@@ -74,7 +74,7 @@ struct QuirkTests {
         #expect(report.blobsUploaded == 3)
         let log = await fake.requestLog()
         #expect(log.contains { $0.hasPrefix("PATCH /upload/") })
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func mountAnswered202FallsBackToUpload() async throws {
@@ -89,7 +89,7 @@ struct QuirkTests {
         #expect(posts.count == 3)
         #expect(await fake.manifest("other/app", "1.0") == (await fake.manifest("quirk/app", "1.0")))
         await store.pool.shutdown()
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func wrongManifestDigestHeaderIsAVerificationError() async throws {
@@ -102,7 +102,7 @@ struct QuirkTests {
             ($0 as? PierError)?.kind == .verification
         }
         await store.pool.shutdown()
-        fake.stop()
+        await fake.shutdown()
     }
 
     @Test func tagListPaginationFollowsLink() async throws {
@@ -117,6 +117,6 @@ struct QuirkTests {
         #expect(tags == ["a", "b", "c", "d", "e"])
         #expect(await fake.requestLog().filter { $0.contains("/tags/list") }.count == 3)
         await store.pool.shutdown()
-        fake.stop()
+        await fake.shutdown()
     }
 }

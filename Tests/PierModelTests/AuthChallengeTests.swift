@@ -1,4 +1,6 @@
 import Foundation
+import NIOHTTP1
+import PierHTTP
 import PierModel
 import Testing
 
@@ -43,17 +45,76 @@ struct AuthChallengeTests {
         let now = Date(timeIntervalSince1970: 1_000_000_000)
         #expect(RetryPolicy.parseRetryAfter("Sun, 09 Sep 2001 01:46:50 GMT", now: now) == .seconds(10))
         #expect(RetryPolicy.parseRetryAfter("soon") == nil)
+        // Range-checked: a past or negative wait is none, a wait beyond a day is a day, a number past Int64 is ignored.
+        #expect(RetryPolicy.parseRetryAfter("-5") == .zero)
+        #expect(RetryPolicy.parseRetryAfter("Sun, 09 Sep 2001 01:46:30 GMT", now: now) == .zero)
+        #expect(RetryPolicy.parseRetryAfter("9223372036854775807") == RetryPolicy.serverWaitCeiling)
+        #expect(RetryPolicy.parseRetryAfter("99999999999999999999999") == nil)
+        #expect(RetryPolicy.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == RetryPolicy.serverWaitCeiling)
+    }
+
+    /// One policy for the registry client and the hosted APIs: what is retried, after how long, how often.
+    @Test func retryDecisions() {
+        let policy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(100), maxDelay: .seconds(1))
+        let now = Date(timeIntervalSince1970: 1_000_000_000)
+        func after(_ status: Int, _ headers: HTTPHeaders = [:], attempt: Int = 1) -> RetryPolicy.Decision {
+            policy.afterAnswer(status: status, headers: headers, attempt: attempt, now: now)
+        }
+        #expect(after(429, ["Retry-After": "7"]) == .retry(after: .seconds(7)))
+        #expect(after(503, ["Retry-After": "7"], attempt: 3) == .stop(serverWait: .seconds(7)))
+        // A server wait past `maxServerWait` is reported, not waited out.
+        #expect(after(429, ["Retry-After": "3600"]) == .stop(serverWait: .seconds(3600)))
+        // GitHub's secondary rate limit is a pause; a plain 403 or 404 is not retried.
+        #expect(after(403, ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000000005"]) == .retry(after: .seconds(5)))
+        #expect(after(403, ["retry-after": "2"]) == .retry(after: .seconds(2)))
+        #expect(after(403) == .stop(serverWait: nil))
+        #expect(after(404, ["Retry-After": "1"]) == .stop(serverWait: nil))
+        // Backoff without a server wait: between half and all of base × 2^(attempt-1), capped at maxDelay.
+        for attempt in 1...2 {
+            guard case .retry(let wait) = after(500, attempt: attempt) else {
+                Issue.record("500 on attempt \(attempt) is retried")
+                continue
+            }
+            let full = Duration.milliseconds(100) * (1 << (attempt - 1))
+            #expect(wait >= full / 2 && wait <= full, "\(wait)")
+        }
+        #expect(policy.backoff(afterAttempt: 40) <= .seconds(1))
+        #expect(policy.afterNetworkFailure(attempt: 2) != .stop(serverWait: nil))
+        #expect(policy.afterNetworkFailure(attempt: 3) == .stop(serverWait: nil))
+        var final = PierError(.network, operation: "x", message: "refused on purpose")
+        final.isFinal = true
+        #expect(policy.afterFailure(final, attempt: 1) == .stop(serverWait: nil))
+        #expect(policy.afterFailure(PierError(.network, operation: "x", message: "reset"), attempt: 1) != .stop(serverWait: nil))
+        #expect(policy.afterFailure(PierError(.other, operation: "x", message: "", status: 503), attempt: 1, statuses: false)
+            == .stop(serverWait: nil))
+    }
+
+    @Test func registryErrorCodes() throws {
+        #expect(RegistryErrorCode("MANIFEST_BLOB_UNKNOWN") == .manifestBlobUnknown)
+        #expect(RegistryErrorCode("TOOMANYREQUESTS") == .tooManyRequests)
+        #expect(RegistryErrorCode("TAG_INVALID") == .other("TAG_INVALID"))
+        #expect(RegistryErrorCode("denied") == .other("denied"))
+        #expect(RegistryErrorCode.specified.count == 14)
+        for code in RegistryErrorCode.specified { #expect(RegistryErrorCode(code.name) == code) }
+        // Encoded as the wire string, so reports keep their JSON.
+        let detail = PierError.RegistryErrorDetail(code: "BLOB_UNKNOWN", message: "m")
+        let json = String(decoding: try JSONEncoder().encode(detail), as: UTF8.self)
+        #expect(json.contains(#""code":"BLOB_UNKNOWN""#), "\(json)")
+        #expect(detail.errorCode == .blobUnknown)
+        let round = try JSONDecoder().decode(RegistryErrorCode.self, from: Data(#""X_Y""#.utf8))
+        let encoded = String(decoding: try JSONEncoder().encode(round), as: UTF8.self)
+        #expect(round == .other("X_Y") && encoded == #""X_Y""#)
     }
 
     @Test func linkHeaderAndLocations() {
-        #expect(RegistryClient.nextLink(#"</v2/a/tags/list?n=2&last=b>; rel="next""#) == "/v2/a/tags/list?n=2&last=b")
-        #expect(RegistryClient.nextLink(#"<x>; rel="prev""#) == nil)
-        #expect(RegistryClient.resolve("/v2/a/blobs/uploads/1?_state=x", against: "https://r.io/v2/")
+        #expect(LinkHeader.next(in: #"</v2/a/tags/list?n=2&last=b>; rel="next""#) == "/v2/a/tags/list?n=2&last=b")
+        #expect(LinkHeader.next(in: #"<x>; rel="prev""#) == nil)
+        #expect(URLText.resolve("/v2/a/blobs/uploads/1?_state=x", against: "https://r.io/v2/")
             == "https://r.io/v2/a/blobs/uploads/1?_state=x")
-        #expect(RegistryClient.resolve("https://s3.example/up?sig=1", against: "https://r.io/v2/") == "https://s3.example/up?sig=1")
-        #expect(RegistryClient.appending(query: "digest=sha256:1", to: "https://r.io/u?_state=x") == "https://r.io/u?_state=x&digest=sha256:1")
-        #expect(RegistryClient.appending(query: "digest=sha256:1", to: "https://r.io/u") == "https://r.io/u?digest=sha256:1")
-        #expect(RegistryClient.redacted("https://r.io/u?_state=secret") == "https://r.io/u?…")
+        #expect(URLText.resolve("https://s3.example/up?sig=1", against: "https://r.io/v2/") == "https://s3.example/up?sig=1")
+        #expect(URLText.appending(query: "digest=sha256:1", to: "https://r.io/u?_state=x") == "https://r.io/u?_state=x&digest=sha256:1")
+        #expect(URLText.appending(query: "digest=sha256:1", to: "https://r.io/u") == "https://r.io/u?digest=sha256:1")
+        #expect(URLText.redacted("https://r.io/u?_state=secret") == "https://r.io/u?…")
     }
 }
 

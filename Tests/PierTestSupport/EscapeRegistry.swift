@@ -25,4 +25,6 @@ public final class EscapeRegistry: Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Stops the server gracefully and waits until it has.
+    public func shutdown() async { await server.shutdown() }
 }

@@ -111,6 +111,8 @@ public final class FakeRegistry: Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Stops the server gracefully and waits until it has.
+    public func shutdown() async { await server.shutdown() }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, html: Bool = false) -> Response {
         if html {

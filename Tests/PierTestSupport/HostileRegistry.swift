@@ -59,6 +59,8 @@ public final class HostileRegistry: Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Stops the server gracefully and waits until it has.
+    public func shutdown() async { await server.shutdown() }
 
     static func answer(_ request: Request, _ behaviour: Behaviour) -> Response {
         let path = request.uri.path

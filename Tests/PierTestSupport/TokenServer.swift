@@ -90,6 +90,8 @@ public final class TokenServer: Sendable {
     }
 
     public func stop() { server.stop() }
+    /// Stops the server gracefully and waits until it has.
+    public func shutdown() async { await server.shutdown() }
 }
 
 func base64URL(_ data: Data) -> String {

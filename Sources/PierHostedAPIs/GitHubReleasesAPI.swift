@@ -1,16 +1,7 @@
-import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
+import PierHTTP
 import PierModel
-
-/// What a release call did.
-public struct ReleaseResult: Sendable, Codable, Equatable {
-    /// "created" or "updated".
-    public var action: String
-    public var url: String?
-    /// Names of the assets uploaded (a same-named asset already on the release is replaced).
-    public var assets: [String] = []
-}
 
 /// GitHub Releases (REST API 2022-11-28): find the release for the tag, then update it, or create it.
 /// Idempotent: a rerun updates, never duplicates.
@@ -21,8 +12,8 @@ public struct GitHubReleasesAPI: Sendable {
     /// `owner/repo`.
     let repository: String
 
-    public init(transport: RegistryTransport, token: String, repository: String, base: String = "https://api.github.com") {
-        api = APIClient(http: transport.verifying, service: "GitHub API")
+    public init(transport: HTTPTransport, token: String, repository: String, base: String = "https://api.github.com") {
+        api = APIClient(transport: transport, service: "GitHub API")
         self.token = token
         self.repository = repository
         self.base = base
@@ -52,13 +43,13 @@ public struct GitHubReleasesAPI: Sendable {
             let answer = try await api.call(.PATCH, "\(base)/repos/\(repository)/releases/\(id)", headers: headers,
                 json: ["name": name, "body": body, "prerelease": prerelease], operation: "update GitHub release \(tag)")
             release = answer.json as? [String: Any] ?? [:]
-            result = ReleaseResult(action: "updated", url: release["html_url"] as? String)
+            result = ReleaseResult(action: .updated, url: release["html_url"] as? String)
         } else {
             let answer = try await api.call(.POST, "\(base)/repos/\(repository)/releases", headers: headers,
                 json: ["tag_name": tag, "name": name, "body": body, "prerelease": prerelease, "draft": false],
                 operation: "create GitHub release \(tag)")
             release = answer.json as? [String: Any] ?? [:]
-            result = ReleaseResult(action: "created", url: release["html_url"] as? String)
+            result = ReleaseResult(action: .created, url: release["html_url"] as? String)
         }
         guard !files.isEmpty else { return result }
         let upload = try uploadURL(release, tag: tag)
@@ -107,65 +98,5 @@ public struct GitHubReleasesAPI: Sendable {
             throw PierError(.usage, operation: "read release asset", message: "\(path) is \(size) bytes; pier uploads assets up to \(maximumAssetSize)")
         }
         return (name, Array(data))
-    }
-}
-
-/// GitLab Releases API: `GET/PUT/POST /projects/:id/releases[/:tag_name]`, with a job token or a private token.
-public struct GitLabReleasesAPI: Sendable {
-    let api: APIClient
-    let base: String
-    let project: String
-    let headers: HTTPHeaders
-
-    public init(transport: RegistryTransport, base: String, project: String, privateToken: String?, jobToken: String?) {
-        api = APIClient(http: transport.verifying, service: "GitLab API")
-        self.base = base
-        self.project = APIClient.escape(project)
-        headers = APIClient.gitLabHeaders(privateToken: privateToken, jobToken: jobToken)
-    }
-
-    public func publish(tag: String, name: String, body: String) async throws(PierError) -> ReleaseResult {
-        let path = "\(base)/projects/\(project)/releases"
-        var exists = true
-        do { _ = try await api.call(.GET, "\(path)/\(APIClient.escape(tag))", headers: headers, operation: "find GitLab release \(tag)") } catch {
-            guard error.kind == .notFound else { throw error }
-            exists = false
-        }
-        if exists {
-            _ = try await api.call(.PUT, "\(path)/\(APIClient.escape(tag))", headers: headers, json: ["name": name, "description": body],
-                operation: "update GitLab release \(tag)")
-            return ReleaseResult(action: "updated", url: nil)
-        }
-        _ = try await api.call(.POST, path, headers: headers, json: ["tag_name": tag, "name": name, "description": body],
-            operation: "create GitLab release \(tag)")
-        return ReleaseResult(action: "created", url: nil)
-    }
-}
-
-extension DockerHubAPI {
-    /// Docker Hub's limits: the short description at most 100 characters, the full one at most 25,000 bytes.
-    public static let shortLimit = 100
-    public static let fullLimit = 25_000
-
-    /// Sets a repository's short and/or full description (`PATCH /v2/repositories/NS/REPO/`), after checking the
-    /// limits locally so nothing is sent that the Hub would cut or refuse.
-    public func describe(repository: String, short: String?, full: String?) async throws(PierError) {
-        if let short, short.count > Self.shortLimit {
-            throw PierError(.usage, operation: "describe \(repository)",
-                message: "the short description is \(short.count) characters; Docker Hub allows \(Self.shortLimit)")
-        }
-        if let full, full.utf8.count > Self.fullLimit {
-            throw PierError(.usage, operation: "describe \(repository)",
-                message: "the full description is \(full.utf8.count) bytes; Docker Hub allows \(Self.fullLimit)")
-        }
-        var body: [String: String] = [:]
-        if let short { body["description"] = short }
-        if let full { body["full_description"] = full }
-        guard !body.isEmpty else {
-            throw PierError(.usage, operation: "describe \(repository)", message: "nothing to set", hint: "pass --short and/or --readme")
-        }
-        let jwt = try await token()
-        _ = try await api.call(.PATCH, "\(base)/v2/repositories/\(repository)/", headers: ["Authorization": "JWT \(jwt)"], json: body,
-            operation: "describe \(repository)")
     }
 }

@@ -1,12 +1,6 @@
 import AsyncHTTPClient
 import NIOCore
 
-/// A buffered body that did not arrive whole within its deadline.
-struct BodyDeadlineExceeded: Error, CustomStringConvertible {
-    let deadline: Duration
-    var description: String { "the body did not arrive within \(deadline.components.seconds) s" }
-}
-
 extension HTTPClientResponse.Body {
     /// Reads the whole body into memory, at most `limit` bytes, within `deadline`.
     ///
@@ -14,7 +8,7 @@ extension HTTPClientResponse.Body {
     /// timeout: a server trickling one byte a second passes both for ever. Every body pier buffers (manifests,
     /// tokens, tag lists, API answers, error bodies) is read under this total deadline as well; cancelling the read
     /// cancels the request.
-    func collect(upTo limit: Int, within deadline: Duration) async throws -> ByteBuffer {
+    package func collect(upTo limit: Int, within deadline: Duration) async throws -> ByteBuffer {
         try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
             group.addTask { try await self.collect(upTo: limit) }
             group.addTask {

@@ -1,0 +1,17 @@
+import Foundation
+
+/// The underlying error of a `PierError`, rendered for people.
+package enum ErrorCause {
+    /// Characters of a cause kept: a line of a terminal, and enough for NIO's and BoringSSL's error names.
+    package static let maximumLength = 200
+
+    /// One line, at most `maximumLength` characters, without the source paths some libraries put in their error
+    /// descriptions (BoringSSL's `at /…/ssl/tls_record.cc:231`, Swift's `#file`).
+    package static func short(_ text: String) -> String {
+        let oneLine = text.replacingOccurrences(of: "\n", with: " ")
+        let cleaned = oneLine.replacingOccurrences(
+            of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#, with: "",
+            options: .regularExpression)
+        return String(cleaned.prefix(maximumLength))
+    }
+}

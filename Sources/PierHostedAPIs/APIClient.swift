@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import PierHTTP
+import PierModel
+
+/// A small JSON-over-HTTPS helper for the hosted-service APIs, sharing pier's transport (TLS settings, pools) and
+/// retrying as `RetryPolicy` says, as the registry client does (GitHub's secondary rate limit included).
+struct APIClient: Sendable {
+    let http: HTTPClient
+    let service: String
+    let userAgent: String
+    let retry: RetryPolicy
+
+    init(transport: HTTPTransport, service: String, retry: RetryPolicy = RetryPolicy()) {
+        http = transport.verifying
+        userAgent = transport.userAgent
+        self.service = service
+        self.retry = retry
+    }
+
+    /// Pages followed per listing: 1,000 pages of 100 are 100,000 images, more than any repository holds.
+    static let maximumPages = 1_000
+    /// Items asked for per page: the most GitHub (`per_page`), GitLab (`per_page`) and Harbor and Docker Hub
+    /// (`page_size`) return.
+    static let pageSize = 100
+
+    /// Total time for a management API answer's head, and again for its body: these are small JSON documents,
+    /// and an idle timeout alone never fires on a server trickling a byte a second.
+    static let answerDeadline: Duration = .seconds(60)
+    /// Bytes of one answer (a page of package versions or tags).
+    static let answerLimit = 16 << 20
+
+    struct Answer: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
+    }
+
+    func call(
+        _ method: HTTPMethod, _ url: String, headers: HTTPHeaders = [:], json: Any? = nil, body: [UInt8]? = nil,
+        operation: String, accept: Set<Int> = [200, 201, 202, 204]
+    ) async throws(PierError) -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers = headers
+        request.headers.replaceOrAdd(name: "User-Agent", value: userAgent)
+        var payload: [UInt8]? = body
+        if let json, let data = try? JSONSerialization.data(withJSONObject: json) {
+            request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
+            payload = Array(data)
+        }
+        var attempt = 0
+        while true {
+            attempt += 1
+            if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
+            let answer: Answer
+            do {
+                let response = try await http.execute(request, timeout: TimeAmount(Self.answerDeadline))
+                let bytes = Array(buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
+                answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
+            } catch {
+                guard case .retry(let wait) = retry.afterNetworkFailure(attempt: attempt) else {
+                    throw PierError(
+                        .network, operation: operation, message: "cannot reach \(service)",
+                        registry: URLComponents(string: url)?.host, cause: ErrorCause.short("\(error)"))
+                }
+                try await pause(wait, operation)
+                continue
+            }
+            if accept.contains(answer.status) { return answer }
+            switch retry.afterAnswer(status: answer.status, headers: answer.headers, attempt: attempt) {
+            case .retry(let wait): try await pause(wait, operation)
+            case .stop(let serverWait): throw failure(answer, url: url, operation: operation, rateLimited: serverWait)
+            }
+        }
+    }
+
+    private func pause(_ duration: Duration, _ operation: String) async throws(PierError) {
+        guard await RetryPolicy.sleep(duration) else {
+            throw PierError(.other, operation: operation, message: "cancelled while waiting to retry \(service)")
+        }
+    }
+
+    private func failure(_ answer: Answer, url: String, operation: String, rateLimited: Duration?) -> PierError {
+        let text = String(decoding: answer.body.prefix(Self.quotedBodyLimit), as: UTF8.self)
+            .replacingOccurrences(of: "\n", with: " ")
+        let kind: PierError.Kind
+        switch answer.status {
+        case _ where rateLimited != nil: kind = .network
+        case 401, 403: kind = .auth
+        case 404: kind = .notFound
+        case 405, 501: kind = .unsupported
+        case 429, 500...599: kind = .network
+        default: kind = .other
+        }
+        return PierError(kind, operation: operation, message: "\(service) answered \(answer.status): \(text)",
+            registry: URLComponents(string: url)?.host, status: answer.status,
+            hint: rateLimited.map { "rate limited; the API asks to wait \($0.components.seconds) s: rerun later" })
+    }
+
+    /// Bytes of a refused answer quoted in the error: the API's error message, not its whole page.
+    static let quotedBodyLimit = 300
+
+    /// Follows `Link: <…>; rel="next"` from `first`, at most `maximumPages` pages and never a page that repeats,
+    /// handing each answer to `page`.
+    func pages(_ first: String, headers: HTTPHeaders, operation: String, _ page: (Answer) throws(PierError) -> Void)
+        async throws(PierError)
+    {
+        var url: String? = first
+        var seen: Set<String> = []
+        while let next = url, seen.count < Self.maximumPages, seen.insert(next).inserted {
+            let answer = try await call(.GET, next, headers: headers, operation: operation)
+            try page(answer)
+            url = Self.sameOrigin(answer.headers.first(name: "Link").flatMap(LinkHeader.next(in:)), as: next)
+        }
+    }
+
+    /// A next-page URL resolved against `current`, only when it stays on the same origin: the API token in
+    /// `headers` belongs to that origin alone.
+    static func sameOrigin(_ link: String?, as current: String) -> String? {
+        guard let link else { return nil }
+        let resolved = URLText.resolve(link, against: current)
+        return URLText.origin(of: resolved) == URLText.origin(of: current) ? resolved : nil
+    }
+
+    /// GitHub REST API headers (API version 2022-11-28).
+    static func gitHubHeaders(token: String) -> HTTPHeaders {
+        ["Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
+    }
+
+    /// GitLab API auth: a personal/project token (`PRIVATE-TOKEN`) or a CI job token (`JOB-TOKEN`).
+    static func gitLabHeaders(privateToken: String?, jobToken: String?) -> HTTPHeaders {
+        var headers: HTTPHeaders = [:]
+        if let privateToken { headers.add(name: "PRIVATE-TOKEN", value: privateToken) }
+        if let jobToken { headers.add(name: "JOB-TOKEN", value: jobToken) }
+        return headers
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}
