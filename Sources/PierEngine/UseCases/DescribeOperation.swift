@@ -1,5 +1,6 @@
 import Foundation
 import PierModel
+import PierHostedAPIs
 import PierRegistry
 
 /// `pier describe`: set a Docker Hub repository's short and full description.

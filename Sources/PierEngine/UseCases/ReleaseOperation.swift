@@ -1,4 +1,5 @@
 import PierModel
+import PierHostedAPIs
 import PierRegistry
 
 /// `pier release github|gitlab`: create or update the forge's release for the version's tag, with pier's notes
