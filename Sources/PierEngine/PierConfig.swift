@@ -15,6 +15,8 @@ public struct PierConfig: Sendable, Equatable {
         /// The management API that deletes on this registry (`api: harbor`), and its base URL (`api_url`).
         public var api: RegistryAPISelection.Kind?
         public var apiURL: String?
+        /// A CA bundle trusted for this registry only.
+        public var caFile: String?
         /// Requests in flight to this registry, instead of the run's `concurrency`.
         public var concurrency: Int?
         public var line = 0
@@ -69,7 +71,7 @@ public struct PierConfig: Sendable, Equatable {
                     continue
                 }
                 let entry = try reader.mapping(
-                    item, key, allowed: ["repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency"])
+                    item, key, allowed: ["repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency", "ca_file"])
                 guard let repository = entry["repository"] else { throw reader.fail(item, "\(key) needs a repository") }
                 var registry = Registry(repository: try reader.string(repository, "\(key).repository"), line: reader.line(item))
                 registry.insecure = try entry["insecure"].map { (n) throws(PierError) in try reader.bool(n, "\(key).insecure") } ?? false
@@ -81,6 +83,7 @@ public struct PierConfig: Sendable, Equatable {
                 registry.api = try entry["api"].map { (n) throws(PierError) in
                     try reader.choice(n, "\(key).api", RegistryAPISelection.Kind.self)
                 }
+                registry.caFile = try entry["ca_file"].map { (n) throws(PierError) in try reader.string(n, "\(key).ca_file") }
                 registry.apiURL = try entry["api_url"].map { (n) throws(PierError) in try reader.string(n, "\(key).api_url") }
                 registry.concurrency = try entry["concurrency"].map { (n) throws(PierError) in
                     try reader.concurrency(n, "\(key).concurrency")

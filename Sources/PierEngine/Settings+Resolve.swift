@@ -56,6 +56,7 @@ extension Settings {
             settings.usernameVariable = entry.usernameEnv
             settings.passwordVariable = entry.passwordEnv
             settings.insecure = entry.insecure
+            settings.caFile = entry.caFile
             settings.api = entry.api ?? .auto
             settings.apiURL = entry.apiURL
             settings.concurrency = entry.concurrency
@@ -196,6 +197,7 @@ extension Settings {
             userAgent: userAgent, logger: logger)
         for (host, settings) in registries {
             if let limit = settings.concurrency { options.concurrencyByHost[host] = limit }
+            if let file = settings.caFile { options.caFileByHost[settings.host] = file }
         }
         return options
     }

@@ -61,6 +61,8 @@ public struct RegistrySettings: Sendable, Equatable {
     public var usernameVariable: String?
     public var passwordVariable: String?
     public var insecure = false
+    /// A PEM file of CA certificates trusted for this registry only (pier.yml `registries[].ca_file`).
+    public var caFile: String?
     /// The management API (`--registry-api`, pier.yml `registries[].api`); `.auto` picks by host.
     public var api: RegistryAPISelection.Kind = .auto
     /// Its base URL (`--api-url`, pier.yml `registries[].api_url`).

@@ -14,6 +14,9 @@ public final class HTTPTransport: Sendable {
     package let unverified: HTTPClient
     /// Sent as `User-Agent` on every request.
     package let userAgent: String
+    /// Verifying clients that also trust one host's own CA (pier.yml `registries[].ca_file`), by `host:port` or
+    /// `host`: a private CA given for one registry is trusted for that registry only.
+    let verifyingByHost: [String: HTTPClient]
 
     /// Time to establish a connection (TCP and TLS): a registry that does not accept within this is down or
     /// filtered, and the retry policy decides what comes next.
@@ -30,16 +33,21 @@ public final class HTTPTransport: Sendable {
     public static let defaultReadTimeout: Duration = .seconds(120)
 
     public init(
-        caFile: String?, concurrency: Int, readTimeout: Duration = defaultReadTimeout, userAgent: String = "pier/0.1"
+        caFile: String?, caFileByHost: [String: String] = [:], concurrency: Int, readTimeout: Duration = defaultReadTimeout,
+        userAgent: String = "pier/0.1"
     ) throws(PierError) {
         let read = TimeAmount(readTimeout)
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile {
-            guard FileManager.default.isReadableFile(atPath: caFile) else {
-                throw PierError(.usage, operation: "load CA file", message: "cannot read \(caFile)")
+        func trusting(_ files: [String]) throws(PierError) -> TLSConfiguration {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            for file in files {
+                guard FileManager.default.isReadableFile(atPath: file) else {
+                    throw PierError(.usage, operation: "load CA file", message: "cannot read \(file)")
+                }
             }
-            tls.additionalTrustRoots = [.file(caFile)]
+            tls.additionalTrustRoots = files.map { .file($0) }
+            return tls
         }
+        let tls = try trusting(caFile.map { [$0] } ?? [])
         var insecureTLS = TLSConfiguration.makeClientConfiguration()
         insecureTLS.certificateVerification = .none
         func configuration(_ tls: TLSConfiguration) -> HTTPClient.Configuration {
@@ -57,13 +65,23 @@ public final class HTTPTransport: Sendable {
         }
         verifying = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(tls))
         unverified = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(insecureTLS))
+        var byFile: [String: HTTPClient] = [:]
+        var byHost: [String: HTTPClient] = [:]
+        for (host, file) in caFileByHost {
+            if byFile[file] == nil {
+                let files = (caFile.map { [$0] } ?? []) + [file]
+                byFile[file] = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(try trusting(files)))
+            }
+            byHost[host] = byFile[file]
+        }
+        verifyingByHost = byHost
         self.userAgent = userAgent
     }
 
     /// A transport dropped without `shutdown()` (an error path) still closes its clients: the detached task keeps
     /// them alive until they are shut down, as async-http-client requires.
     deinit {
-        let clients = [verifying, unverified]
+        let clients = [verifying, unverified] + Array(verifyingByHost.values)
         Task.detached {
             for client in clients { try? await client.shutdown() }
         }
@@ -73,5 +91,14 @@ public final class HTTPTransport: Sendable {
     public func shutdown() async {
         try? await verifying.shutdown()
         try? await unverified.shutdown()
+        var closed = Set<ObjectIdentifier>()
+        for client in verifyingByHost.values where closed.insert(ObjectIdentifier(client)).inserted {
+            try? await client.shutdown()
+        }
+    }
+
+    /// The verifying client for `authority` (`host:port`): the one trusting that host's own CA when it has one.
+    package func verifying(for authority: String) -> HTTPClient {
+        verifyingByHost[authority] ?? verifyingByHost[ImageReference.hostName(of: authority)] ?? verifying
     }
 }

@@ -115,7 +115,7 @@ public final class RegistryClient: Sendable {
     /// The HTTP client for an origin other than the registry's: unverified TLS only for a host named insecure
     /// itself (`--insecure-registry` names hosts, not what their challenges point at).
     func httpClient(for origin: HTTPOrigin) -> HTTPClient {
-        options.isNamedInsecure(origin.authority) ? transport.unverified : transport.verifying
+        options.isNamedInsecure(origin.authority) ? transport.unverified : transport.verifying(for: origin.authority)
     }
 
     /// Sends a request with auth, retries and redirects; returns the response with its body unread.
@@ -281,7 +281,7 @@ public final class RegistryClient: Sendable {
     private func ping() async throws -> Endpoint {
         let credential = try options.credentials.credential(for: registry)
         let namedInsecure = options.isNamedInsecure(registry)
-        let client = namedInsecure ? transport.unverified : transport.verifying
+        let client = namedInsecure ? transport.unverified : transport.verifying(for: registry)
         var firstError: (any Error)?
         // Where plain HTTP is allowed, ask it first: a TLS ClientHello sent to a plain HTTP server can hang until
         // the server's read timeout, while plain HTTP sent to a TLS server (Go's) is answered 400 at once.

@@ -13,6 +13,9 @@ public struct RegistryOptions: Sendable {
     public var caFile: String?
     /// Requests in flight per registry (default 4, as go-containerregistry and regclient).
     public var concurrency: Int
+    /// Hosts given their own CA (pier.yml `registries[].ca_file`), by `host:port` as written: trusted for that
+    /// registry only, beside `caFile`.
+    public var caFileByHost: [String: String] = [:]
     /// Hosts given their own limit (pier.yml `registries[].concurrency`), by normalised host.
     public var concurrencyByHost: [String: Int] = [:]
 

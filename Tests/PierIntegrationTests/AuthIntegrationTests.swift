@@ -56,6 +56,31 @@ import Testing
         #expect(tags.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1.0")
     }
 
+    /// pier.yml's `registries[].ca_file` trusts a CA for its own registry only: two registries with two private
+    /// CAs each work with their own, and a CA given for one does not vouch for the other.
+    @Test func perRegistryCAFilesFromConfig() throws {
+        let (first, second) = (try Certificates(), try Certificates())
+        let (one, two) = (try TestRegistry(tls: first), try TestRegistry(tls: second))
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1)
+        let config = Tools.temporaryDirectory("pier-ca") + "/pier.yml"
+        func publish(_ caOne: String, _ caTwo: String) throws -> Tools.Result {
+            try """
+                registries:
+                  - repository: \(one.host)/app
+                    ca_file: \(caOne)
+                  - repository: \(two.host)/app
+                    ca_file: \(caTwo)
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            return try Harness.pier("publish", "--config", config, "--source", "oci:\(layout):1.0", "--version", "1.0.0", "--json")
+        }
+        let right = try publish(first.caCert, second.caCert)
+        #expect(right.status == 0, "\(right.stderr)")
+        let swapped = try publish(second.caCert, first.caCert)
+        #expect(swapped.status == 69, "\(swapped.stderr)")
+        #expect(swapped.stderr.split(separator: "\n").filter { $0.contains("certificate") || $0.contains("TLS") || $0.contains("--ca-file") }.count == 2,
+            "\(swapped.stderr)")
+    }
+
     @Test func tlsWithPrivateCA() throws {
         let certificates = try Certificates()
         let registry = try TestRegistry(tls: certificates)
