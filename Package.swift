@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Strict settings for every target: Swift 6 language mode is the package default below.
 let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -121,12 +121,17 @@ let package = Package(
         ),
         .testTarget(
             name: "PierModelTests",
-            dependencies: ["PierModel", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierEngine", "PierTestSupport"],
+            dependencies: [
+                "PierModel", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierEngine",
+                "PierTestSupport",
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "PierIntegrationTests",
-            dependencies: ["PierEngine", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierTestSupport"],
+            dependencies: [
+                "PierEngine", "PierHTTP", "PierRegistry", "PierHostedAPIs", "PierLayout", "PierTestSupport",
+            ],
             exclude: ["Golden"],
             swiftSettings: strict
         ),

@@ -17,7 +17,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Argument(help: "Build context (default .).") var context: String?
     @Option(help: "Where the image goes: oci:DIR[:tag] (tag default latest).") var output: String?
     @OptionGroup var build: BuildOptions
-    @Option(name: .customLong("config"), help: "Config file with a build: section (default pier.yml when present; also PIER_CONFIG).")
+    @Option(
+        name: .customLong("config"),
+        help: "Config file with a build: section (default pier.yml when present; also PIER_CONFIG).")
     var configPath: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
@@ -26,27 +28,36 @@ struct BuildCommand: AsyncParsableCommand {
         var flags = SettingsFlags()
         flags.configPath = configPath
         flags.targetLocations = []
-        try await global.run(flags, prepare: { settings in
-            let spec = try build.spec(config: settings.config, context: context, output: output)
-            guard let outputText = spec.output else {
-                throw PierError(.usage, operation: "build", message: "no --output", hint: "pass --output oci:DIR[:tag]")
+        try await global.run(
+            flags,
+            prepare: { settings in
+                let spec = try build.spec(config: settings.config, context: context, output: output)
+                guard let outputText = spec.output else {
+                    throw PierError(
+                        .usage, operation: "build", message: "no --output", hint: "pass --output oci:DIR[:tag]")
+                }
+                guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: outputText) else {
+                    throw PierError(
+                        .usage, operation: "build", message: "--output \(outputText) is not an OCI layout",
+                        hint: "write oci:DIR[:tag], then pier copy or pier publish it")
+                }
+                return (spec, directory, tag ?? "latest")
             }
-            guard case .ociLayout(let directory, let tag) = try ImageLocation(parsing: outputText) else {
-                throw PierError(.usage, operation: "build", message: "--output \(outputText) is not an OCI layout",
-                    hint: "write oci:DIR[:tag], then pier copy or pier publish it")
-            }
-            return (spec, directory, tag ?? "latest")
-        }) { prepared, session in
+        ) { prepared, session in
             let (spec, directory, tag) = prepared
-            let builder = ImageBuilder(store: session.store, logger: session.logger, environment: session.settings.environment)
+            let builder = ImageBuilder(
+                store: session.store, logger: session.logger, environment: session.settings.environment)
             let root = try await builder.build(spec, directory: directory, tag: tag)
             let platforms = (root.document.manifests ?? []).compactMap { $0.platform?.description }
             if json {
-                try Terminal.shared.printJSON(BuildResult(
-                    output: "oci:\(directory):\(tag)", digest: root.digest, mediaType: root.mediaType, platforms: platforms))
+                try Terminal.shared.printJSON(
+                    BuildResult(
+                        output: "oci:\(directory):\(tag)", digest: root.digest, mediaType: root.mediaType,
+                        platforms: platforms))
             } else {
-                Terminal.shared.print("built oci:\(directory):\(tag) \(root.digest)"
-                    + (platforms.isEmpty ? "" : " (\(platforms.joined(separator: ", ")))"))
+                Terminal.shared.print(
+                    "built oci:\(directory):\(tag) \(root.digest)"
+                        + (platforms.isEmpty ? "" : " (\(platforms.joined(separator: ", ")))"))
             }
         }
     }

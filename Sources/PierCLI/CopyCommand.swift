@@ -21,11 +21,15 @@ struct CopyCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Option(
         name: .customLong("src-creds"),
-        help: "Username for the source registry only; password from PIER_SRC_PASSWORD (or --password-stdin when it is the only username).")
+        help:
+            "Username for the source registry only; password from PIER_SRC_PASSWORD (or --password-stdin when it is the only username)."
+    )
     var sourceUser: String?
     @Option(
         name: .customLong("dest-creds"),
-        help: "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username).")
+        help:
+            "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username)."
+    )
     var destinationUser: String?
     @OptionGroup var global: GlobalOptions
 
@@ -33,19 +37,28 @@ struct CopyCommand: AsyncParsableCommand {
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
         var flags = settingsFlags(targeting: [destination])
         if let sourceUser {
-            flags.scopedUsers.append(.init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
+            flags.scopedUsers.append(
+                .init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
         }
         if let destinationUser {
             flags.scopedUsers.append(
-                .init(username: destinationUser, location: destination, secretVariable: "PIER_DEST_PASSWORD", flag: "--dest-creds"))
+                .init(
+                    username: destinationUser, location: destination, secretVariable: "PIER_DEST_PASSWORD",
+                    flag: "--dest-creds"))
         }
-        try await global.run(flags, prepare: { _ in
-            (try ImageLocation(parsing: source), try ImageLocation(parsing: destination),
-                try platform.map { (text) throws(PierError) in try Platform(parsing: text) })
-        }) { prepared, session in
+        try await global.run(
+            flags,
+            prepare: { _ in
+                (
+                    try ImageLocation(parsing: source), try ImageLocation(parsing: destination),
+                    try platform.map { (text) throws(PierError) in try Platform(parsing: text) }
+                )
+            }
+        ) { prepared, session in
             let (from, to, selected) = prepared
             let display = global.progressDisplay
-            let copier = Copier(concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
+            let copier = Copier(
+                concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
             let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }

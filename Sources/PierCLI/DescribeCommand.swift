@@ -4,8 +4,11 @@ import PierEngine
 struct DescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe",
-        abstract: "Set a Docker Hub repository's short and full description (username + access token, exchanged for a JWT).",
-        discussion: "Credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, else the docker.io login. Limits are checked before sending: short at most 100 characters, full at most 25,000 bytes.")
+        abstract:
+            "Set a Docker Hub repository's short and full description (username + access token, exchanged for a JWT).",
+        discussion:
+            "Credentials: DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, else the docker.io login. Limits are checked before sending: short at most 100 characters, full at most 25,000 bytes."
+    )
 
     @Argument(help: "Docker Hub repository, e.g. org/app.") var repository: String
     @Option(help: "Short description (at most 100 characters).") var short: String?
@@ -17,9 +20,12 @@ struct DescribeCommand: AsyncParsableCommand {
         var flags = settingsFlags(targeting: [repository])
         flags.registryAPI = .dockerhub
         flags.apiURL = apiURL
-        try await global.run(flags, prepare: { _ in
-            try DescribeOperation(repository: repository, short: short, readmePath: readme)
-        }) { operation, session in
+        try await global.run(
+            flags,
+            prepare: { _ in
+                try DescribeOperation(repository: repository, short: short, readmePath: readme)
+            }
+        ) { operation, session in
             try await operation.run(session: session)
             Terminal.shared.print("updated the description of \(operation.repository.repository)")
         }

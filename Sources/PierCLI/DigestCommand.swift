@@ -5,7 +5,8 @@ import PierModel
 struct DigestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
-        abstract: "Print an image's digest (for a registry, with a HEAD request: it does not count as a Docker Hub pull).")
+        abstract:
+            "Print an image's digest (for a registry, with a HEAD request: it does not count as a Docker Hub pull).")
 
     @Argument(help: "Image location.") var image: String
     @OptionGroup var global: GlobalOptions

@@ -3,7 +3,8 @@ import PierEngine
 
 struct GitLabReleaseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "gitlab", abstract: "Create or update a GitLab release (CI_JOB_TOKEN or GITLAB_TOKEN; CI_API_V4_URL; CI_PROJECT_ID).")
+        commandName: "gitlab",
+        abstract: "Create or update a GitLab release (CI_JOB_TOKEN or GITLAB_TOKEN; CI_API_V4_URL; CI_PROJECT_ID).")
 
     @Option(help: "Project id or path (default: CI_PROJECT_ID).") var project: String?
     @Option(name: .customLong("api-url"), help: "GitLab API root (default: CI_API_V4_URL).") var apiURL: String?
@@ -13,9 +14,14 @@ struct GitLabReleaseCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(release.settingsFlags(targeting: source.map { [$0] } ?? []), prepare: { settings in
-            try ReleaseOperation(.gitlab(project: project, apiURL: apiURL), notes: notesOptions.request(source: source), settings: settings)
-        }) { operation, session in
+        try await global.run(
+            release.settingsFlags(targeting: source.map { [$0] } ?? []),
+            prepare: { settings in
+                try ReleaseOperation(
+                    .gitlab(project: project, apiURL: apiURL), notes: notesOptions.request(source: source),
+                    settings: settings)
+            }
+        ) { operation, session in
             ReleaseSummary.print(try await operation.run(session: session))
         }
     }

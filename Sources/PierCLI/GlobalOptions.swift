@@ -12,7 +12,9 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         name: .customLong("insecure-registry"),
-        help: "Allow plain HTTP and unverified TLS for this host (repeatable; also PIER_INSECURE_REGISTRIES, comma-separated). Loopback hosts may always use HTTP.")
+        help:
+            "Allow plain HTTP and unverified TLS for this host (repeatable; also PIER_INSECURE_REGISTRIES, comma-separated). Loopback hosts may always use HTTP."
+    )
     var insecureRegistries: [String] = []
 
     @Option(name: .customLong("ca-file"), help: "PEM file of extra CA certificates to trust (also PIER_CA_FILE).")
@@ -21,12 +23,17 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Requests in flight per registry (default 4, or pier.yml concurrency).")
     var concurrency: Int?
 
-    @Option(help: "Seconds to wait for the next byte from a registry before a request fails and is retried (default 120; also PIER_TIMEOUT). Answers pier reads into memory (manifests, tokens, tag lists) must also arrive whole within 3 × this.")
+    @Option(
+        help:
+            "Seconds to wait for the next byte from a registry before a request fails and is retried (default 120; also PIER_TIMEOUT). Answers pier reads into memory (manifests, tokens, tag lists) must also arrive whole within 3 × this."
+    )
     var timeout: Double?
 
     @Option(
         name: [.short, .long],
-        help: "Username for the command's one target registry (the destination of copy/publish/build, the image of inspect/digest/tags; also PIER_USERNAME), or for PIER_REGISTRY when set. Password from --password-stdin or PIER_PASSWORD.")
+        help:
+            "Username for the command's one target registry (the destination of copy/publish/build, the image of inspect/digest/tags; also PIER_USERNAME), or for PIER_REGISTRY when set. Password from --password-stdin or PIER_PASSWORD."
+    )
     var username: String?
 
     @Option(
@@ -34,7 +41,10 @@ struct GlobalOptions: ParsableArguments {
         help: "HOST=USER: credentials for that registry only. Password from --password-stdin or PIER_PASSWORD.")
     var creds: String?
 
-    @Option(help: "Transfer progress: auto (live lines on a terminal, else a line per registry every 10 s or 10 %), tty, plain or none.")
+    @Option(
+        help:
+            "Transfer progress: auto (live lines on a terminal, else a line per registry every 10 s or 10 %), tty, plain or none."
+    )
     var progress: ProgressMode = .auto
 
     @Flag(name: [.short, .long], help: "Print results and errors only: no progress, no log lines.")
@@ -43,7 +53,9 @@ struct GlobalOptions: ParsableArguments {
     /// How progress is shown: `--progress`, none with `--quiet`.
     var progressDisplay: ProgressDisplay { ProgressDisplay(mode: quiet ? .none : progress) }
 
-    @Flag(name: .customLong("password-stdin"), help: "Read the password or token of the one username given from standard input.")
+    @Flag(
+        name: .customLong("password-stdin"),
+        help: "Read the password or token of the one username given from standard input.")
     var passwordStdin = false
 
     /// These options in `flags`.

@@ -14,11 +14,20 @@ struct InspectCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(settingsFlags(targeting: [image]), prepare: { _ in
-            (try ImageLocation(parsing: image), try platform.map { (text) throws(PierError) in try Platform(parsing: text) })
-        }) { prepared, session in
+        try await global.run(
+            settingsFlags(targeting: [image]),
+            prepare: { _ in
+                (
+                    try ImageLocation(parsing: image),
+                    try platform.map { (text) throws(PierError) in try Platform(parsing: text) }
+                )
+            }
+        ) { prepared, session in
             let (location, selected) = prepared
-            if raw { return Terminal.shared.write(try await ImageInspector.rootBytes(location, platform: selected, store: session.store)) }
+            if raw {
+                return Terminal.shared.write(
+                    try await ImageInspector.rootBytes(location, platform: selected, store: session.store))
+            }
             let details = try await ImageInspector.inspect(location, platform: selected, store: session.store)
             if json { return try Terminal.shared.printJSON(details) }
             for line in ImageDetailsText.lines(details) { Terminal.shared.print(line) }

@@ -7,7 +7,9 @@ import PierModel
 struct NotesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "notes",
-        abstract: "Write Markdown release notes from what was published: digest, pull commands, platforms, sizes, labels, tags, changelog.")
+        abstract:
+            "Write Markdown release notes from what was published: digest, pull commands, platforms, sizes, labels, tags, changelog."
+    )
 
     @Option(help: "The image (default: from --report).") var source: String?
     @OptionGroup var release: ReleaseOptions
@@ -18,9 +20,12 @@ struct NotesCommand: AsyncParsableCommand {
 
     func run() async throws {
         let flags = release.settingsFlags(targeting: source.map { [$0] } ?? [])
-        try await global.run(flags, prepare: { _ in
-            try NotesOperation(notesOptions.request(source: source))
-        }) { operation, session in
+        try await global.run(
+            flags,
+            prepare: { _ in
+                try NotesOperation(notesOptions.request(source: source))
+            }
+        ) { operation, session in
             let notes = try await operation.notes(session: session)
             if json { return try Terminal.shared.printJSON(notes) }
             let text = try operation.render(notes)

@@ -9,6 +9,7 @@ struct NotesOptions: ParsableArguments {
 
     /// The notes request for the image `source` (default: the report's primary).
     func request(source: String?) -> NotesOperation.Request {
-        NotesOperation.Request(image: source, reportPath: report, templatePath: template, includeChangelog: !noChangelog)
+        NotesOperation.Request(
+            image: source, reportPath: report, templatePath: template, includeChangelog: !noChangelog)
     }
 }

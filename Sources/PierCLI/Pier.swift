@@ -8,11 +8,11 @@ struct Pier: AsyncParsableCommand {
         // See Terminal.write: broken pipes become EPIPE, handled where pier writes.
         signal(SIGPIPE, SIG_IGN)
         #if canImport(Glibc)
-        // Bodies stream through 256 KiB buffers (BodyBufferPool) and local files through 1 MiB reads. glibc's
-        // dynamic mmap threshold would serve such blocks from per-thread arenas whose fragments stay resident; a
-        // fixed threshold keeps them mmapped and returned at once, and two arenas are plenty.
-        _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 * 1024)
-        _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
+            // Bodies stream through 256 KiB buffers (BodyBufferPool) and local files through 1 MiB reads. glibc's
+            // dynamic mmap threshold would serve such blocks from per-thread arenas whose fragments stay resident; a
+            // fixed threshold keeps them mmapped and returned at once, and two arenas are plenty.
+            _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 * 1024)
+            _ = glibcMallopt(-8 /* M_ARENA_MAX */, 2)
         #endif
         await Self.mainEntry()
     }
@@ -48,15 +48,17 @@ struct Pier: AsyncParsableCommand {
             `pier --version` prints pier's version and the commit it was built from.
             """,
         subcommands: [
-            PublishCommand.self, BuildCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self, RollbackCommand.self,
-            StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self, DigestCommand.self, TagsCommand.self, LoginCommand.self,
+            PublishCommand.self, BuildCommand.self, CopyCommand.self, InspectCommand.self, PruneCommand.self,
+            RollbackCommand.self,
+            StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self,
+            DigestCommand.self, TagsCommand.self, LoginCommand.self,
             LogoutCommand.self,
         ]
     )
 }
 
 #if canImport(Glibc)
-/// glibc's `mallopt` (malloc.h, which the Glibc module does not export).
-@_silgen_name("mallopt")
-func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+    /// glibc's `mallopt` (malloc.h, which the Glibc module does not export).
+    @_silgen_name("mallopt")
+    func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif

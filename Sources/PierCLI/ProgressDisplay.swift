@@ -53,10 +53,12 @@ final class ProgressDisplay: @unchecked Sendable {
     func handle(_ event: TransferEvent) {
         lock.lock()
         let now = ContinuousClock.now
-        let index = transfers.firstIndex { $0.name == event.destination } ?? {
-            transfers.append((event.destination, Transfer(total: 0)))
-            return transfers.count - 1
-        }()
+        let index =
+            transfers.firstIndex { $0.name == event.destination }
+            ?? {
+                transfers.append((event.destination, Transfer(total: 0)))
+                return transfers.count - 1
+            }()
         var plainLine: String?
         switch event {
         case .started(_, let total): transfers[index].transfer.total = total
@@ -69,7 +71,8 @@ final class ProgressDisplay: @unchecked Sendable {
         var transfer = transfers[index].transfer
         if mode == .plain {
             let percent = Self.percent(transfer)
-            let due = now - transfer.lastPlain >= Self.plainInterval && percent - transfer.lastPlainPercent >= Self.plainStep
+            let due =
+                now - transfer.lastPlain >= Self.plainInterval && percent - transfer.lastPlainPercent >= Self.plainStep
             if transfer.finished || due {
                 transfer.lastPlain = now
                 transfer.lastPlainPercent = percent

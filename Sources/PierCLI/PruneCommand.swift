@@ -20,24 +20,51 @@ struct PruneCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "Repositories to prune (default: the registries of pier.yml).") var repositories: [String] = []
-    @Option(name: .customLong("keep-last"), help: "Keep the newest N images (distinct digests) and every tag on them.") var keepLast: Int?
-    @Option(name: .customLong("keep-newer-than"), help: "Keep images newer than this (90d, 12h, 2w).") var keepNewerThan: String?
-    @Option(name: .customLong("keep"), help: "Keep tags matching this regex (repeatable; matches the whole tag).") var keep: [String] = []
-    @Option(name: .customLong("expire-older-than"), help: "Remove images older than this even among the newest N (not latest, not --keep matches, never undated images).")
+    @Option(name: .customLong("keep-last"), help: "Keep the newest N images (distinct digests) and every tag on them.")
+    var keepLast: Int?
+    @Option(name: .customLong("keep-newer-than"), help: "Keep images newer than this (90d, 12h, 2w).")
+    var keepNewerThan: String?
+    @Option(name: .customLong("keep"), help: "Keep tags matching this regex (repeatable; matches the whole tag).")
+    var keep: [String] = []
+    @Option(
+        name: .customLong("expire-older-than"),
+        help:
+            "Remove images older than this even among the newest N (not latest, not --keep matches, never undated images)."
+    )
     var expireOlderThan: String?
-    @Flag(help: "Also delete untagged manifests that nothing staying reaches, where the registry's API lists them (GHCR, ECR, Harbor); a day's grace.")
+    @Flag(
+        help:
+            "Also delete untagged manifests that nothing staying reaches, where the registry's API lists them (GHCR, ECR, Harbor); a day's grace."
+    )
     var untagged = false
-    @Option(name: .customLong("only"), help: "Consider only tags matching this regex (matches the whole tag: sha-.*).") var only: String?
-    @Option(name: .customLong("ecr-policy"), help: "An ECR lifecycle policy JSON file to evaluate instead of the flags.") var ecrPolicy: String?
+    @Option(name: .customLong("only"), help: "Consider only tags matching this regex (matches the whole tag: sha-.*).")
+    var only: String?
+    @Option(
+        name: .customLong("ecr-policy"), help: "An ECR lifecycle policy JSON file to evaluate instead of the flags.")
+    var ecrPolicy: String?
     @Flag(help: "Delete. Without it, pier only prints the plan.") var apply = false
-    @Flag(name: .customLong("allow-untag-fallback"), help: "Where the registry cannot delete a tag alone, untag it through a unique dummy manifest (deleted again at once).")
+    @Flag(
+        name: .customLong("allow-untag-fallback"),
+        help:
+            "Where the registry cannot delete a tag alone, untag it through a unique dummy manifest (deleted again at once)."
+    )
     var allowUntagFallback = false
-    @Option(name: .customLong("registry-api"), help: "Delete through: auto (by host; the default, or pier.yml registries[].api), distribution, dockerhub, ghcr, ecr, gitlab, harbor.")
+    @Option(
+        name: .customLong("registry-api"),
+        help:
+            "Delete through: auto (by host; the default, or pier.yml registries[].api), distribution, dockerhub, ghcr, ecr, gitlab, harbor."
+    )
     var registryAPI: RegistryAPISelection.Kind?
-    @Option(name: .customLong("api-url"), help: "Base URL of the management API (GitLab's /api/v4, Harbor, GitHub Enterprise, an ECR endpoint).")
+    @Option(
+        name: .customLong("api-url"),
+        help: "Base URL of the management API (GitLab's /api/v4, Harbor, GitHub Enterprise, an ECR endpoint).")
     var apiURL: String?
     @Flag(help: "Print the plan and results as JSON.") var json = false
-    @Option(name: .customLong("config"), help: "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present; also PIER_CONFIG).")
+    @Option(
+        name: .customLong("config"),
+        help:
+            "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present; also PIER_CONFIG)."
+    )
     var configPath: String?
     @OptionGroup var global: GlobalOptions
 
@@ -52,7 +79,8 @@ struct PruneCommand: AsyncParsableCommand {
         (request.keepLast, request.keepNewerThan, request.keep, request.only) = (keepLast, keepNewerThan, keep, only)
         (request.expireOlderThan, request.untagged, request.ecrPolicyPath) = (expireOlderThan, untagged, ecrPolicy)
         (request.apply, request.allowUntagFallback) = (apply, allowUntagFallback)
-        try await global.run(flags, prepare: { settings in try PruneOperation(request, settings: settings) }) { operation, session in
+        try await global.run(flags, prepare: { settings in try PruneOperation(request, settings: settings) }) {
+            operation, session in
             let outcome = try await operation.run(session: session)
             if json {
                 try Terminal.shared.printJSON(outcome.results)

@@ -7,7 +7,9 @@ enum PruneTable {
         let out = Terminal.shared
         out.print("\(result.repository)\(result.applied ? "" : " (dry run: nothing deleted; --apply deletes)")")
         let width = max(3, result.decisions.map(\.tag.count).max() ?? 3)
-        out.print("  " + "TAG".padding(toLength: width, withPad: " ", startingAt: 0) + "  DIGEST               AGE      DATED BY          ACTION  RULE")
+        out.print(
+            "  " + "TAG".padding(toLength: width, withPad: " ", startingAt: 0)
+                + "  DIGEST               AGE      DATED BY          ACTION  RULE")
         let now = Date()
         for decision in result.decisions {
             let ageText: String = decision.date.map { age(now.timeIntervalSince($0)) } ?? "undated"
@@ -22,7 +24,9 @@ enum PruneTable {
             }
             var rule = decision.rule
             if let looked = decision.dateLooked { rule += " (looked at: \(looked.joined(separator: "; ")))" }
-            out.print("  \(tag)  \(decision.digest.short)  \(ageCell)  \(source)  \(action.padding(toLength: 6, withPad: " ", startingAt: 0))  \(rule)")
+            out.print(
+                "  \(tag)  \(decision.digest.short)  \(ageCell)  \(source)  \(action.padding(toLength: 6, withPad: " ", startingAt: 0))  \(rule)"
+            )
         }
         let going = result.decisions.filter { $0.action != .keep }.count
         var summary = "  \(result.decisions.count - going) kept, \(going) to remove"
@@ -31,16 +35,20 @@ enum PruneTable {
         out.print(summary)
         if !result.untagged.isEmpty {
             let deleting = result.untagged.filter { $0.action == .delete }
-            out.print("  untagged manifests: \(deleting.count) to delete, \(result.untagged.count - deleting.count) kept")
+            out.print(
+                "  untagged manifests: \(deleting.count) to delete, \(result.untagged.count - deleting.count) kept")
             for decision in result.untagged {
                 let ageText = decision.date.map { Self.age(now.timeIntervalSince($0)) } ?? "undated"
-                out.print("    \(decision.digest.short)  \(ageText.padding(toLength: 7, withPad: " ", startingAt: 0))  \(decision.action.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(decision.rule)")
+                out.print(
+                    "    \(decision.digest.short)  \(ageText.padding(toLength: 7, withPad: " ", startingAt: 0))  \(decision.action.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0))  \(decision.rule)"
+                )
             }
         }
         let fallback = result.needingUntagFallback.count
         if fallback > 0, !result.applied {
-            out.print("  * \(fallback) tag(s) can only be untagged through the fallback: --apply needs --allow-untag-fallback"
-                + (allowUntagFallback ? " (given)" : ""))
+            out.print(
+                "  * \(fallback) tag(s) can only be untagged through the fallback: --apply needs --allow-untag-fallback"
+                    + (allowUntagFallback ? " (given)" : ""))
         }
         let impossible = result.decisions.filter { $0.untagRoute == .impossible }.count
         if impossible > 0 { out.print("  ! \(impossible) tag(s) cannot be removed alone on this registry and stay") }

@@ -14,25 +14,41 @@ struct PublishCommand: AsyncParsableCommand {
             nothing unless --push-on-pr. Exit 75 when some registries failed, 73 on a conflict.
             """)
 
-    @Option(help: "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE).")
+    @Option(
+        help:
+            "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE)."
+    )
     var source: String?
-    @Flag(name: .customLong("build"), help: "Build the image first (pier build's flags; pier.yml build: section), then publish it. Implied by a build: section when no source is given.")
+    @Flag(
+        name: .customLong("build"),
+        help:
+            "Build the image first (pier build's flags; pier.yml build: section), then publish it. Implied by a build: section when no source is given."
+    )
     var buildFirst = false
-    @Option(name: .customLong("context"), help: "With --build: the build context (default .).") var buildContext: String?
+    @Option(name: .customLong("context"), help: "With --build: the build context (default .).") var buildContext:
+        String?
     @OptionGroup(title: "Build (with --build)") var buildOptions: BuildOptions
     @OptionGroup var release: ReleaseOptions
-    @Option(name: .customLong("on-conflict"), help: "fail, overwrite, or backup (copy the old image to bkup-<tag>-<time> first; also PIER_ON_CONFLICT).")
+    @Option(
+        name: .customLong("on-conflict"),
+        help: "fail, overwrite, or backup (copy the old image to bkup-<tag>-<time> first; also PIER_ON_CONFLICT).")
     var onConflict: ConflictPolicy?
     @Flag(name: .customLong("fail-fast"), help: "Stop every registry when one fails.") var failFast = false
     @Flag(name: .customLong("dry-run"), help: "Print the plan (tags × registries, blobs to upload) and write nothing.")
     var dryRun = false
     @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
     @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
-    @Flag(help: "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest.")
+    @Flag(
+        help:
+            "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest."
+    )
     var annotate = false
-    @Option(name: .customLong("annotation"), help: "With --annotate, an extra KEY=VALUE (title=…, description=…; repeatable).")
+    @Option(
+        name: .customLong("annotation"),
+        help: "With --annotate, an extra KEY=VALUE (title=…, description=…; repeatable).")
     var annotationPairs: [String] = []
-    @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile: String?
+    @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile:
+        String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
     @OptionGroup var global: GlobalOptions
 
@@ -42,18 +58,21 @@ struct PublishCommand: AsyncParsableCommand {
         flags.onConflict = onConflict
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR
-        try await global.run(flags, prepare: { settings in
-            var request = PublishOperation.Request()
-            if buildFirst || (settings.release.source == nil && settings.config.build != nil) {
-                request.build = try buildOptions.spec(config: settings.config, context: buildContext, output: nil)
+        try await global.run(
+            flags,
+            prepare: { settings in
+                var request = PublishOperation.Request()
+                if buildFirst || (settings.release.source == nil && settings.config.build != nil) {
+                    request.build = try buildOptions.spec(config: settings.config, context: buildContext, output: nil)
+                }
+                request.dryRun = dryRun
+                request.annotate = annotate
+                request.annotationPairs = annotationPairs
+                request.notesFile = notesFile
+                request.notes.templatePath = notesTemplate
+                return try PublishOperation(request, settings: settings)
             }
-            request.dryRun = dryRun
-            request.annotate = annotate
-            request.annotationPairs = annotationPairs
-            request.notesFile = notesFile
-            request.notes.templatePath = notesTemplate
-            return try PublishOperation(request, settings: settings)
-        }) { operation, session in
+        ) { operation, session in
             let display = global.progressDisplay
             let report = try await operation.run(session: session, progress: display.callback)
             Terminal.shared.clearProgress()

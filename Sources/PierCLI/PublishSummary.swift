@@ -12,7 +12,8 @@ enum PublishSummary {
         switch report.status {
         case .ok: return "published \(report.source) \(report.digest)"
         case .partial:
-            return "published \(report.source) \(report.digest) to \(report.registries.count - failed) of \(report.registries.count) registries"
+            return
+                "published \(report.source) \(report.digest) to \(report.registries.count - failed) of \(report.registries.count) registries"
         case .failed: return "failed to publish \(report.source) \(report.digest)"
         }
     }
@@ -23,7 +24,9 @@ enum PublishSummary {
         if !report.platforms.isEmpty { out.print("platforms: \(report.platforms.joined(separator: ", "))") }
         out.print("tags: \(report.tags.map(\.name).joined(separator: ", ")) (from \(report.context.origin))")
         for registry in report.registries {
-            let state = registry.error != nil ? "FAILED" : report.dryRun ? "dry run" : registry.verified ? "verified" : "not verified"
+            let state =
+                registry.error != nil
+                ? "FAILED" : report.dryRun ? "dry run" : registry.verified ? "verified" : "not verified"
             out.print("\(registry.repository) [\(registry.role.rawValue)]: \(state)")
             for tag in registry.tags {
                 var line = "  \(tag.tag): \(tag.action.rawValue)"
@@ -34,9 +37,11 @@ enum PublishSummary {
             if report.dryRun {
                 out.print("  would upload \(registry.wouldUpload.count) blob(s)")
             } else if registry.error == nil {
-                out.print(String(
-                    format: "  blobs: %d uploaded, %d mounted, %d present; %@ in %.1fs", registry.blobsUploaded,
-                    registry.blobsMounted, registry.blobsSkipped, ProgressDisplay.format(registry.bytesUploaded), registry.seconds))
+                out.print(
+                    String(
+                        format: "  blobs: %d uploaded, %d mounted, %d present; %@ in %.1fs", registry.blobsUploaded,
+                        registry.blobsMounted, registry.blobsSkipped, ProgressDisplay.format(registry.bytesUploaded),
+                        registry.seconds))
             }
             if let rateLimit = registry.rateLimit { out.print("  rate limit: \(rateLimit)") }
         }
@@ -49,7 +54,8 @@ enum PublishSummary {
         guard !failures.isEmpty else { return }
         for failure in failures { Terminal.shared.log(ErrorRendering.render(failure)) }
         if failures.count == report.registries.count, let first = failures.first {
-            throw ExitCode(ErrorRendering.exitCode(for: failures.allSatisfy { $0.kind == first.kind } ? first.kind : .partial))
+            throw ExitCode(
+                ErrorRendering.exitCode(for: failures.allSatisfy { $0.kind == first.kind } ? first.kind : .partial))
         }
         throw ExitCode(ErrorRendering.exitCode(for: .partial))
     }

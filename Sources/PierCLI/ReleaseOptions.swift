@@ -13,7 +13,9 @@ struct ReleaseOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "Config file (default pier.yml when present; also PIER_CONFIG).")
     var configPath: String?
 
-    @Option(name: .customLong("version"), help: "The version being released: semver with an optional v (v1.2.3). Other tags: --tag.")
+    @Option(
+        name: .customLong("version"),
+        help: "The version being released: semver with an optional v (v1.2.3). Other tags: --tag.")
     var releaseVersion: String?
     @Option(name: .customLong("git-sha"), help: "The commit being built.") var gitSHA: String?
     @Option(help: "The branch being built.") var branch: String?
@@ -21,12 +23,17 @@ struct ReleaseOptions: ParsableArguments {
     @Option(help: "push, tag, pull_request or schedule.") var event: TagContext.Event?
 
     @Option(name: .customLong("tag"), help: "An extra tag, as is (repeatable).") var rawTags: [String] = []
-    @Option(help: "When latest moves: auto (highest stable release), default-branch, never.") var latest: TagRules.Latest?
+    @Option(help: "When latest moves: auto (highest stable release), default-branch, never.") var latest:
+        TagRules.Latest?
     @Option(name: .customLong("tag-prefix"), help: "Prefix for every tag.") var tagPrefix: String?
     @Option(name: .customLong("tag-suffix"), help: "Suffix for every tag.") var tagSuffix: String?
     @Flag(name: .customLong("no-sha-tag"), help: "No sha-<short> tag.") var noSHATag = false
 
-    @Option(name: .customLong("to"), help: "Target repository (repeatable; also PIER_TO, comma-separated): the first is the primary, the rest are backups.")
+    @Option(
+        name: .customLong("to"),
+        help:
+            "Target repository (repeatable; also PIER_TO, comma-separated): the first is the primary, the rest are backups."
+    )
     var targets: [String] = []
 
     /// Settings flags for a release command, its targets the release targets unless `locations` are given.

@@ -5,8 +5,11 @@ import PierModel
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback",
-        abstract: "Point latest and the moving tags (1, 1.2, …) back at a version, on every registry (shows the plan unless --apply).",
-        discussion: "Manifest only: no blob is uploaded. Refuses when the version has different digests on different registries, unless --trust names the one to follow.")
+        abstract:
+            "Point latest and the moving tags (1, 1.2, …) back at a version, on every registry (shows the plan unless --apply).",
+        discussion:
+            "Manifest only: no blob is uploaded. Refuses when the version has different digests on different registries, unless --trust names the one to follow."
+    )
 
     @Argument(help: "The version to roll back to, e.g. 1.2.3 or v1.2.3.") var version: String
     @Option(name: .customLong("to"), help: "Repository (repeatable).") var targets: [String]
@@ -16,19 +19,26 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(settingsFlags(targeting: targets), prepare: { _ in
-            (try targets.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) },
-                try trust.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) })
-        }) { prepared, session in
+        try await global.run(
+            settingsFlags(targeting: targets),
+            prepare: { _ in
+                (
+                    try targets.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) },
+                    try trust.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
+                )
+            }
+        ) { prepared, session in
             let (references, trusted) = prepared
             let rollback = Rollback(store: session.store)
             var plan = try await rollback.plan(version: version, targets: references, trust: trusted)
             if apply { plan = try await rollback.apply(plan, targets: references, trust: trusted) }
             if json { return try Terminal.shared.printJSON(plan) }
-            Terminal.shared.print("rollback to \(plan.version) (\(plan.digest))\(apply ? "" : " — dry run; --apply writes")")
+            Terminal.shared.print(
+                "rollback to \(plan.version) (\(plan.digest))\(apply ? "" : " — dry run; --apply writes")")
             for change in plan.changes {
                 let before = change.before?.short ?? "(none)"
-                Terminal.shared.print("  \(change.repository):\(change.tag)  \(before) → \(change.after.short)  \(change.state)")
+                Terminal.shared.print(
+                    "  \(change.repository):\(change.tag)  \(before) → \(change.after.short)  \(change.state)")
             }
         }
     }

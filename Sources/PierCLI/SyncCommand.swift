@@ -4,26 +4,36 @@ import PierModel
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Make backups match the primary for the selected tags, copying only what differs.")
+        commandName: "sync",
+        abstract: "Make backups match the primary for the selected tags, copying only what differs.")
 
     @Argument(help: "The primary repository.") var source: String
     @Argument(help: "Backup repositories.") var destinations: [String]
     @Option(help: "Only tags matching this regex.") var tags: String?
     @Option(help: "Only versions in this semver range (>=1.2.0 <2.0.0, ^1.2, ~1.2.3, 1.x).") var semver: String?
-    @Option(name: .customLong("on-conflict"), help: "fail, overwrite or backup, when a version tag differs.") var onConflict: ConflictPolicy = .fail
+    @Option(name: .customLong("on-conflict"), help: "fail, overwrite or backup, when a version tag differs.")
+    var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(settingsFlags(targeting: destinations), prepare: { _ in
-            (try ImageReference(parsing: source).with(tag: nil),
-                try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) },
-                try semver.map { (text) throws(PierError) in try SemverRange(text) })
-        }) { prepared, session in
+        try await global.run(
+            settingsFlags(targeting: destinations),
+            prepare: { _ in
+                (
+                    try ImageReference(parsing: source).with(tag: nil),
+                    try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil)
+                    },
+                    try semver.map { (text) throws(PierError) in try SemverRange(text) }
+                )
+            }
+        ) { prepared, session in
             let (primary, backups, range) = prepared
             var sync = Sync(store: session.store)
-            (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (onConflict, dryRun, session.logger, session.settings.startedAt)
+            (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
+                onConflict, dryRun, session.logger, session.settings.startedAt
+            )
             let actions = try await sync.sync(from: primary, to: backups, tags: tags, semver: range)
             if json {
                 try Terminal.shared.printJSON(actions)

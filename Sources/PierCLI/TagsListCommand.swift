@@ -10,9 +10,12 @@ struct TagsListCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(settingsFlags(targeting: [repository]), prepare: { _ in
-            try ImageLocation(parsing: repository)
-        }) { location, session in
+        try await global.run(
+            settingsFlags(targeting: [repository]),
+            prepare: { _ in
+                try ImageLocation(parsing: repository)
+            }
+        ) { location, session in
             let tags = try await TagListing.tags(of: location, store: session.store)
             if json { return try Terminal.shared.printJSON(tags) }
             for tag in tags { Terminal.shared.print(tag) }

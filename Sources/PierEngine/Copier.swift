@@ -50,15 +50,18 @@ public struct Copier: Sendable {
     }
 
     public func copy(
-        from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil, tag: String? = nil
+        from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil,
+        tag: String? = nil
     ) async throws(PierError) -> CopyReport {
         let clock = ContinuousClock.now
         var root = try await source.root()
         if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
         let graph = try await ImageGraph.load(root: root, from: source)
-        let targetTag = tag ?? destination.tag ?? (platform == nil ? source.tag : nil) ?? source.tag ?? ImageReference.defaultTag
+        let targetTag =
+            tag ?? destination.tag ?? (platform == nil ? source.tag : nil) ?? source.tag ?? ImageReference.defaultTag
         var report = CopyReport(
-            source: source.name, destination: destination.name, digest: root.digest, mediaType: root.mediaType, tag: targetTag)
+            source: source.name, destination: destination.name, digest: root.digest, mediaType: root.mediaType,
+            tag: targetTag)
 
         let stats = try await copyBlobs(graph.blobs, from: source, to: destination)
         report.blobsUploaded = stats.uploaded
@@ -76,7 +79,8 @@ public struct Copier: Sendable {
         try await destination.commit()
         report.seconds = (ContinuousClock.now - clock).seconds
         logger.info(
-            "copied \(source.name) to \(destination.name):\(targetTag) (\(root.digest.short)): \(stats.uploaded) uploaded, \(stats.mounted) mounted, \(stats.skipped) present")
+            "copied \(source.name) to \(destination.name):\(targetTag) (\(root.digest.short)): \(stats.uploaded) uploaded, \(stats.mounted) mounted, \(stats.skipped) present"
+        )
         return report
     }
 
@@ -92,7 +96,9 @@ public struct Copier: Sendable {
     }
 
     /// One blob: present → skip; same registry → mount; else stream from the source's file.
-    func copyBlob(_ blob: Descriptor, from source: any ImageSource, to destination: any ImageDestination, mountFrom: String?)
+    func copyBlob(
+        _ blob: Descriptor, from source: any ImageSource, to destination: any ImageDestination, mountFrom: String?
+    )
         async throws(PierError) -> BlobOutcome
     {
         // A blob this destination does not upload: the other registries' shared read stops expecting it.
@@ -114,17 +120,21 @@ public struct Copier: Sendable {
         if let progress { report = { progress(.sent(destination: name, bytes: Int64($0))) } }
         // Registry to registry: pipe the download into the upload, no spool file. If the destination refuses a
         // single PUT (it wants chunks), fall back to the spooled path, which can chunk.
-        if let from = source as? RegistryImageSource, let to = destination as? RegistryImageDestination, streamBetweenRegistries {
+        if let from = source as? RegistryImageSource, let to = destination as? RegistryImageDestination,
+            streamBetweenRegistries
+        {
             do {
                 try await to.copyBlob(blob, from: from)
                 progress?(.sent(destination: name, bytes: blob.size))
                 return .uploaded(blob.size)
-            } catch where ![.network, .auth, .verification].contains(error.kind) {
+            } catch  where ![.network, .auth, .verification].contains(error.kind) {
                 logger.debug("streaming copy of \(blob.digest.short) refused (\(error.description)); spooling instead")
             }
         }
         var file = try await source.blob(blob, progress: nil)
-        if let sharedReads { file.sharing = sharedReads.reads.member(blob.digest, participant: sharedReads.participant) }
+        if let sharedReads {
+            file.sharing = sharedReads.reads.member(blob.digest, participant: sharedReads.participant)
+        }
         try await destination.putBlob(blob, file: file, progress: report)
         return .uploaded(blob.size)
     }
@@ -148,7 +158,8 @@ public struct Copier: Sendable {
         progress?(.started(destination: destination.name, totalBytes: total))
         let outcomes: [BlobOutcome]
         do {
-            outcomes = try await forEachConcurrently(blobs, limit: concurrency) { (blob: Descriptor) async throws -> BlobOutcome in
+            outcomes = try await forEachConcurrently(blobs, limit: concurrency) {
+                (blob: Descriptor) async throws -> BlobOutcome in
                 try await self.copyBlob(blob, from: source, to: destination, mountFrom: mountSource)
             }
         } catch let error as PierError {

@@ -62,7 +62,8 @@ public struct ImageAssembler: Sendable {
 
     /// Builds `recipe` into the OCI layout at `directory` under `tag` and returns the root manifest or index.
     /// A new layout appears only when the build succeeds (see `OutputLayout`).
-    public func assemble(_ recipe: BuildRecipe, directory: String, tag: String) async throws(PierError) -> ManifestBlob {
+    public func assemble(_ recipe: BuildRecipe, directory: String, tag: String) async throws(PierError) -> ManifestBlob
+    {
         let output = try OutputLayout(directory: directory)
         do {
             let root = try await assemble(recipe, into: output.layout, tag: tag)
@@ -87,19 +88,29 @@ public struct ImageAssembler: Sendable {
             var layers: [(Gzip.Result, String)] = []
             if let shared { layers.append((shared, "pier build: add files")) }
             var binaryPath: String?
-            if !recipe.binaries.isEmpty, !recipe.binaries.contains(where: { $0.platform.matches(base.platform) || base.platform.matches($0.platform) }) {
-                throw PierError(.usage, operation: "build", message: "no --binary for \(base.platform)",
+            if !recipe.binaries.isEmpty,
+                !recipe.binaries.contains(where: {
+                    $0.platform.matches(base.platform) || base.platform.matches($0.platform)
+                })
+            {
+                throw PierError(
+                    .usage, operation: "build", message: "no --binary for \(base.platform)",
                     hint: "give a binary for every platform, or pick platforms with --platform")
             }
-            if let binary = recipe.binaries.first(where: { $0.platform.matches(base.platform) || base.platform.matches($0.platform) }) {
-                let addition = LayerBuilder.Addition(source: binary.path, destination: recipe.binaryDirectory + "/", fileMode: 0o755)
+            if let binary = recipe.binaries.first(where: {
+                $0.platform.matches(base.platform) || base.platform.matches($0.platform)
+            }) {
+                let addition = LayerBuilder.Addition(
+                    source: binary.path, destination: recipe.binaryDirectory + "/", fileMode: 0o755)
                 let entries = try LayerBuilder.entries(for: [addition], mtime: epoch, parents: recipe.isScratch)
                 let name = (binary.path as NSString).lastPathComponent
                 binaryPath = "/" + (try LayerBuilder.imagePath(recipe.binaryDirectory) + [name]).joined(separator: "/")
-                layers.append((try LayerBuilder.writeLayer(entries, into: layout), "pier build: add binary \(binaryPath!)"))
+                layers.append(
+                    (try LayerBuilder.writeLayer(entries, into: layout), "pier build: add binary \(binaryPath!)"))
             }
-            images.append(try writeImage(
-                base: base, layers: layers, recipe: recipe, binaryPath: binaryPath, into: layout))
+            images.append(
+                try writeImage(
+                    base: base, layers: layers, recipe: recipe, binaryPath: binaryPath, into: layout))
         }
         let root: ManifestBlob
         if images.count == 1 {
@@ -140,7 +151,9 @@ public struct ImageAssembler: Sendable {
                         manifests.append(try await source.manifest(entry))
                     }
                 } else {
-                    for platform in wanted { manifests.append(try await ImageGraph.select(platform, in: root, from: source)) }
+                    for platform in wanted {
+                        manifests.append(try await ImageGraph.select(platform, in: root, from: source))
+                    }
                 }
             } else {
                 manifests = [root]
@@ -148,7 +161,9 @@ public struct ImageAssembler: Sendable {
             var bases: [BaseImage] = []
             for manifest in manifests {
                 guard let configDescriptor = manifest.document.config, !manifest.isIndex else {
-                    throw PierError(.unsupported, operation: "read base image", message: "\(source.name) has a manifest without a config",
+                    throw PierError(
+                        .unsupported, operation: "read base image",
+                        message: "\(source.name) has a manifest without a config",
                         registry: source.name, hint: "the base must be a container image")
                 }
                 for blob in manifest.document.blobs where !layout.hasBlob(blob) {
@@ -156,17 +171,23 @@ public struct ImageAssembler: Sendable {
                     try layout.putBlob(blob, from: file.path)
                 }
                 try layout.putManifest(manifest)
-                let bytes = (try? Data(contentsOf: URL(fileURLWithPath: layout.blobPath(configDescriptor.digest)))) ?? Data()
-                guard let config = try? JSONDecoder().decode(JSONValue.self, from: bytes), config.objectValue != nil else {
-                    throw PierError(.invalidInput, operation: "read base image", message: "the config of \(source.name) is not a JSON object",
+                let bytes =
+                    (try? Data(contentsOf: URL(fileURLWithPath: layout.blobPath(configDescriptor.digest)))) ?? Data()
+                guard let config = try? JSONDecoder().decode(JSONValue.self, from: bytes), config.objectValue != nil
+                else {
+                    throw PierError(
+                        .invalidInput, operation: "read base image",
+                        message: "the config of \(source.name) is not a JSON object",
                         registry: source.name)
                 }
                 let platform = Platform(
-                    os: config["os"]?.stringValue ?? "linux", architecture: config["architecture"]?.stringValue ?? "amd64",
+                    os: config["os"]?.stringValue ?? "linux",
+                    architecture: config["architecture"]?.stringValue ?? "amd64",
                     variant: config["variant"]?.stringValue)
                 if !root.isIndex, let first = wanted.first, wanted.count > 1 || !first.matches(platform) {
                     throw PierError(
-                        .notFound, operation: "read base image", message: "\(source.name) is a single \(platform) image",
+                        .notFound, operation: "read base image",
+                        message: "\(source.name) is a single \(platform) image",
                         registry: source.name, hint: "build for \(platform), or use a multi-platform base")
                 }
                 bases.append(BaseImage(platform: platform, manifest: manifest, config: config))
@@ -181,16 +202,21 @@ public struct ImageAssembler: Sendable {
 
     /// Writes one platform's config and manifest.
     func writeImage(
-        base: BaseImage, layers: [(Gzip.Result, String)], recipe: BuildRecipe, binaryPath: String?, into layout: OCILayout
+        base: BaseImage, layers: [(Gzip.Result, String)], recipe: BuildRecipe, binaryPath: String?,
+        into layout: OCILayout
     ) throws(PierError) -> ManifestBlob {
-        let created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(recipe.sourceDateEpoch)))
-        var config = base.config ?? .object([
-            "architecture": .string(base.platform.architecture), "os": .string(base.platform.os),
-            "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])]),
-        ])
+        let created = ISO8601DateFormatter().string(
+            from: Date(timeIntervalSince1970: TimeInterval(recipe.sourceDateEpoch)))
+        var config =
+            base.config
+            ?? .object([
+                "architecture": .string(base.platform.architecture), "os": .string(base.platform.os),
+                "rootfs": .object(["type": .string("layers"), "diff_ids": .array([])]),
+            ])
         if base.config == nil, let variant = base.platform.variant { config["variant"] = .string(variant) }
         config["created"] = .string(created)
-        config["config"] = Self.apply(recipe.config, to: config["config"] ?? .object([:]), defaultEntrypoint: binaryPath)
+        config["config"] = Self.apply(
+            recipe.config, to: config["config"] ?? .object([:]), defaultEntrypoint: binaryPath)
         var diffIDs = config["rootfs"]?["diff_ids"]?.arrayValue ?? []
         var history = config["history"]?.arrayValue ?? []
         for (layer, comment) in layers {
@@ -211,10 +237,13 @@ public struct ImageAssembler: Sendable {
             schemaVersion: 2, mediaType: manifestType, config: configDescriptor,
             layers: (base.manifest?.document.layers ?? [])
                 + layers.map { Descriptor(mediaType: layerType, digest: $0.0.digest, size: $0.0.size) })
-        if !docker, let baseManifest = base.manifest, !recipe.base.hasPrefix("oci:"), !recipe.base.hasPrefix("oci-archive:") {
+        if !docker, let baseManifest = base.manifest, !recipe.base.hasPrefix("oci:"),
+            !recipe.base.hasPrefix("oci-archive:")
+        {
             // image-spec annotations.md: where the image came from, for tools that track base updates.
             manifest.annotations = [
-                "org.opencontainers.image.base.name": recipe.base, "org.opencontainers.image.base.digest": baseManifest.digest.description,
+                "org.opencontainers.image.base.name": recipe.base,
+                "org.opencontainers.image.base.digest": baseManifest.digest.description,
             ]
         }
         let blob = try ManifestBlob(bytes: manifest.canonicalBytes(), mediaType: manifestType, source: "pier build")
@@ -224,7 +253,9 @@ public struct ImageAssembler: Sendable {
 
     /// The config's `config` object with `changes` applied. Setting an entrypoint clears an inherited Cmd, as a
     /// Dockerfile ENTRYPOINT does, unless a Cmd is given too.
-    static func apply(_ changes: BuildRecipe.ConfigChanges, to inner: JSONValue, defaultEntrypoint: String?) -> JSONValue {
+    static func apply(_ changes: BuildRecipe.ConfigChanges, to inner: JSONValue, defaultEntrypoint: String?)
+        -> JSONValue
+    {
         var inner = inner.objectValue == nil ? JSONValue.object([:]) : inner
         if let entrypoint = changes.entrypoint ?? defaultEntrypoint.map({ [$0] }) {
             inner["Entrypoint"] = .strings(entrypoint)

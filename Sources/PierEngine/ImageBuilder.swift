@@ -92,7 +92,8 @@ public struct BuildSpec: Sendable, Equatable {
         recipe.platforms = try parsedPlatforms()
         for item in binaries {
             guard let equals = item.firstIndex(of: "="), item.index(after: equals) != item.endIndex else {
-                throw PierError(.usage, operation: "parse --binary", message: "\"\(item)\" is not PLATFORM=PATH",
+                throw PierError(
+                    .usage, operation: "parse --binary", message: "\"\(item)\" is not PLATFORM=PATH",
                     hint: "for example --binary linux/arm64=.build/aarch64/release/app")
             }
             let platform = try Platform(parsingBuildTarget: String(item[..<equals]))
@@ -101,7 +102,8 @@ public struct BuildSpec: Sendable, Equatable {
         if let binaryDirectory { recipe.binaryDirectory = binaryDirectory }
         let mode = try fileMode.map { (text) throws(PierError) -> UInt32 in
             guard let value = UInt32(text, radix: 8), value <= 0o7777 else {
-                throw PierError(.usage, operation: "parse --chmod", message: "\"\(text)\" is not an octal mode such as 0755")
+                throw PierError(
+                    .usage, operation: "parse --chmod", message: "\"\(text)\" is not an octal mode such as 0755")
             }
             return value
         }
@@ -109,8 +111,11 @@ public struct BuildSpec: Sendable, Equatable {
         var gid = 0
         if let owner {
             let parts = owner.split(separator: ":", omittingEmptySubsequences: false)
-            guard (1...2).contains(parts.count), let user = Int(parts[0]), user >= 0, parts.count == 1 || Int(parts[1]) ?? -1 >= 0 else {
-                throw PierError(.usage, operation: "parse --chown", message: "\"\(owner)\" is not UID[:GID]",
+            guard (1...2).contains(parts.count), let user = Int(parts[0]), user >= 0,
+                parts.count == 1 || Int(parts[1]) ?? -1 >= 0
+            else {
+                throw PierError(
+                    .usage, operation: "parse --chown", message: "\"\(owner)\" is not UID[:GID]",
                     hint: "owners are numeric in layers, for example 65532:65532")
             }
             uid = user
@@ -119,7 +124,9 @@ public struct BuildSpec: Sendable, Equatable {
         recipe.additions = try additions.map { (text) throws(PierError) in
             try LayerBuilder.Addition(parsing: text, fileMode: mode, uid: uid, gid: gid)
         }
-        recipe.config.entrypoint = try entrypoint.map { (text) throws(PierError) in try Self.commandLine(text, "--entrypoint") }
+        recipe.config.entrypoint = try entrypoint.map { (text) throws(PierError) in
+            try Self.commandLine(text, "--entrypoint")
+        }
         recipe.config.cmd = try cmd.map { (text) throws(PierError) in try Self.commandLine(text, "--cmd") }
         for pair in env where !pair.contains("=") {
             throw PierError(.usage, operation: "parse --env", message: "\"\(pair)\" is not KEY=VALUE")
@@ -131,13 +138,16 @@ public struct BuildSpec: Sendable, Equatable {
             let parts = port.split(separator: "/")
             guard (1...2).contains(parts.count), let number = Int(parts[0]), (1...65535).contains(number),
                 parts.count == 1 || ["tcp", "udp", "sctp"].contains(parts[1])
-            else { throw PierError(.usage, operation: "parse --expose", message: "\"\(port)\" is not PORT[/tcp|udp|sctp]") }
+            else {
+                throw PierError(.usage, operation: "parse --expose", message: "\"\(port)\" is not PORT[/tcp|udp|sctp]")
+            }
         }
         recipe.config.exposedPorts = exposedPorts
         recipe.config.labels = labels
         if let text = environment["SOURCE_DATE_EPOCH"], !text.isEmpty {
             guard let epoch = Int64(text), epoch >= 0 else {
-                throw PierError(.usage, operation: "build", message: "SOURCE_DATE_EPOCH=\(text) is not a number of seconds")
+                throw PierError(
+                    .usage, operation: "build", message: "SOURCE_DATE_EPOCH=\(text) is not a number of seconds")
             }
             recipe.sourceDateEpoch = epoch
         }
@@ -162,7 +172,8 @@ public struct ImageBuilder: Sendable {
     let logger: Logger
     let environment: [String: String]
 
-    public init(store: ImageStore, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(store: ImageStore, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment)
+    {
         self.store = store
         self.logger = logger
         self.environment = environment
@@ -178,7 +189,8 @@ public struct ImageBuilder: Sendable {
         }
         let dockerfile = spec.file ?? (spec.context as NSString).appendingPathComponent("Dockerfile")
         guard FileManager.default.fileExists(atPath: dockerfile) else {
-            throw PierError(.usage, operation: "build", message: "no Dockerfile at \(dockerfile)",
+            throw PierError(
+                .usage, operation: "build", message: "no Dockerfile at \(dockerfile)",
                 hint: "pass --file, or build natively with --base/--add/--binary")
         }
         let kind = try detect(spec.builder)
@@ -188,12 +200,17 @@ public struct ImageBuilder: Sendable {
         let name = "localhost/pier-build-\(UInt32.random(in: 0...UInt32.max))"
         let platforms = try spec.parsedPlatforms().map(\.description)
         let buildArguments = BuilderEnvironment.buildArguments(spec.buildArgs, environment: environment)
-        let builder = BuilderEnvironment.child(of: environment, passing: spec.passEnvironment).merging(buildArguments.environment) { $1 }
-        let common = Self.commonArguments(spec, dockerfile: dockerfile, platforms: platforms, buildArguments: buildArguments.arguments)
+        let builder = BuilderEnvironment.child(of: environment, passing: spec.passEnvironment).merging(
+            buildArguments.environment
+        ) { $1 }
+        let common = Self.commonArguments(
+            spec, dockerfile: dockerfile, platforms: platforms, buildArguments: buildArguments.arguments)
         switch kind {
         case .docker:
             let archive = scratch.path + "/image.tar"
-            try run("docker", ["buildx", "build"] + common + ["--output", "type=oci,dest=\(archive)", spec.context], environment: builder)
+            try run(
+                "docker", ["buildx", "build"] + common + ["--output", "type=oci,dest=\(archive)", spec.context],
+                environment: builder)
             try TarArchive.extract(archive, into: built)
         case .podman, .buildah:
             let tool = kind.rawValue
@@ -202,14 +219,21 @@ public struct ImageBuilder: Sendable {
                 // vfs and chroot work without privileges in CI containers; STORAGE_DRIVER / BUILDAH_ISOLATION choose others.
                 if environment["STORAGE_DRIVER"] == nil { global += ["--storage-driver", "vfs"] }
             }
-            let isolation = kind == .buildah && environment["BUILDAH_ISOLATION"] == nil ? ["--isolation", "chroot"] : []
+            let isolation =
+                kind == .buildah && environment["BUILDAH_ISOLATION"] == nil ? ["--isolation", "chroot"] : []
             let build = kind == .buildah ? "bud" : "build"
             if platforms.count > 1 {
-                try run(tool, global: global, [build] + isolation + common + ["--manifest", name, spec.context], environment: builder)
+                try run(
+                    tool, global: global, [build] + isolation + common + ["--manifest", name, spec.context],
+                    environment: builder)
                 defer { try? run(tool, global: global, ["manifest", "rm", name], quiet: true, environment: builder) }
-                try run(tool, global: global, ["manifest", "push", "--all", name, "oci:\(built):latest"], environment: builder)
+                try run(
+                    tool, global: global, ["manifest", "push", "--all", name, "oci:\(built):latest"],
+                    environment: builder)
             } else {
-                try run(tool, global: global, [build] + isolation + common + ["--tag", name, spec.context], environment: builder)
+                try run(
+                    tool, global: global, [build] + isolation + common + ["--tag", name, spec.context],
+                    environment: builder)
                 defer { try? run(tool, global: global, ["rmi", name], quiet: true, environment: builder) }
                 try run(tool, global: global, ["push", name, "oci:\(built):latest"], environment: builder)
             }
@@ -217,14 +241,17 @@ public struct ImageBuilder: Sendable {
             preconditionFailure("detect returns a builder")
         }
         // The builder's layout may have several entries; pier copies the one it built into the output by tag.
-        let source = LayoutImageSource(layout: OCILayout(root: built), name: "\(kind.rawValue) build", tag: kind == .docker ? nil : "latest")
+        let source = LayoutImageSource(
+            layout: OCILayout(root: built), name: "\(kind.rawValue) build", tag: kind == .docker ? nil : "latest")
         let destination = try await store.openDestination(.ociLayout(path: directory, tag: tag))
         let report = try await Copier(logger: logger).copy(from: source, to: destination, tag: tag)
         return try OCILayout(root: directory).root(tag: tag).withDigestCheck(report.digest)
     }
 
     /// `--file`, `--platform`, `--build-arg`, `--target`, `--label`: the same spelling for all three builders.
-    static func commonArguments(_ spec: BuildSpec, dockerfile: String, platforms: [String], buildArguments: [String]) -> [String] {
+    static func commonArguments(_ spec: BuildSpec, dockerfile: String, platforms: [String], buildArguments: [String])
+        -> [String]
+    {
         var arguments = ["--file", dockerfile]
         if !platforms.isEmpty { arguments += ["--platform", platforms.joined(separator: ",")] }
         for argument in buildArguments { arguments += ["--build-arg", argument] }
@@ -246,14 +273,17 @@ public struct ImageBuilder: Sendable {
         }
         if choice != .auto {
             guard available(choice) else {
-                throw PierError(.notFound, operation: "build", message: "\(choice.rawValue) is not usable here",
-                    hint: choice == .docker ? "docker needs a running engine and the buildx plugin" : "install \(choice.rawValue)")
+                throw PierError(
+                    .notFound, operation: "build", message: "\(choice.rawValue) is not usable here",
+                    hint: choice == .docker
+                        ? "docker needs a running engine and the buildx plugin" : "install \(choice.rawValue)")
             }
             return choice
         }
         for kind in [BuilderChoice.docker, .podman, .buildah] where available(kind) { return kind }
         throw PierError(
-            .notFound, operation: "build", message: "no image builder found (looked for docker with a running engine and buildx, podman, buildah)",
+            .notFound, operation: "build",
+            message: "no image builder found (looked for docker with a running engine and buildx, podman, buildah)",
             hint: "install one (apt-get install buildah needs no daemon), or build natively with --base/--add/--binary")
     }
 
@@ -276,11 +306,15 @@ public struct ImageBuilder: Sendable {
         // buildah and podman refuse to run ("checking authfile") when DOCKER_CONFIG names a directory without a
         // config.json, as CI jobs with a fresh DOCKER_CONFIG have; without one there are no credentials to lose.
         var childEnvironment = childEnvironment ?? BuilderEnvironment.child(of: environment, passing: [])
-        if let directory = childEnvironment["DOCKER_CONFIG"], !FileManager.default.fileExists(atPath: directory + "/config.json") {
+        if let directory = childEnvironment["DOCKER_CONFIG"],
+            !FileManager.default.fileExists(atPath: directory + "/config.json")
+        {
             childEnvironment["DOCKER_CONFIG"] = nil
         }
         process.environment = childEnvironment
-        if !quiet { logger.info("running \(BuilderEnvironment.redacted([tool] + global + arguments).joined(separator: " "))") }
+        if !quiet {
+            logger.info("running \(BuilderEnvironment.redacted([tool] + global + arguments).joined(separator: " "))")
+        }
         do { try process.run() } catch {
             throw PierError(.other, operation: "build", message: "cannot start \(tool)", cause: "\(error)")
         }
@@ -307,7 +341,8 @@ extension ManifestBlob {
     /// `self`, after checking that it is the manifest a copy reported.
     func withDigestCheck(_ expected: Digest) throws(PierError) -> ManifestBlob {
         guard digest == expected else {
-            throw PierError(.verification, operation: "build", message: "the output layout holds \(digest), expected \(expected)")
+            throw PierError(
+                .verification, operation: "build", message: "the output layout holds \(digest), expected \(expected)")
         }
         return self
     }

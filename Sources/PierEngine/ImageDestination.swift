@@ -37,14 +37,17 @@ public final class RegistryImageDestination: ImageDestination {
 
     public var name: String { reference.repositoryName }
     public var tag: String? { reference.tag }
-    public var registryRepository: (registry: String, repository: String)? { (reference.registry, reference.repository) }
+    public var registryRepository: (registry: String, repository: String)? {
+        (reference.registry, reference.repository)
+    }
 
     public func hasBlob(_ descriptor: Descriptor) async throws(PierError) -> Bool {
         try await client.blobSize(repository: reference.repository, digest: descriptor.digest) != nil
     }
 
     public func mountBlob(_ descriptor: Descriptor, from repository: String) async throws(PierError) -> Bool {
-        switch try await client.mountBlob(repository: reference.repository, digest: descriptor.digest, from: repository) {
+        switch try await client.mountBlob(repository: reference.repository, digest: descriptor.digest, from: repository)
+        {
         case .mounted: return true
         case .uploadSession(let location):
             await sessions.set(descriptor.digest, location)
@@ -52,10 +55,13 @@ public final class RegistryImageDestination: ImageDestination {
         }
     }
 
-    public func putBlob(_ descriptor: Descriptor, file: BlobFile, progress: (@Sendable (Int) -> Void)?) async throws(PierError) {
+    public func putBlob(_ descriptor: Descriptor, file: BlobFile, progress: (@Sendable (Int) -> Void)?)
+        async throws(PierError)
+    {
         let session = await sessions.take(descriptor.digest)
         try await client.uploadBlob(
-            repository: reference.repository, digest: descriptor.digest, size: file.size, file: file.path, session: session,
+            repository: reference.repository, digest: descriptor.digest, size: file.size, file: file.path,
+            session: session,
             sharing: file.sharing, progress: progress)
     }
 
@@ -63,7 +69,8 @@ public final class RegistryImageDestination: ImageDestination {
     public func copyBlob(_ descriptor: Descriptor, from source: RegistryImageSource) async throws(PierError) {
         let session = await sessions.take(descriptor.digest)
         try await client.copyBlob(
-            from: source.client, sourceRepository: source.reference.repository, to: reference.repository, digest: descriptor.digest,
+            from: source.client, sourceRepository: source.reference.repository, to: reference.repository,
+            digest: descriptor.digest,
             size: descriptor.size, session: session)
     }
 
@@ -72,7 +79,8 @@ public final class RegistryImageDestination: ImageDestination {
     }
 
     public func putManifest(_ manifest: ManifestBlob) async throws(PierError) {
-        try await client.putManifest(repository: reference.repository, reference: manifest.digest.description, manifest: manifest)
+        try await client.putManifest(
+            repository: reference.repository, reference: manifest.digest.description, manifest: manifest)
     }
 
     public func tag(_ tag: String, to manifest: ManifestBlob) async throws(PierError) {
@@ -136,7 +144,9 @@ public final class LayoutImageDestination: ImageDestination {
     public var registryRepository: (registry: String, repository: String)? { nil }
     public func hasBlob(_ descriptor: Descriptor) async throws(PierError) -> Bool { layout.hasBlob(descriptor) }
     public func mountBlob(_ descriptor: Descriptor, from repository: String) async throws(PierError) -> Bool { false }
-    public func putBlob(_ descriptor: Descriptor, file: BlobFile, progress: (@Sendable (Int) -> Void)?) async throws(PierError) {
+    public func putBlob(_ descriptor: Descriptor, file: BlobFile, progress: (@Sendable (Int) -> Void)?)
+        async throws(PierError)
+    {
         try layout.putBlob(descriptor, from: file.path)
         progress?(Int(file.size))
     }

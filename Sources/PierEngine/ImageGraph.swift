@@ -21,12 +21,16 @@ public struct ImageGraph: Sendable {
         func visit(_ manifest: ManifestBlob, depth: Int, path: [Digest]) async throws(PierError) {
             if manifest.isIndex {
                 guard depth < maximumDepth else {
-                    throw PierError(.invalidInput, operation: "read image", message: "indexes nest deeper than \(maximumDepth) levels",
+                    throw PierError(
+                        .invalidInput, operation: "read image",
+                        message: "indexes nest deeper than \(maximumDepth) levels",
                         registry: source.name)
                 }
                 for entry in manifest.document.manifests ?? [] {
                     guard !path.contains(entry.digest) else {
-                        throw PierError(.invalidInput, operation: "read image", message: "index \(manifest.digest.short) refers to itself",
+                        throw PierError(
+                            .invalidInput, operation: "read image",
+                            message: "index \(manifest.digest.short) refers to itself",
                             registry: source.name)
                     }
                     guard MediaType.isManifest(entry.mediaType) else {
@@ -51,10 +55,13 @@ public struct ImageGraph: Sendable {
     public var manifests: [ManifestBlob] { children + [root] }
 
     /// Total bytes of all blobs, saturating at `Int64.max` (the sizes come from manifests someone else wrote).
-    public var blobBytes: Int64 { (try? Descriptor.totalSize(of: blobs, what: "blob", source: root.digest.short)) ?? .max }
+    public var blobBytes: Int64 {
+        (try? Descriptor.totalSize(of: blobs, what: "blob", source: root.digest.short)) ?? .max
+    }
 
     /// Picks the child of an index for `platform`, skipping attestation entries.
-    public static func select(_ platform: Platform, in index: ManifestBlob, from source: any ImageSource) async throws(PierError)
+    public static func select(_ platform: Platform, in index: ManifestBlob, from source: any ImageSource)
+        async throws(PierError)
         -> ManifestBlob
     {
         guard index.isIndex else { return index }
@@ -63,7 +70,8 @@ public struct ImageGraph: Sendable {
             let available = entries.compactMap { $0.platform?.description }
             throw PierError(
                 .notFound, operation: "select platform", message: "no \(platform) image in \(source.name)",
-                registry: source.name, hint: available.isEmpty ? nil : "platforms here: \(available.joined(separator: ", "))")
+                registry: source.name,
+                hint: available.isEmpty ? nil : "platforms here: \(available.joined(separator: ", "))")
         }
         return try await source.manifest(match)
     }

@@ -46,7 +46,9 @@ public enum ImageInspector {
     public static func inspect(
         _ location: ImageLocation, platform: Platform?, store: ImageStore
     ) async throws(PierError) -> ImageDetails {
-        try await store.withSource(location) { (source) throws(PierError) in try await inspect(source, platform: platform) }
+        try await store.withSource(location) { (source) throws(PierError) in
+            try await inspect(source, platform: platform)
+        }
     }
 
     /// The exact bytes of the root manifest or index of `location` (or of one platform's manifest).
@@ -65,7 +67,9 @@ public enum ImageInspector {
     public static func digest(_ location: ImageLocation, store: ImageStore) async throws(PierError) -> Digest {
         if case .registry(let reference) = location {
             let client = await store.client(for: reference.registry)
-            guard let head = try await client.manifestHead(repository: reference.repository, reference: reference.manifestReference)
+            guard
+                let head = try await client.manifestHead(
+                    repository: reference.repository, reference: reference.manifestReference)
             else {
                 throw PierError(
                     .notFound, operation: "get digest", message: "no manifest \(reference.manifestReference)",
@@ -76,7 +80,9 @@ public enum ImageInspector {
         return try await store.withSource(location) { (source) throws(PierError) in try await source.root().digest }
     }
 
-    public static func inspect(_ source: any ImageSource, platform: Platform? = nil) async throws(PierError) -> ImageDetails {
+    public static func inspect(_ source: any ImageSource, platform: Platform? = nil) async throws(PierError)
+        -> ImageDetails
+    {
         var root = try await source.root()
         if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
         var details = ImageDetails(
@@ -85,7 +91,8 @@ public enum ImageInspector {
         if root.isIndex {
             details.platforms = (root.document.manifests ?? []).map {
                 ImageDetails.PlatformEntry(
-                    platform: $0.platform?.description ?? "unknown", digest: $0.digest, mediaType: $0.mediaType, size: $0.size)
+                    platform: $0.platform?.description ?? "unknown", digest: $0.digest, mediaType: $0.mediaType,
+                    size: $0.size)
             }
             return details
         }

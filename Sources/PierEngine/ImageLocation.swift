@@ -21,7 +21,8 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
         }
         func requirePath(_ path: String, _ transport: String) throws(PierError) {
             guard !path.isEmpty else {
-                throw PierError(.usage, operation: "parse image location", message: "\"\(text)\" names no path",
+                throw PierError(
+                    .usage, operation: "parse image location", message: "\"\(text)\" names no path",
                     hint: "write \(transport):PATH[:tag]")
             }
         }
@@ -61,13 +62,17 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
                 guard FileManager.default.fileExists(atPath: candidate + "/oci-layout") else { continue }
                 throw PierError(
                     .usage, operation: "parse image location",
-                    message: "\"\(TerminalText.escaped(text))\" is an OCI layout directory here, but without a prefix it names a registry",
-                    hint: "write oci:\(shown)\(tag) for the local layout, or docker://\(TerminalText.escaped(text)) for the registry")
+                    message:
+                        "\"\(TerminalText.escaped(text))\" is an OCI layout directory here, but without a prefix it names a registry",
+                    hint:
+                        "write oci:\(shown)\(tag) for the local layout, or docker://\(TerminalText.escaped(text)) for the registry"
+                )
             }
             throw PierError(
                 .usage, operation: "parse image location",
                 message: "\"\(TerminalText.escaped(text))\" is a file here, but without a prefix it names a registry",
-                hint: "write oci-archive:\(shown)\(tag) (a tar of an OCI layout) or docker-archive:\(shown)\(tag) (docker save"
+                hint:
+                    "write oci-archive:\(shown)\(tag) (a tar of an OCI layout) or docker-archive:\(shown)\(tag) (docker save"
                     + " output) for the local file, or docker://\(TerminalText.escaped(text)) for the registry")
         }
     }
@@ -83,7 +88,8 @@ public enum ImageLocation: Sendable, Equatable, CustomStringConvertible {
         case .registry(let reference): return reference.description
         case .ociLayout(let path, let tag): return "oci:\(path)" + (tag.map { ":\($0)" } ?? "")
         case .ociArchive(let path, let tag): return "oci-archive:\(path)" + (tag.map { ":\($0)" } ?? "")
-        case .dockerArchive(let path, let reference): return "docker-archive:\(path)" + (reference.map { ":\($0)" } ?? "")
+        case .dockerArchive(let path, let reference):
+            return "docker-archive:\(path)" + (reference.map { ":\($0)" } ?? "")
         }
     }
 

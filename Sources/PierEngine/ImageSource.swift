@@ -52,8 +52,11 @@ public struct LayoutImageSource: ImageSource {
 
     public var registryRepository: (registry: String, repository: String)? { nil }
     public func root() async throws(PierError) -> ManifestBlob { try layout.root(tag: tag) }
-    public func manifest(_ descriptor: Descriptor) async throws(PierError) -> ManifestBlob { try layout.manifest(descriptor) }
-    public func blob(_ descriptor: Descriptor, progress: (@Sendable (Int) -> Void)?) async throws(PierError) -> BlobFile {
+    public func manifest(_ descriptor: Descriptor) async throws(PierError) -> ManifestBlob {
+        try layout.manifest(descriptor)
+    }
+    public func blob(_ descriptor: Descriptor, progress: (@Sendable (Int) -> Void)?) async throws(PierError) -> BlobFile
+    {
         BlobFile(path: try layout.blobFile(descriptor), size: descriptor.size)
     }
     public func close() async { scratch?.remove() }
@@ -75,7 +78,9 @@ public final class RegistryImageSource: ImageSource {
 
     public var name: String { reference.description }
     public var tag: String? { reference.tag }
-    public var registryRepository: (registry: String, repository: String)? { (reference.registry, reference.repository) }
+    public var registryRepository: (registry: String, repository: String)? {
+        (reference.registry, reference.repository)
+    }
 
     public func root() async throws(PierError) -> ManifestBlob {
         try await client.manifest(repository: reference.repository, reference: reference.manifestReference)
@@ -85,7 +90,8 @@ public final class RegistryImageSource: ImageSource {
         try await client.manifest(repository: reference.repository, reference: descriptor.digest.description)
     }
 
-    public func blob(_ descriptor: Descriptor, progress: (@Sendable (Int) -> Void)?) async throws(PierError) -> BlobFile {
+    public func blob(_ descriptor: Descriptor, progress: (@Sendable (Int) -> Void)?) async throws(PierError) -> BlobFile
+    {
         let path = "\(scratch.path)/\(descriptor.digest.encoded)"
         do {
             return try await downloads.run(descriptor.digest) { [client, reference] in

@@ -58,33 +58,52 @@ public struct PierConfig: Sendable, Equatable {
         var config = PierConfig()
         guard let root else { return config }
         let reader = Reader(file: file)
-        let top = try reader.mapping(root, "(top level)", allowed: [
-            "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr", "insecure_registries",
-            "ca_file", "build", "prune",
-        ])
+        let top = try reader.mapping(
+            root, "(top level)",
+            allowed: [
+                "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
+                "insecure_registries",
+                "ca_file", "build", "prune",
+            ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
             for (index, item) in try reader.sequence(list, "registries").enumerated() {
                 let key = "registries[\(index)]"
                 if case .scalar = item {
-                    config.registries.append(Registry(repository: try reader.string(item, key), line: reader.line(item)))
+                    config.registries.append(
+                        Registry(repository: try reader.string(item, key), line: reader.line(item)))
                     continue
                 }
                 let entry = try reader.mapping(
-                    item, key, allowed: ["repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency", "ca_file"])
+                    item, key,
+                    allowed: [
+                        "repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency",
+                        "ca_file",
+                    ])
                 guard let repository = entry["repository"] else { throw reader.fail(item, "\(key) needs a repository") }
-                var registry = Registry(repository: try reader.string(repository, "\(key).repository"), line: reader.line(item))
-                registry.insecure = try entry["insecure"].map { (n) throws(PierError) in try reader.bool(n, "\(key).insecure") } ?? false
-                registry.usernameEnv = try entry["username_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).username_env") }
-                registry.passwordEnv = try entry["password_env"].map { (n) throws(PierError) in try reader.string(n, "\(key).password_env") }
+                var registry = Registry(
+                    repository: try reader.string(repository, "\(key).repository"), line: reader.line(item))
+                registry.insecure =
+                    try entry["insecure"].map { (n) throws(PierError) in try reader.bool(n, "\(key).insecure") }
+                    ?? false
+                registry.usernameEnv = try entry["username_env"].map { (n) throws(PierError) in
+                    try reader.string(n, "\(key).username_env")
+                }
+                registry.passwordEnv = try entry["password_env"].map { (n) throws(PierError) in
+                    try reader.string(n, "\(key).password_env")
+                }
                 guard (registry.usernameEnv == nil) == (registry.passwordEnv == nil) else {
                     throw reader.fail(item, "\(key) needs both username_env and password_env, or neither")
                 }
                 registry.api = try entry["api"].map { (n) throws(PierError) in
                     try reader.choice(n, "\(key).api", RegistryAPISelection.Kind.self)
                 }
-                registry.caFile = try entry["ca_file"].map { (n) throws(PierError) in try reader.string(n, "\(key).ca_file") }
-                registry.apiURL = try entry["api_url"].map { (n) throws(PierError) in try reader.string(n, "\(key).api_url") }
+                registry.caFile = try entry["ca_file"].map { (n) throws(PierError) in
+                    try reader.string(n, "\(key).ca_file")
+                }
+                registry.apiURL = try entry["api_url"].map { (n) throws(PierError) in
+                    try reader.string(n, "\(key).api_url")
+                }
                 registry.concurrency = try entry["concurrency"].map { (n) throws(PierError) in
                     try reader.concurrency(n, "\(key).concurrency")
                 }
@@ -92,10 +111,13 @@ public struct PierConfig: Sendable, Equatable {
             }
         }
         if let tags = top["tags"] {
-            let t = try reader.mapping(tags, "tags", allowed: [
-                "semver", "v_prefix", "major_zero", "latest", "sha", "sha_length", "full_sha", "build_number", "branch",
-                "pull_request", "date", "raw", "prefix", "suffix",
-            ])
+            let t = try reader.mapping(
+                tags, "tags",
+                allowed: [
+                    "semver", "v_prefix", "major_zero", "latest", "sha", "sha_length", "full_sha", "build_number",
+                    "branch",
+                    "pull_request", "date", "raw", "prefix", "suffix",
+                ])
             var rules = TagRules()
             func flag(_ name: String, _ value: inout Bool) throws(PierError) {
                 if let node = t[name] { value = try reader.bool(node, "tags.\(name)") }
@@ -113,20 +135,29 @@ public struct PierConfig: Sendable, Equatable {
             }
             if let node = t["sha_length"] {
                 rules.shaLength = try reader.int(node, "tags.sha_length")
-                guard (4...40).contains(rules.shaLength) else { throw reader.fail(node, "tags.sha_length must be 4 to 40") }
+                guard (4...40).contains(rules.shaLength) else {
+                    throw reader.fail(node, "tags.sha_length must be 4 to 40")
+                }
             }
             rules.dateTemplate = try t["date"].map { (n) throws(PierError) in try reader.string(n, "tags.date") }
             if let node = t["raw"] {
-                rules.raw = try reader.sequence(node, "tags.raw").map { (n) throws(PierError) in try reader.string(n, "tags.raw") }
+                rules.raw = try reader.sequence(node, "tags.raw").map { (n) throws(PierError) in
+                    try reader.string(n, "tags.raw")
+                }
             }
             rules.prefix = try t["prefix"].map { (n) throws(PierError) in try reader.string(n, "tags.prefix") } ?? ""
             rules.suffix = try t["suffix"].map { (n) throws(PierError) in try reader.string(n, "tags.suffix") } ?? ""
             config.rules = rules
         }
-        if let node = top["on_conflict"] { config.onConflict = try reader.choice(node, "on_conflict", ConflictPolicy.self) }
-        config.concurrency = try top["concurrency"].map { (n) throws(PierError) in try reader.concurrency(n, "concurrency") }
+        if let node = top["on_conflict"] {
+            config.onConflict = try reader.choice(node, "on_conflict", ConflictPolicy.self)
+        }
+        config.concurrency = try top["concurrency"].map { (n) throws(PierError) in
+            try reader.concurrency(n, "concurrency")
+        }
         config.failFast = try top["fail_fast"].map { (n) throws(PierError) in try reader.bool(n, "fail_fast") }
-        config.pushOnPullRequest = try top["push_on_pr"].map { (n) throws(PierError) in try reader.bool(n, "push_on_pr") }
+        config.pushOnPullRequest = try top["push_on_pr"].map { (n) throws(PierError) in try reader.bool(n, "push_on_pr")
+        }
         if let node = top["insecure_registries"] {
             config.insecureRegistries = try reader.sequence(node, "insecure_registries").map { (n) throws(PierError) in
                 try reader.string(n, "insecure_registries")
@@ -143,7 +174,8 @@ public struct PierConfig: Sendable, Equatable {
     /// Counts, durations and regexes are checked here, so a typo is reported with its line before any registry is
     /// asked anything.
     static func parsePrune(_ node: Node, reader: Reader) throws(PierError) -> RetentionPolicy.Rules {
-        let p = try reader.mapping(node, "prune", allowed: ["keep_last", "keep_newer_than", "expire_older_than", "keep", "only", "untagged"])
+        let p = try reader.mapping(
+            node, "prune", allowed: ["keep_last", "keep_newer_than", "expire_older_than", "keep", "only", "untagged"])
         var rules = RetentionPolicy.Rules(origin: .config(reader.file))
         if let value = p["keep_last"] {
             let count = try reader.int(value, "prune.keep_last")
@@ -156,7 +188,8 @@ public struct PierConfig: Sendable, Equatable {
             guard let value = p[key] else { return nil }
             let text = try reader.string(value, "prune.\(key)")
             do { return try RetentionPolicy.parseDuration(text) } catch {
-                throw reader.fail(value, "prune.\(key) \"\(text)\" is not a duration of at most 100 years (use 90d, 12h, 2w, 30m)")
+                throw reader.fail(
+                    value, "prune.\(key) \"\(text)\" is not a duration of at most 100 years (use 90d, 12h, 2w, 30m)")
             }
         }
         rules.keepNewerThan = try duration("keep_newer_than")
@@ -169,11 +202,14 @@ public struct PierConfig: Sendable, Equatable {
             return pattern
         }
         if let value = p["keep"] {
-            rules.keep = try reader.sequence(value, "prune.keep").map { (item) throws(PierError) in try regex(item, "prune.keep") }
+            rules.keep = try reader.sequence(value, "prune.keep").map { (item) throws(PierError) in
+                try regex(item, "prune.keep")
+            }
         }
         if let value = p["only"] { rules.only = try regex(value, "prune.only") }
         if let value = p["untagged"] { rules.untagged = try reader.bool(value, "prune.untagged") }
-        guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty || rules.expireOlderThan != nil else {
+        guard rules.keepLast != nil || rules.keepNewerThan != nil || !rules.keep.isEmpty || rules.expireOlderThan != nil
+        else {
             throw reader.fail(node, "prune needs keep_last, keep_newer_than, keep or expire_older_than")
         }
         return rules
@@ -181,17 +217,22 @@ public struct PierConfig: Sendable, Equatable {
 
     /// `build:`: the same names as `pier build`'s flags, with lists and mappings where flags repeat.
     static func parseBuild(_ node: Node, reader: Reader) throws(PierError) -> BuildSpec {
-        let b = try reader.mapping(node, "build", allowed: [
-            "builder", "context", "file", "build_args", "target", "labels", "platforms", "base", "add", "chmod", "chown",
-            "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output", "pass_env",
-        ])
+        let b = try reader.mapping(
+            node, "build",
+            allowed: [
+                "builder", "context", "file", "build_args", "target", "labels", "platforms", "base", "add", "chmod",
+                "chown",
+                "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output", "pass_env",
+            ])
         var spec = BuildSpec()
         func text(_ key: String) throws(PierError) -> String? {
             try b[key].map { (n) throws(PierError) in try reader.string(n, "build.\(key)") }
         }
         func list(_ key: String) throws(PierError) -> [String] {
             guard let node = b[key] else { return [] }
-            return try reader.sequence(node, "build.\(key)").map { (n) throws(PierError) in try reader.string(n, "build.\(key)") }
+            return try reader.sequence(node, "build.\(key)").map { (n) throws(PierError) in
+                try reader.string(n, "build.\(key)")
+            }
         }
         /// A command: a list of words, or one string.
         func command(_ key: String) throws(PierError) -> String? {
@@ -205,7 +246,8 @@ public struct PierConfig: Sendable, Equatable {
         if let node = b["builder"] { spec.builder = try reader.choice(node, "build.builder", BuilderChoice.self) }
         spec.context = try text("context") ?? "."
         spec.file = try text("file")
-        spec.buildArgs = try b["build_args"].map { (n) throws(PierError) in try reader.pairs(n, "build.build_args") } ?? []
+        spec.buildArgs =
+            try b["build_args"].map { (n) throws(PierError) in try reader.pairs(n, "build.build_args") } ?? []
         spec.target = try text("target")
         for pair in try b["labels"].map({ (n) throws(PierError) in try reader.pairs(n, "build.labels") }) ?? [] {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -245,8 +287,10 @@ public struct PierConfig: Sendable, Equatable {
             for (name, value) in mapping {
                 guard let text = name.string else { throw fail(name, "\(key) has a key that is not a string") }
                 guard allowed.contains(text) else {
-                    throw fail(name, "unknown key \"\(text)\"" + (key == "(top level)" ? "" : " in \(key)")
-                        + " (known: \(allowed.sorted().joined(separator: ", ")))")
+                    throw fail(
+                        name,
+                        "unknown key \"\(text)\"" + (key == "(top level)" ? "" : " in \(key)")
+                            + " (known: \(allowed.sorted().joined(separator: ", ")))")
                 }
                 result[text] = value
             }
@@ -265,7 +309,9 @@ public struct PierConfig: Sendable, Equatable {
             case .sequence:
                 return try sequence(node, key).map { (item) throws(PierError) in
                     let text = try string(item, key)
-                    guard text.contains("=") else { throw fail(item, "\(key) entries must be KEY=VALUE, not \"\(text)\"") }
+                    guard text.contains("=") else {
+                        throw fail(item, "\(key) entries must be KEY=VALUE, not \"\(text)\"")
+                    }
                     return text
                 }
             default:
@@ -305,11 +351,14 @@ public struct PierConfig: Sendable, Equatable {
             return value
         }
 
-        func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ key: String, _ type: T.Type) throws(PierError) -> T
+        func choice<T: RawRepresentable & CaseIterable>(_ node: Node, _ key: String, _ type: T.Type) throws(PierError)
+            -> T
         where T.RawValue == String {
             let text = try string(node, key)
             guard let value = T(rawValue: text) else {
-                throw fail(node, "\(key) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\"")
+                throw fail(
+                    node, "\(key) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(text)\""
+                )
             }
             return value
         }

@@ -45,7 +45,9 @@ public struct Pruner: Sendable {
         public var needingUntagFallback: [String] { decisions.filter { $0.untagRoute == .fallback }.map(\.tag) }
         public var undatedCount: Int { decisions.filter { $0.dateSource == .undated }.count }
 
-        enum CodingKeys: String, CodingKey { case repository, decisions, untagged, applied, removed, failures, warnings }
+        enum CodingKeys: String, CodingKey {
+            case repository, decisions, untagged, applied, removed, failures, warnings
+        }
     }
 
     /// Every tag with its digest and date, and every manifest the tags reach.
@@ -72,23 +74,33 @@ public struct Pruner: Sendable {
                 listed = try await lister.listImages(repository: repository.repository)
                 pushTimes = PushTimes(listed, source: lister.pushTimeSource)
             } catch {
-                warnings.append("could not list push times through the \(native.name) (\(error.message)); ages come from the images")
+                warnings.append(
+                    "could not list push times through the \(native.name) (\(error.message)); ages come from the images"
+                )
             }
         }
         let manifests = ManifestCache(client: client, repository: repository.repository)
         let pushTimesListed = pushTimes
         do {
-            let infos = try await forEachConcurrently(Array(names.enumerated()), limit: concurrency) { (item) async throws -> TagInfo? in
+            let infos = try await forEachConcurrently(Array(names.enumerated()), limit: concurrency) {
+                (item) async throws -> TagInfo? in
                 let (order, tag) = item
-                guard let head = try await client.manifestHead(repository: repository.repository, reference: tag) else { return nil }
+                guard let head = try await client.manifestHead(repository: repository.repository, reference: tag) else {
+                    return nil
+                }
                 _ = try await manifests.manifest(head.digest)
                 var candidates: [(source: DateSource, date: Date?)] = []
-                if let pushTimes = pushTimesListed { candidates.append((pushTimes.source, pushTimes.date(digest: head.digest))) }
+                if let pushTimes = pushTimesListed {
+                    candidates.append((pushTimes.source, pushTimes.date(digest: head.digest)))
+                }
                 var date = ImageDate.best(candidates, now: now)
                 if date.date == nil {
                     let own = try await manifests.dates(head.digest)
-                    date = ImageDate.best(candidates + [(.annotation, own.annotation), (.config, own.config)], now: now)
-                    if pushTimesListed == nil { date.looked.insert("push time: the distribution API keeps none", at: 0) }
+                    date = ImageDate.best(
+                        candidates + [(.annotation, own.annotation), (.config, own.config)], now: now)
+                    if pushTimesListed == nil {
+                        date.looked.insert("push time: the distribution API keeps none", at: 0)
+                    }
                 }
                 return TagInfo(tag: tag, digest: head.digest, date: date, order: order)
             }
@@ -124,28 +136,39 @@ public struct Pruner: Sendable {
 
     /// Reads and decides one repository; nothing is changed. Untag decisions say how this registry can carry them
     /// out (natively, only through the fallback, or not at all).
-    public func plan(_ repository: ImageReference, policy: RetentionPolicy, now: Date = Date()) async throws(PierError) -> Result {
+    public func plan(_ repository: ImageReference, policy: RetentionPolicy, now: Date = Date()) async throws(PierError)
+        -> Result
+    {
         let inventory = try await inventory(repository, now: now)
-        var decisions = try policy.decide(inventory.tags, now: now) { kept in Self.children(of: kept, in: inventory.manifests) }
-        var result = Result(repository: repository.repositoryName, decisions: [], applied: false, warnings: inventory.warnings)
+        var decisions = try policy.decide(inventory.tags, now: now) { kept in
+            Self.children(of: kept, in: inventory.manifests)
+        }
+        var result = Result(
+            repository: repository.repositoryName, decisions: [], applied: false, warnings: inventory.warnings)
         if case .rules(let rules) = policy { result.warnings += rules.unmatchedPatterns(in: inventory.tags.map(\.tag)) }
         if decisions.contains(where: { $0.action == .untag }) {
             let route = try await untagRoute(repository)
-            for index in decisions.indices where decisions[index].action == .untag { decisions[index].untagRoute = route }
+            for index in decisions.indices where decisions[index].action == .untag {
+                decisions[index].untagRoute = route
+            }
             let stuck = decisions.filter { $0.untagRoute == .impossible }.map(\.tag)
             if !stuck.isEmpty {
-                result.warnings.append("\(stuck.count) tag(s) stay: this registry cannot remove one tag of an image that kept tags use (\(stuck.joined(separator: ", ")))")
+                result.warnings.append(
+                    "\(stuck.count) tag(s) stay: this registry cannot remove one tag of an image that kept tags use (\(stuck.joined(separator: ", ")))"
+                )
             }
         }
         result.decisions = decisions
         result.reference = repository
         result.manifests = inventory.manifests
         if policy.considersUntagged, !inventory.untagged.isEmpty {
-            let (untagged, read) = try await untaggedDecisions(repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
+            let (untagged, read) = try await untaggedDecisions(
+                repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
             result.untagged = untagged
             result.manifests = read
         } else if case .rules(let rules) = policy, rules.untagged, case .distribution = api {
-            result.warnings.append("--untagged: the distribution API cannot list untagged manifests (registry garbage-collect can)")
+            result.warnings.append(
+                "--untagged: the distribution API cannot list untagged manifests (registry garbage-collect can)")
         }
         return result
     }
@@ -153,7 +176,8 @@ public struct Pruner: Sendable {
     /// Untagged manifests: each is read (with its children), so that what a staying tag or a staying untagged index
     /// reaches is known; nothing it reaches is deleted. If any cannot be read, none is deleted.
     func untaggedDecisions(
-        _ repository: ImageReference, inventory: Inventory, decisions: [RetentionDecision], policy: RetentionPolicy, now: Date
+        _ repository: ImageReference, inventory: Inventory, decisions: [RetentionDecision], policy: RetentionPolicy,
+        now: Date
     ) async throws(PierError) -> (decisions: [UntaggedDecision], manifests: [Digest: ManifestBlob]) {
         let client = await store.client(for: repository.registry)
         var manifests = inventory.manifests
@@ -162,12 +186,16 @@ public struct Pruner: Sendable {
                 let blob = try await client.manifest(repository: repository.repository, reference: digest.description)
                 manifests[digest] = blob
                 for child in blob.document.manifests ?? [] where manifests[child.digest] == nil {
-                    manifests[child.digest] = try await client.manifest(repository: repository.repository, reference: child.digest.description)
+                    manifests[child.digest] = try await client.manifest(
+                        repository: repository.repository, reference: child.digest.description)
                 }
             } catch {
                 let kept = inventory.untagged.map { digest, date in
-                    UntaggedDecision(digest: digest, date: date.date, dateSource: date.source, action: .keep,
-                        rule: "kept: an untagged manifest could not be read (\(error.message)), so what it reaches is unknown")
+                    UntaggedDecision(
+                        digest: digest, date: date.date, dateSource: date.source, action: .keep,
+                        rule:
+                            "kept: an untagged manifest could not be read (\(error.message)), so what it reaches is unknown"
+                    )
                 }
                 return (kept, inventory.manifests)
             }
@@ -178,7 +206,8 @@ public struct Pruner: Sendable {
         // A kept untagged index keeps its children.
         let keptUntagged = Set(result.filter { $0.action == .keep }.map(\.digest))
         let reachedByKept = Self.children(of: keptUntagged, in: manifests)
-        for index in result.indices where result[index].action == .delete && reachedByKept.contains(result[index].digest) {
+        for index in result.indices
+        where result[index].action == .delete && reachedByKept.contains(result[index].digest) {
             result[index].action = .keep
             result[index].rule = "reached by a kept untagged index"
         }
@@ -194,7 +223,8 @@ public struct Pruner: Sendable {
         case .distribution:
             let client = await store.client(for: repository.registry)
             do {
-                try await client.deleteManifest(repository: repository.repository, reference: "pier-probe-\(UUID().uuidString.lowercased())")
+                try await client.deleteManifest(
+                    repository: repository.repository, reference: "pier-probe-\(UUID().uuidString.lowercased())")
                 return .native
             } catch {
                 return error.status == 404 ? .native : .fallback
@@ -208,14 +238,18 @@ public struct Pruner: Sendable {
         let needing = plans.flatMap { plan in plan.needingUntagFallback.map { "\(plan.repository):\($0)" } }
         guard !needing.isEmpty else { return }
         let shown = needing.prefix(10).joined(separator: ", ") + (needing.count > 10 ? ", …" : "")
-        throw PierError(.usage, operation: "prune", message:
-            "nothing deleted: \(needing.count) tag(s) can only be removed through the untag fallback (\(shown))",
+        throw PierError(
+            .usage, operation: "prune",
+            message:
+                "nothing deleted: \(needing.count) tag(s) can only be removed through the untag fallback (\(shown))",
             hint: "rerun with --allow-untag-fallback, or keep those tags (--keep REGEX)")
     }
 
     /// Plans and, with `apply`, deletes, for one repository (refusing up front when the untag fallback is needed but
     /// not allowed).
-    public func prune(_ repository: ImageReference, policy: RetentionPolicy, apply: Bool, now: Date = Date()) async throws(PierError) -> Result {
+    public func prune(_ repository: ImageReference, policy: RetentionPolicy, apply: Bool, now: Date = Date())
+        async throws(PierError) -> Result
+    {
         let plan = try await plan(repository, policy: policy, now: now)
         guard apply else { return plan }
         try Self.requireUntagFallbackAllowed([plan], allowed: allowUntagFallback)
@@ -234,7 +268,8 @@ public struct Pruner: Sendable {
         let deleter: any TagDeleting
         switch api {
         case .distribution:
-            deleter = DistributionTagDeleter(client: client, repository: repository.repository, allowUntagFallback: allowUntagFallback)
+            deleter = DistributionTagDeleter(
+                client: client, repository: repository.repository, allowUntagFallback: allowUntagFallback)
         case .native(let native):
             deleter = NativeTagDeleter(api: native, repository: repository.repository)
         }
@@ -256,10 +291,12 @@ public struct Pruner: Sendable {
                 continue
             }
             do {
-                try await deleter.deleteDigest(decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
+                try await deleter.deleteDigest(
+                    decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
                 deleted.insert(decision.digest)
                 result.removed.append(decision.tag)
-                for child in Self.children(of: [decision.digest], in: manifests) where !needed.contains(child) && !deleted.contains(child) {
+                for child in Self.children(of: [decision.digest], in: manifests)
+                where !needed.contains(child) && !deleted.contains(child) {
                     // A leftover child is harmless; failing to delete it is only logged.
                     do {
                         try await deleter.deleteDigest(child, tags: [])
@@ -272,8 +309,12 @@ public struct Pruner: Sendable {
             }
         }
         // Untagged manifests last, indexes before their children.
-        let going = plan.untagged.filter { $0.action == .delete && !deleted.contains($0.digest) && !needed.contains($0.digest) }
-        for decision in going.sorted(by: { (manifests[$0.digest]?.isIndex ?? false) && !(manifests[$1.digest]?.isIndex ?? false) }) {
+        let going = plan.untagged.filter {
+            $0.action == .delete && !deleted.contains($0.digest) && !needed.contains($0.digest)
+        }
+        for decision in going.sorted(by: {
+            (manifests[$0.digest]?.isIndex ?? false) && !(manifests[$1.digest]?.isIndex ?? false)
+        }) {
             do {
                 try await deleter.deleteDigest(decision.digest, tags: [])
                 deleted.insert(decision.digest)
@@ -317,7 +358,8 @@ public struct Pruner: Sendable {
             let blob = try await client.manifest(repository: repository, reference: digest.description)
             manifests[digest] = blob
             // Children are fetched too, so the safety pass knows what a kept index needs.
-            for child in blob.document.manifests ?? [] where MediaType.isManifest(child.mediaType) && manifests[child.digest] == nil {
+            for child in blob.document.manifests ?? []
+            where MediaType.isManifest(child.mediaType) && manifests[child.digest] == nil {
                 _ = try? await manifest(child.digest)
             }
             return blob
@@ -330,7 +372,8 @@ public struct Pruner: Sendable {
             let blob = try await manifest(digest)
             let annotation = blob.document.annotations?["org.opencontainers.image.created"].flatMap(ImageDate.parse)
             var image = blob
-            if image.isIndex, let first = image.document.manifests?.first(where: { !($0.platform?.isUnknown ?? false) }) {
+            if image.isIndex, let first = image.document.manifests?.first(where: { !($0.platform?.isUnknown ?? false) })
+            {
                 image = try await manifest(first.digest)
             }
             var config: Date?
@@ -366,7 +409,9 @@ protocol TagDeleting: Sendable {
 struct NativeTagDeleter: TagDeleting {
     let api: any TagDeletionAPI
     let repository: String
-    func untag(_ tag: String, digest: Digest) async throws(PierError) { try await api.untag(repository: repository, tag: tag, digest: digest) }
+    func untag(_ tag: String, digest: Digest) async throws(PierError) {
+        try await api.untag(repository: repository, tag: tag, digest: digest)
+    }
     func deleteDigest(_ digest: Digest, tags: [String]) async throws(PierError) {
         // Children of an index have no tags: only APIs that delete by digest can remove them.
         if tags.isEmpty, !api.deletesByDigest { return }
@@ -401,7 +446,8 @@ struct DistributionTagDeleter: TagDeleting {
         } catch {
             guard allowUntagFallback else {
                 throw PierError(
-                    .unsupported, operation: "untag \(tag)", message: "the registry cannot delete a tag without deleting \(digest.short), which kept tags use",
+                    .unsupported, operation: "untag \(tag)",
+                    message: "the registry cannot delete a tag without deleting \(digest.short), which kept tags use",
                     registry: client.registry, repository: repository, reference: tag, status: error.status,
                     hint: "rerun with --allow-untag-fallback to untag through a dummy manifest")
             }
@@ -420,7 +466,9 @@ struct DistributionTagDeleter: TagDeleting {
     /// A tiny unique image (config labels name the tag and time), tagged `tag`.
     func pushDummy(for tag: String) async throws(PierError) -> ManifestBlob {
         let stamp = ISO8601DateFormatter().string(from: Date())
-        let config = Array(#"{"architecture":"amd64","os":"linux","config":{"Labels":{"delete-tag":"\#(tag)","delete-date":"\#(stamp)","delete-nonce":"\#(UUID().uuidString)"}},"rootfs":{"type":"layers","diff_ids":[]}}"#.utf8)
+        let config = Array(
+            #"{"architecture":"amd64","os":"linux","config":{"Labels":{"delete-tag":"\#(tag)","delete-date":"\#(stamp)","delete-nonce":"\#(UUID().uuidString)"}},"rootfs":{"type":"layers","diff_ids":[]}}"#
+                .utf8)
         let configDigest = Digest.sha256(of: config)
         let file = NSTemporaryDirectory() + "pier-dummy-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: file, contents: Data(config))
@@ -428,8 +476,10 @@ struct DistributionTagDeleter: TagDeleting {
         try await client.uploadBlob(repository: repository, digest: configDigest, size: Int64(config.count), file: file)
         let manifest = ManifestDocument(
             mediaType: MediaType.ociManifest,
-            config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: Int64(config.count)), layers: [])
-        let blob = try ManifestBlob(bytes: manifest.canonicalBytes(), mediaType: MediaType.ociManifest, source: client.registry)
+            config: Descriptor(mediaType: MediaType.ociConfig, digest: configDigest, size: Int64(config.count)),
+            layers: [])
+        let blob = try ManifestBlob(
+            bytes: manifest.canonicalBytes(), mediaType: MediaType.ociManifest, source: client.registry)
         try await client.putManifest(repository: repository, reference: tag, manifest: blob)
         return blob
     }

@@ -93,7 +93,8 @@ public struct RegistryReport: Sendable, Codable {
     public var pierError: PierError?
 
     enum CodingKeys: String, CodingKey {
-        case repository, role, tags, blobsUploaded, blobsMounted, blobsSkipped, bytesUploaded, manifestsPushed, wouldUpload,
+        case repository, role, tags, blobsUploaded, blobsMounted, blobsSkipped, bytesUploaded, manifestsPushed,
+            wouldUpload,
             verified, seconds, rateLimit, error
     }
 

@@ -29,7 +29,9 @@ public struct Publisher: Sendable {
     public var logger: Logger
     public var progress: TransferProgress?
 
-    public init(store: ImageStore, options: Options, logger: Logger = Logger(label: "pier"), progress: TransferProgress? = nil) {
+    public init(
+        store: ImageStore, options: Options, logger: Logger = Logger(label: "pier"), progress: TransferProgress? = nil
+    ) {
         self.store = store
         self.options = options
         self.logger = logger
@@ -38,10 +40,13 @@ public struct Publisher: Sendable {
 
     /// Publishes `source` to `targets` (the first is the primary). Never throws for a registry's failure: that
     /// is in the report; throws only when nothing could start (unreadable source, invalid plan).
-    public func publish(_ source: any ImageSource, to targets: [ImageReference]) async throws(PierError) -> PublishReport {
+    public func publish(_ source: any ImageSource, to targets: [ImageReference]) async throws(PierError)
+        -> PublishReport
+    {
         let started = ContinuousClock.now
         guard !targets.isEmpty else {
-            throw PierError(.usage, operation: "publish", message: "no registries to publish to",
+            throw PierError(
+                .usage, operation: "publish", message: "no registries to publish to",
                 hint: "pass --to REPO (repeatable) or list registries in pier.yml")
         }
         // Tags are validated before any network I/O.
@@ -75,12 +80,14 @@ public struct Publisher: Sendable {
             reports = try await withThrowingTaskGroup(of: (Int, RegistryReport).self) { group in
                 for (index, target) in targets.enumerated() {
                     group.addTask {
-                        var report = RegistryReport(repository: target.repositoryName, role: index == 0 ? .primary : .backup)
+                        var report = RegistryReport(
+                            repository: target.repositoryName, role: index == 0 ? .primary : .backup)
                         let clock = ContinuousClock.now
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
-                                graph, from: source, to: target, plan: plan, writes: writes, sharedReads: sharedReads.map { ($0, index) },
+                                graph, from: source, to: target, plan: plan, writes: writes,
+                                sharedReads: sharedReads.map { ($0, index) },
                                 report: &report)
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
@@ -103,10 +110,13 @@ public struct Publisher: Sendable {
             throw (error as? PierError) ?? PierError(.other, operation: "publish", message: "\(error)")
         }
         if let summary = sharedReads?.summary {
-            logger.debug("shared reads: \(summary.blocksRead) blocks read once for every registry, \(summary.leftBehind) uploads left to read alone")
+            logger.debug(
+                "shared reads: \(summary.blocksRead) blocks read once for every registry, \(summary.leftBehind) uploads left to read alone"
+            )
         }
         return PublishReport(
-            source: source.name, digest: root.digest, mediaType: root.mediaType, platforms: platforms, context: options.context,
+            source: source.name, digest: root.digest, mediaType: root.mediaType, platforms: platforms,
+            context: options.context,
             tags: plan, dryRun: !writes, registries: reports, seconds: (ContinuousClock.now - started).seconds)
     }
 
@@ -132,7 +142,9 @@ public struct Publisher: Sendable {
         // Where each tag points now.
         var before: [String: Digest] = [:]
         for tag in plan {
-            if let head = try await client.manifestHead(repository: target.repository, reference: tag.name) { before[tag.name] = head.digest }
+            if let head = try await client.manifestHead(repository: target.repository, reference: tag.name) {
+                before[tag.name] = head.digest
+            }
         }
         var backups: [String: String] = [:]
         for tag in plan where tag.kind == .version {
@@ -140,15 +152,20 @@ public struct Publisher: Sendable {
             switch options.onConflict {
             case .fail:
                 report.tags = plan.map {
-                    .init(tag: $0.name, kind: $0.kind, before: before[$0.name], action: $0.name == tag.name ? .conflict : .skipped)
+                    .init(
+                        tag: $0.name, kind: $0.kind, before: before[$0.name],
+                        action: $0.name == tag.name ? .conflict : .skipped)
                 }
                 throw PierError(
                     .conflict, operation: "publish tag \(tag.name)",
-                    message: "\(tag.name) already points at \(old.short), not \(root.digest.short)", registry: target.registry,
+                    message: "\(tag.name) already points at \(old.short), not \(root.digest.short)",
+                    registry: target.registry,
                     repository: target.repository, reference: tag.name,
                     hint: "a released version is immutable; use a new version, or --on-conflict backup|overwrite")
             case .overwrite:
-                logger.warning("\(target.repositoryName):\(tag.name) moves from \(old.short) to \(root.digest.short) (--on-conflict overwrite)")
+                logger.warning(
+                    "\(target.repositoryName):\(tag.name) moves from \(old.short) to \(root.digest.short) (--on-conflict overwrite)"
+                )
             case .backup:
                 let name = ConflictPolicy.backupTag(for: tag.name, at: options.context.timestamp)
                 if writes {
@@ -161,10 +178,13 @@ public struct Publisher: Sendable {
 
         guard writes else {
             // Dry run: what would move, without writing anything.
-            for blob in graph.blobs where try await !destination.hasBlob(blob) { report.wouldUpload.append(blob.digest) }
+            for blob in graph.blobs where try await !destination.hasBlob(blob) {
+                report.wouldUpload.append(blob.digest)
+            }
             report.tags = plan.map {
-                .init(tag: $0.name, kind: $0.kind, before: before[$0.name],
-                      action: before[$0.name] == root.digest ? .unchanged : .wouldWrite, backup: backups[$0.name])
+                .init(
+                    tag: $0.name, kind: $0.kind, before: before[$0.name],
+                    action: before[$0.name] == root.digest ? .unchanged : .wouldWrite, backup: backups[$0.name])
             }
             return
         }
@@ -190,27 +210,35 @@ public struct Publisher: Sendable {
             }
             try await client.putManifest(repository: target.repository, reference: tag.name, manifest: root)
             report.tags.append(
-                .init(tag: tag.name, kind: tag.kind, before: before[tag.name], action: .written, backup: backups[tag.name]))
+                .init(
+                    tag: tag.name, kind: tag.kind, before: before[tag.name], action: .written, backup: backups[tag.name]
+                ))
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
         report.verified = true
     }
 
     /// HEADs every tag (it must be the root digest) and every child manifest (it must exist).
-    func verify(_ graph: ImageGraph, tags: [String], on target: ImageReference, client: RegistryClient) async throws(PierError) {
+    func verify(_ graph: ImageGraph, tags: [String], on target: ImageReference, client: RegistryClient)
+        async throws(PierError)
+    {
         for tag in tags {
             let head = try await client.manifestHead(repository: target.repository, reference: tag)
             guard let head, head.digest == graph.root.digest else {
                 throw PierError(
                     .verification, operation: "verify tag \(tag)",
-                    message: head.map { "points at \($0.digest.short), expected \(graph.root.digest.short)" } ?? "is missing after the push",
+                    message: head.map { "points at \($0.digest.short), expected \(graph.root.digest.short)" }
+                        ?? "is missing after the push",
                     registry: target.registry, repository: target.repository, reference: tag)
             }
         }
         for child in graph.children {
-            guard try await client.manifestHead(repository: target.repository, reference: child.digest.description) != nil else {
+            guard
+                try await client.manifestHead(repository: target.repository, reference: child.digest.description) != nil
+            else {
                 throw PierError(
-                    .verification, operation: "verify manifest \(child.digest.short)", message: "is missing after the push",
+                    .verification, operation: "verify manifest \(child.digest.short)",
+                    message: "is missing after the push",
                     registry: target.registry, repository: target.repository)
             }
         }

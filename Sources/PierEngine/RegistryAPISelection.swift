@@ -19,17 +19,24 @@ public enum RegistryAPISelection {
         let services = session.settings.services
         var resolved = settings.api
         if resolved == .auto {
-            if registry == ImageReference.dockerHub { resolved = .dockerhub }
-            else if registry == "ghcr.io" { resolved = .ghcr }
-            else if ECRAPI.region(ofHost: registry) != nil { resolved = .ecr }
-            else if services.gitlabRegistry == registry, services.gitlabAPIURL != nil { resolved = .gitlab }
-            else { resolved = .distribution }
+            if registry == ImageReference.dockerHub {
+                resolved = .dockerhub
+            } else if registry == "ghcr.io" {
+                resolved = .ghcr
+            } else if ECRAPI.region(ofHost: registry) != nil {
+                resolved = .ecr
+            } else if services.gitlabRegistry == registry, services.gitlabAPIURL != nil {
+                resolved = .gitlab
+            } else {
+                resolved = .distribution
+            }
         }
         let transport = session.pool.transport
         let credential = try session.pool.options.credentials.credential(for: registry)
         let apiURL = settings.apiURL
         func missing(_ what: String) -> PierError {
-            PierError(.auth, operation: operation, message: "the \(resolved.rawValue) API needs \(what)", registry: registry)
+            PierError(
+                .auth, operation: operation, message: "the \(resolved.rawValue) API needs \(what)", registry: registry)
         }
         switch resolved {
         case .auto, .distribution:
@@ -38,8 +45,12 @@ public enum RegistryAPISelection {
             let user = services.dockerHubUsername ?? credential.username
             var password = services.dockerHubToken
             if password == nil, case .basic(_, let secret) = credential { password = secret }
-            guard let user, let password else { throw missing("DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or a docker login") }
-            return .native(DockerHubAPI(transport: transport, username: user, password: password, base: apiURL ?? "https://hub.docker.com"))
+            guard let user, let password else {
+                throw missing("DOCKERHUB_USERNAME and DOCKERHUB_TOKEN, or a docker login")
+            }
+            return .native(
+                DockerHubAPI(
+                    transport: transport, username: user, password: password, base: apiURL ?? "https://hub.docker.com"))
         case .ghcr:
             guard let token = services.githubToken else { throw missing("GITHUB_TOKEN with delete:packages") }
             return .native(GitHubPackagesAPI(transport: transport, token: token, base: apiURL ?? services.githubAPIURL))
@@ -49,19 +60,24 @@ public enum RegistryAPISelection {
                 throw missing("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
             }
             let region = ECRAPI.region(ofHost: registry) ?? aws.region ?? "us-east-1"
-            return .native(ECRAPI(
-                transport: transport, region: region, accessKey: access, secretKey: secret, sessionToken: aws.sessionToken,
-                endpoint: apiURL ?? aws.endpoint))
+            return .native(
+                ECRAPI(
+                    transport: transport, region: region, accessKey: access, secretKey: secret,
+                    sessionToken: aws.sessionToken,
+                    endpoint: apiURL ?? aws.endpoint))
         case .gitlab:
             guard let base = apiURL ?? services.gitlabAPIURL else { throw missing("--api-url or CI_API_V4_URL") }
             guard let token = services.gitlabToken else { throw missing("GITLAB_TOKEN or CI_JOB_TOKEN") }
-            return .native(GitLabRegistryAPI(
-                transport: transport, base: base, privateToken: token.privateToken, jobToken: token.jobToken))
+            return .native(
+                GitLabRegistryAPI(
+                    transport: transport, base: base, privateToken: token.privateToken, jobToken: token.jobToken))
         case .harbor:
             guard case .basic(let user, let password) = credential else {
                 throw missing("credentials (\(session.pool.options.credentials.loginHint(for: registry)))")
             }
-            return .native(HarborAPI(transport: transport, base: apiURL ?? "https://\(registry)", username: user, password: password))
+            return .native(
+                HarborAPI(
+                    transport: transport, base: apiURL ?? "https://\(registry)", username: user, password: password))
         }
     }
 }

@@ -34,19 +34,23 @@ public struct RegistryStatus: Sendable, Codable {
     public func checkFailure() -> PierError? {
         let drifted = rows.filter(\.state.isDrift)
         guard let primary = repositories.first, !drifted.isEmpty else { return nil }
-        let shown = drifted.prefix(Self.tagsNamedInCheckFailure).map { "\($0.tag) (\($0.state))" }.joined(separator: ", ")
+        let shown = drifted.prefix(Self.tagsNamedInCheckFailure).map { "\($0.tag) (\($0.state))" }.joined(
+            separator: ", ")
         return PierError(
             .verification, operation: "status",
             message: "\(drifted.count) tag(s) of \(primary) missing or diverged on a backup: \(shown)"
                 + (drifted.count > shown.count ? ", …" : ""),
-            hint: "'pier sync \(repositories.joined(separator: " "))' copies them from the primary (a diverged version tag"
+            hint:
+                "'pier sync \(repositories.joined(separator: " "))' copies them from the primary (a diverged version tag"
                 + " needs --on-conflict backup or overwrite); tags only a backup has are extra and stay")
     }
 
     /// Enough tag names to act on in one stderr line.
     static let tagsNamedInCheckFailure = 5
 
-    public static func collect(_ targets: [ImageReference], store: ImageStore, only: String? = nil) async throws(PierError) -> RegistryStatus {
+    public static func collect(_ targets: [ImageReference], store: ImageStore, only: String? = nil)
+        async throws(PierError) -> RegistryStatus
+    {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
         var tagsByRepo: [String: Set<String>] = [:]
         for target in targets {
@@ -64,14 +68,17 @@ public struct RegistryStatus: Sendable, Codable {
             for target in targets {
                 if tagsByRepo[target.repositoryName]?.contains(tag) == true {
                     let client = await store.client(for: target.registry)
-                    digests[target.repositoryName] = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
+                    digests[target.repositoryName] = try await client.manifestHead(
+                        repository: target.repository, reference: tag)?.digest
                 } else {
                     digests[target.repositoryName] = .some(nil)
                 }
             }
             let present = digests.values.compactMap { $0 }
             let onPrimary = targets.first.map { (digests[$0.repositoryName] ?? nil) != nil } ?? false
-            let state: State = !onPrimary ? .extra : present.count < targets.count ? .missing : Set(present).count > 1 ? .diverged : .ok
+            let state: State =
+                !onPrimary
+                ? .extra : present.count < targets.count ? .missing : Set(present).count > 1 ? .diverged : .ok
             rows.append(Row(tag: tag, digests: digests, state: state))
         }
         return RegistryStatus(repositories: targets.map(\.repositoryName), rows: rows)

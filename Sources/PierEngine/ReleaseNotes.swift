@@ -60,7 +60,8 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
         var config: ImageConfigSummary?
         var images: [(String, ManifestBlob)] = []
         if root.isIndex {
-            for entry in root.document.manifests ?? [] where !(entry.platform?.isUnknown ?? false) && MediaType.isImageManifest(entry.mediaType) {
+            for entry in root.document.manifests ?? []
+            where !(entry.platform?.isUnknown ?? false) && MediaType.isImageManifest(entry.mediaType) {
                 images.append((entry.platform?.description ?? "unknown", try await source.manifest(entry)))
             }
         } else {
@@ -75,16 +76,20 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
                 }
                 if index == 0 { config = summary }
                 if name.isEmpty, let summary, let os = summary.os {
-                    name = [os, summary.architecture ?? "unknown", summary.variant].compactMap { $0 }.joined(separator: "/")
+                    name = [os, summary.architecture ?? "unknown", summary.variant].compactMap { $0 }.joined(
+                        separator: "/")
                 }
             }
             let layers = manifest.document.layers ?? []
             let size = try Descriptor.totalSize(of: layers, what: "layer", source: source.name)
-            platforms.append(PlatformInfo(
-                platform: name.isEmpty ? "unknown" : name, digest: manifest.digest.description, size: size,
-                sizeText: Self.format(size), layers: layers.count))
+            platforms.append(
+                PlatformInfo(
+                    platform: name.isEmpty ? "unknown" : name, digest: manifest.digest.description, size: size,
+                    sizeText: Self.format(size), layers: layers.count))
         }
-        let annotations = (root.document.annotations ?? [:]).merging(images.first?.1.document.annotations ?? [:]) { a, _ in a }
+        let annotations = (root.document.annotations ?? [:]).merging(images.first?.1.document.annotations ?? [:]) {
+            a, _ in a
+        }
         let labels = config?.config?.Labels ?? [:]
         // An empty value says nothing (buildah writes empty base.name and base.digest for FROM scratch).
         func oci(_ key: String) -> String? {
@@ -95,7 +100,8 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
         return ReleaseNotes(
             version: version, digest: root.digest.description, mediaType: root.mediaType,
             registries: registries.map { repo in
-                Registry(repository: repo.repositoryName, pullByTag: "\(repo.repositoryName):\(shownTag)",
+                Registry(
+                    repository: repo.repositoryName, pullByTag: "\(repo.repositoryName):\(shownTag)",
                     pullByDigest: "\(repo.repositoryName)@\(root.digest)", tags: tags)
             },
             platforms: platforms, baseName: oci("base.name"), baseDigest: oci("base.digest"), source: oci("source"),
@@ -117,7 +123,9 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
             var kept: [String] = []
             for tag in candidates where !kept.contains(tag) {
                 let head: Digest?
-                do { head = try await client.manifestHead(repository: registry.repository, reference: tag)?.digest } catch {
+                do {
+                    head = try await client.manifestHead(repository: registry.repository, reference: tag)?.digest
+                } catch {
                     guard error.kind == .notFound else { throw error }
                     head = nil
                 }
@@ -131,7 +139,9 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
     /// Notes written without a publish report claim only what is there: each registry's tags are those that point
     /// at the digest on it (`publishedTags`), and `tags` are the first registry's. The registries are `targets`,
     /// else the source's repository when it is a registry; with neither, the notes are returned as they are.
-    public func keepingPublishedTags(targets: [ImageReference], source: ImageLocation, store: ImageStore) async throws(PierError) -> ReleaseNotes {
+    public func keepingPublishedTags(targets: [ImageReference], source: ImageLocation, store: ImageStore)
+        async throws(PierError) -> ReleaseNotes
+    {
         var checked = targets
         if checked.isEmpty, case .registry(let reference) = source { checked = [reference.with(tag: nil)] }
         guard let primary = checked.first, let digest = try? Digest(digest) else { return self }
@@ -141,7 +151,8 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
         for index in result.registries.indices {
             let kept = published[result.registries[index].repository] ?? []
             result.registries[index].tags = kept
-            result.registries[index].pullByTag = kept.first.map { "\(result.registries[index].repository):\($0)" }
+            result.registries[index].pullByTag =
+                kept.first.map { "\(result.registries[index].repository):\($0)" }
                 ?? result.registries[index].pullByDigest
         }
         return result
@@ -213,7 +224,9 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
     public func render(template: String? = nil) throws(PierError) -> String {
         let compiled: MustacheTemplate
         do { compiled = try MustacheTemplate(string: template ?? Self.defaultTemplate) } catch {
-            throw PierError(.invalidInput, operation: "read notes template", message: "the template does not parse", cause: "\(error)")
+            throw PierError(
+                .invalidInput, operation: "read notes template", message: "the template does not parse",
+                cause: "\(error)")
         }
         var context = (try? JSONSerialization.jsonObject(with: JSONEncoder().encode(self))) as? [String: Any] ?? [:]
         context["hasProvenance"] = source != nil || revision != nil || created != nil
@@ -226,7 +239,8 @@ public struct ReleaseNotes: Sendable, Codable, Equatable {
 /// Commits since the previous version tag, grouped by conventional-commit type (conventionalcommits.org 1.0).
 public enum Changelog {
     static let titles: [(String, String)] = [
-        ("feat", "Features"), ("fix", "Fixes"), ("perf", "Performance"), ("refactor", "Refactoring"), ("docs", "Documentation"),
+        ("feat", "Features"), ("fix", "Fixes"), ("perf", "Performance"), ("refactor", "Refactoring"),
+        ("docs", "Documentation"),
         ("test", "Tests"), ("build", "Build"), ("ci", "CI"), ("chore", "Chores"),
     ]
 
@@ -261,7 +275,9 @@ public enum Changelog {
         }
         var groups: [ReleaseNotes.ChangeGroup] = []
         if !breaking.isEmpty { groups.append(.init(title: "Breaking changes", changes: breaking)) }
-        for (type, title) in titles { if let changes = buckets[type] { groups.append(.init(title: title, changes: changes)) } }
+        for (type, title) in titles {
+            if let changes = buckets[type] { groups.append(.init(title: title, changes: changes)) }
+        }
         if let other = buckets["other"] { groups.append(.init(title: "Other changes", changes: other)) }
         return groups
     }
@@ -271,7 +287,9 @@ public enum Changelog {
         -> (previous: String?, groups: [ReleaseNotes.ChangeGroup])
     {
         func git(_ arguments: [String]) -> String? { Git.run(arguments, in: directory) }
-        let end = git(["rev-parse", "--verify", "--quiet", "refs/tags/\(version)"]) != nil ? version
+        let end =
+            git(["rev-parse", "--verify", "--quiet", "refs/tags/\(version)"]) != nil
+            ? version
             : git(["rev-parse", "--verify", "--quiet", "refs/tags/v\(version)"]) != nil ? "v\(version)" : "HEAD"
         guard let current = SemanticVersion(version) ?? SemanticVersion(end) else { return (nil, []) }
         let previous = (git(["tag", "--merged", end])?.split(separator: "\n").map(String.init) ?? [])
@@ -291,10 +309,13 @@ public enum Changelog {
 /// Adds annotations to a root manifest or index, keeping every other field as it was. This changes the root
 /// digest (the bytes change), which is why publish only does it when asked (`--annotate`).
 public enum ImageAnnotator {
-    public static func annotate(_ root: ManifestBlob, with annotations: [String: String]) throws(PierError) -> ManifestBlob {
+    public static func annotate(_ root: ManifestBlob, with annotations: [String: String]) throws(PierError)
+        -> ManifestBlob
+    {
         guard !annotations.isEmpty else { return root }
         // JSONValue keeps every other field exactly (a boolean stays a boolean, an integer an integer).
-        guard var object = try? JSONDecoder().decode(JSONValue.self, from: Data(root.bytes)), object.objectValue != nil else {
+        guard var object = try? JSONDecoder().decode(JSONValue.self, from: Data(root.bytes)), object.objectValue != nil
+        else {
             throw PierError(.invalidInput, operation: "annotate", message: "the root manifest is not a JSON object")
         }
         var existing = object["annotations"]?.objectValue ?? [:]
@@ -304,9 +325,13 @@ public enum ImageAnnotator {
     }
 
     /// The `org.opencontainers.image.*` annotations a build context gives (image-spec annotations.md).
-    public static func standard(context: TagContext, environment: [String: String], extra: [String: String]) -> [String: String] {
+    public static func standard(context: TagContext, environment: [String: String], extra: [String: String]) -> [String:
+        String]
+    {
         var result: [String: String] = [:]
-        if let version = context.version { result["org.opencontainers.image.version"] = SemanticVersion(version)?.description ?? version }
+        if let version = context.version {
+            result["org.opencontainers.image.version"] = SemanticVersion(version)?.description ?? version
+        }
         if let sha = context.gitSHA { result["org.opencontainers.image.revision"] = sha }
         if let server = environment["GITHUB_SERVER_URL"], let repo = environment["GITHUB_REPOSITORY"] {
             result["org.opencontainers.image.source"] = "\(server)/\(repo)"

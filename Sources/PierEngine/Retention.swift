@@ -136,16 +136,21 @@ public enum RetentionPolicy: Sendable {
         /// Checks ranges and regexes before any registry is asked anything.
         public func validate() throws(PierError) {
             guard keepLast != nil || keepNewerThan != nil || !keep.isEmpty || expireOlderThan != nil else {
-                throw PierError(.usage, operation: "prune", message: "no retention rule given",
-                    hint: "pass --keep-last N, --keep-newer-than 90d, --keep REGEX, --expire-older-than 90d or --ecr-policy FILE")
+                throw PierError(
+                    .usage, operation: "prune", message: "no retention rule given",
+                    hint:
+                        "pass --keep-last N, --keep-newer-than 90d, --keep REGEX, --expire-older-than 90d or --ecr-policy FILE"
+                )
             }
             if let keepLast, !(0...RetentionPolicy.maximumCount).contains(keepLast) {
-                throw PierError(.usage, operation: "prune",
+                throw PierError(
+                    .usage, operation: "prune",
                     message: "\(name("keep-last")) \(keepLast) is out of range (0 to \(RetentionPolicy.maximumCount))")
             }
             for (flag, value) in [("keep-newer-than", keepNewerThan), ("expire-older-than", expireOlderThan)] {
                 if let value, !(value.isFinite && value >= 0 && value <= RetentionPolicy.maximumDuration) {
-                    throw PierError(.usage, operation: "prune", message: "\(name(flag)) is out of range (0 to 100 years)")
+                    throw PierError(
+                        .usage, operation: "prune", message: "\(name(flag)) is out of range (0 to 100 years)")
                 }
             }
             _ = try patterns()
@@ -162,10 +167,12 @@ public enum RetentionPolicy: Sendable {
         public func unmatchedPatterns(in tags: [String]) -> [String] {
             var warnings: [String] = []
             for (flag, pattern) in (only.map { [("only", $0)] } ?? []) + keep.map({ ("keep", $0) }) {
-                guard let regex = try? RetentionPolicy.regex(pattern, flag), !tags.contains(where: { RetentionPolicy.matches(regex, $0) })
+                guard let regex = try? RetentionPolicy.regex(pattern, flag),
+                    !tags.contains(where: { RetentionPolicy.matches(regex, $0) })
                 else { continue }
                 warnings.append(
-                    "\(name(flag)) \"\(pattern)\" matches no tag; patterns match the whole tag, so write \"\(Self.suggestion(for: pattern))\"")
+                    "\(name(flag)) \"\(pattern)\" matches no tag; patterns match the whole tag, so write \"\(Self.suggestion(for: pattern))\""
+                )
             }
             return warnings
         }
@@ -195,7 +202,8 @@ public enum RetentionPolicy: Sendable {
             for info in tags where !selected.contains(info) { keep[info.tag] = "not selected by \(rules.name("only"))" }
             let rank = Self.ranks(Set(selected.map(\.digest)), images)
             for info in selected {
-                let (verdict, rule) = rules.verdict(info, image: images[info.digest] ?? .undated, rank: rank[info.digest],
+                let (verdict, rule) = rules.verdict(
+                    info, image: images[info.digest] ?? .undated, rank: rank[info.digest],
                     patterns: patterns.keep, now: now)
                 if verdict { keep[info.tag] = rule } else { expire[info.tag] = rule }
             }
@@ -214,7 +222,9 @@ public enum RetentionPolicy: Sendable {
         return tags.map { info in
             if let rule = keep[info.tag] { return RetentionDecision(info, .keep, rule) }
             let rule = expire[info.tag] ?? "expired"
-            if needed.contains(info.digest) { return RetentionDecision(info, .untag, rule + "; digest still used by a kept tag") }
+            if needed.contains(info.digest) {
+                return RetentionDecision(info, .untag, rule + "; digest still used by a kept tag")
+            }
             return RetentionDecision(info, .delete, rule)
         }.sorted(by: RetentionDecision.newestFirst)
     }
@@ -267,7 +277,10 @@ public enum RetentionPolicy: Sendable {
     static func imageDates(_ tags: [TagInfo]) -> [Digest: ImageDate] {
         var images: [Digest: ImageDate] = [:]
         for info in tags {
-            guard let current = images[info.digest] else { images[info.digest] = info.date; continue }
+            guard let current = images[info.digest] else {
+                images[info.digest] = info.date
+                continue
+            }
             if let date = info.date.date, current.date.map({ date > $0 }) ?? true { images[info.digest] = info.date }
         }
         return images
@@ -282,7 +295,8 @@ public enum RetentionPolicy: Sendable {
 
     static func regex(_ pattern: String, _ flag: String) throws(PierError) -> NSRegularExpression {
         do { return try NSRegularExpression(pattern: "^(?:\(pattern))$") } catch {
-            throw PierError(.usage, operation: "prune", message: "\(flag) \"\(pattern)\" is not a valid regular expression")
+            throw PierError(
+                .usage, operation: "prune", message: "\(flag) \"\(pattern)\" is not a valid regular expression")
         }
     }
 
@@ -302,13 +316,17 @@ public enum RetentionPolicy: Sendable {
     /// (`maximumDuration`).
     public static func parseDuration(_ text: String) throws(PierError) -> TimeInterval {
         let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value.isFinite, value >= 0 else {
-            throw PierError(.usage, operation: "parse duration", message: "\"\(text)\" is not a duration",
+        guard let unit = text.last, let factor = units[unit], let value = Double(text.dropLast()), value.isFinite,
+            value >= 0
+        else {
+            throw PierError(
+                .usage, operation: "parse duration", message: "\"\(text)\" is not a duration",
                 hint: "use a number and a unit: 90d, 12h, 2w, 30m")
         }
         let seconds = value * factor
         guard seconds.isFinite, seconds <= maximumDuration else {
-            throw PierError(.usage, operation: "parse duration", message: "\"\(text)\" is longer than 100 years",
+            throw PierError(
+                .usage, operation: "parse duration", message: "\"\(text)\" is longer than 100 years",
                 hint: "use a number and a unit: 90d, 12h, 2w, 30m")
         }
         return seconds
@@ -317,9 +335,13 @@ public enum RetentionPolicy: Sendable {
 
 extension RetentionPolicy.Rules {
     /// Whether one selected tag is kept, and the rule that says so (the numbered list on `RetentionPolicy`).
-    func verdict(_ info: TagInfo, image: ImageDate, rank: Int?, patterns: [NSRegularExpression], now: Date) -> (keep: Bool, rule: String) {
+    func verdict(_ info: TagInfo, image: ImageDate, rank: Int?, patterns: [NSRegularExpression], now: Date) -> (
+        keep: Bool, rule: String
+    ) {
         if info.tag == "latest" { return (true, "always keep latest") }
-        if let index = patterns.firstIndex(where: { RetentionPolicy.matches($0, info.tag) }) { return (true, "\(name("keep")) \(keep[index])") }
+        if let index = patterns.firstIndex(where: { RetentionPolicy.matches($0, info.tag) }) {
+            return (true, "\(name("keep")) \(keep[index])")
+        }
         guard let date = image.date, let rank else { return (true, RetentionPolicy.undatedRule) }
         let age = now.timeIntervalSince(date)
         let source = image.source.field
@@ -327,7 +349,9 @@ extension RetentionPolicy.Rules {
             return (false, "older than \(RetentionPolicy.describe(limit)) by \(source) (\(name("expire-older-than")))")
         }
         if let last = keepLast, rank < last { return (true, "among the newest \(last) images") }
-        if let window = keepNewerThan, age < window { return (true, "newer than \(RetentionPolicy.describe(window)) by \(source)") }
+        if let window = keepNewerThan, age < window {
+            return (true, "newer than \(RetentionPolicy.describe(window)) by \(source)")
+        }
         if keepLast == nil, keepNewerThan == nil, keep.isEmpty, let limit = expireOlderThan {
             return (true, "not older than \(RetentionPolicy.describe(limit))")
         }
@@ -368,7 +392,8 @@ public struct ECRLifecyclePolicy: Sendable, Decodable {
         }
         let policy: ECRLifecyclePolicy
         do { policy = try JSONDecoder().decode(ECRLifecyclePolicy.self, from: data) } catch {
-            throw PierError(.invalidInput, operation: "read ECR policy", message: "\(path) is not a lifecycle policy",
+            throw PierError(
+                .invalidInput, operation: "read ECR policy", message: "\(path) is not a lifecycle policy",
                 cause: ManifestDocument.describe(error))
         }
         try policy.validate(path)
@@ -376,29 +401,45 @@ public struct ECRLifecyclePolicy: Sendable, Decodable {
     }
 
     func validate(_ path: String) throws(PierError) {
-        func fail(_ message: String) -> PierError { PierError(.invalidInput, operation: "read ECR policy", message: "\(path): \(message)") }
+        func fail(_ message: String) -> PierError {
+            PierError(.invalidInput, operation: "read ECR policy", message: "\(path): \(message)")
+        }
         let sorted = rules.sorted { $0.rulePriority < $1.rulePriority }
-        guard Set(rules.map(\.rulePriority)).count == rules.count else { throw fail("rulePriority values must be unique") }
+        guard Set(rules.map(\.rulePriority)).count == rules.count else {
+            throw fail("rulePriority values must be unique")
+        }
         for (index, rule) in sorted.enumerated() {
             let s = rule.selection
-            guard ["tagged", "untagged", "any"].contains(s.tagStatus) else { throw fail("tagStatus \"\(s.tagStatus)\" is not tagged, untagged or any") }
+            guard ["tagged", "untagged", "any"].contains(s.tagStatus) else {
+                throw fail("tagStatus \"\(s.tagStatus)\" is not tagged, untagged or any")
+            }
             if s.tagStatus == "tagged", (s.tagPatternList ?? []).isEmpty, (s.tagPrefixList ?? []).isEmpty {
                 throw fail("rule \(rule.rulePriority): tagged needs tagPatternList or tagPrefixList")
             }
-            if s.tagStatus == "any", index != sorted.count - 1 { throw fail("rule \(rule.rulePriority): tagStatus any must have the highest rulePriority") }
-            guard ["imageCountMoreThan", "sinceImagePushed"].contains(s.countType) else {
-                throw fail("rule \(rule.rulePriority): countType \(s.countType) is not supported (imageCountMoreThan, sinceImagePushed)")
+            if s.tagStatus == "any", index != sorted.count - 1 {
+                throw fail("rule \(rule.rulePriority): tagStatus any must have the highest rulePriority")
             }
-            guard rule.action.type == "expire" else { throw fail("rule \(rule.rulePriority): only the expire action is evaluated") }
+            guard ["imageCountMoreThan", "sinceImagePushed"].contains(s.countType) else {
+                throw fail(
+                    "rule \(rule.rulePriority): countType \(s.countType) is not supported (imageCountMoreThan, sinceImagePushed)"
+                )
+            }
+            guard rule.action.type == "expire" else {
+                throw fail("rule \(rule.rulePriority): only the expire action is evaluated")
+            }
             // ECR takes countNumber ≥ 1; the upper bound keeps day arithmetic far from overflow.
             guard (1...RetentionPolicy.maximumCount).contains(s.countNumber) else {
-                throw fail("rule \(rule.rulePriority): countNumber \(s.countNumber) is out of range (1 to \(RetentionPolicy.maximumCount))")
+                throw fail(
+                    "rule \(rule.rulePriority): countNumber \(s.countNumber) is out of range (1 to \(RetentionPolicy.maximumCount))"
+                )
             }
         }
     }
 
     /// Images expired (tagged and `untagged` ones), with the rule that expired them. `images` dates each digest.
-    func expired(_ tags: [TagInfo], untagged: [Digest: ImageDate], images dates: [Digest: ImageDate], now: Date) -> [Digest: String] {
+    func expired(_ tags: [TagInfo], untagged: [Digest: ImageDate], images dates: [Digest: ImageDate], now: Date)
+        -> [Digest: String]
+    {
         var tagsOf: [Digest: [String]] = [:]
         for digest in untagged.keys { tagsOf[digest] = [] }
         for info in tags { tagsOf[info.digest, default: []].append(info.tag) }
@@ -413,11 +454,14 @@ public struct ECRLifecyclePolicy: Sendable, Decodable {
             case "imageCountMoreThan": candidates = Array(selected.dropFirst(max(0, rule.selection.countNumber)))
             default:
                 let limit = TimeInterval(rule.selection.countNumber) * 86400
-                candidates = selected.filter { digest in dates[digest]?.date.map { now.timeIntervalSince($0) > limit } ?? false }
+                candidates = selected.filter { digest in
+                    dates[digest]?.date.map { now.timeIntervalSince($0) > limit } ?? false
+                }
             }
             for digest in candidates where !claimed.contains(digest) && expiredBy[digest] == nil {
                 let source = dates[digest]?.source.field ?? "?"
-                expiredBy[digest] = "ECR rule \(rule.rulePriority)" + (rule.description.map { " (\($0))" } ?? "") + " by \(source)"
+                expiredBy[digest] =
+                    "ECR rule \(rule.rulePriority)" + (rule.description.map { " (\($0))" } ?? "") + " by \(source)"
             }
             claimed.formUnion(selected)
         }

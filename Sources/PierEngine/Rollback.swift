@@ -40,7 +40,8 @@ public struct Rollback: Sendable {
     /// The moving tags `version` owns once every newer version is set aside: the same rules publish uses.
     public func ownedTags(version: String, existing: [String]) throws(PierError) -> [String] {
         guard let target = SemanticVersion(version), target.isStable else {
-            throw PierError(.usage, operation: "rollback", message: "\"\(version)\" is not a stable semantic version",
+            throw PierError(
+                .usage, operation: "rollback", message: "\"\(version)\" is not a stable semantic version",
                 hint: "rollback moves latest, MAJOR and MAJOR.MINOR back to a released version such as 1.2.3")
         }
         let older = existing.filter { tag in SemanticVersion(tag).map { $0 <= target } ?? false }
@@ -51,20 +52,23 @@ public struct Rollback: Sendable {
         rules.buildNumber = false
         rules.raw = []
         rules.dateTemplate = nil
-        return try TagPlanner.plan(context: context, rules: rules, existingTags: older).filter { $0.kind == .moving }.map(\.name)
+        return try TagPlanner.plan(context: context, rules: rules, existingTags: older).filter { $0.kind == .moving }
+            .map(\.name)
     }
 
     /// The tags `version` may have been published under, whichever way it is written (publish accepts both
     /// forms and tags `v1.2.3` only with `v_prefix`): `1.2.3`, then `v1.2.3`, with the rules' prefix and suffix.
     public func versionTags(_ version: String) throws(PierError) -> [String] {
         guard let parsed = SemanticVersion(version) else {
-            throw PierError(.usage, operation: "rollback", message: "\"\(version)\" is not a semantic version",
+            throw PierError(
+                .usage, operation: "rollback", message: "\"\(version)\" is not a semantic version",
                 hint: "name a released version such as 1.2.3 or v1.2.3")
         }
         return [parsed.description, "v" + parsed.description].map { rules.prefix + $0 + rules.suffix }
     }
 
-    public func plan(version: String, targets: [ImageReference], trust: ImageReference?) async throws(PierError) -> Plan {
+    public func plan(version: String, targets: [ImageReference], trust: ImageReference?) async throws(PierError) -> Plan
+    {
         let candidates = try versionTags(version)
         var digests: [(ImageReference, Digest)] = []
         var found: String?
@@ -77,8 +81,10 @@ public struct Rollback: Sendable {
                 if head != nil { found = tag }
             }
             guard let head else {
-                throw PierError(.notFound, operation: "rollback",
-                    message: "\(version) is not in \(target.repositoryName) (looked for \((found.map { [$0] } ?? candidates).joined(separator: ", ")))",
+                throw PierError(
+                    .notFound, operation: "rollback",
+                    message:
+                        "\(version) is not in \(target.repositoryName) (looked for \((found.map { [$0] } ?? candidates).joined(separator: ", ")))",
                     registry: target.registry, repository: target.repository, reference: candidates[0])
             }
             digests.append((target, head))
@@ -92,7 +98,8 @@ public struct Rollback: Sendable {
             digest = trusted.1
         } else {
             throw PierError(
-                .conflict, operation: "rollback", message: "\(version) has different digests on different registries: "
+                .conflict, operation: "rollback",
+                message: "\(version) has different digests on different registries: "
                     + digests.map { "\($0.0.repositoryName)=\($0.1.short)" }.joined(separator: ", "),
                 hint: "name the registry to follow with --trust REPO")
         }
@@ -102,7 +109,8 @@ public struct Rollback: Sendable {
             let existing = try await client.tags(repository: target.repository)
             for tag in try ownedTags(version: version, existing: existing) {
                 let before = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
-                changes.append(Change(repository: target.repositoryName, tag: tag, before: before, after: digest, applied: false))
+                changes.append(
+                    Change(repository: target.repositoryName, tag: tag, before: before, after: digest, applied: false))
             }
         }
         return Plan(version: versionTag, digest: digest, changes: changes)
@@ -114,26 +122,34 @@ public struct Rollback: Sendable {
         var result = plan
         var manifest: ManifestBlob?
         if let trust {
-            manifest = try await store.client(for: trust.registry).manifest(repository: trust.repository, reference: plan.digest.description)
+            manifest = try await store.client(for: trust.registry).manifest(
+                repository: trust.repository, reference: plan.digest.description)
         }
         for target in targets {
             let client = await store.client(for: target.registry)
             let bytes: ManifestBlob
-            if let local = try? await client.manifest(repository: target.repository, reference: plan.digest.description) {
+            if let local = try? await client.manifest(repository: target.repository, reference: plan.digest.description)
+            {
                 bytes = local
             } else if let manifest, let trust {
                 // The trusted image is not on this registry: copy it (blobs first), then tag.
                 let source = try RegistryImageSource(
-                    reference: trust.with(tag: nil, digest: plan.digest), client: await store.client(for: trust.registry))
-                _ = try await Copier().copy(from: source, to: RegistryImageDestination(reference: target.with(tag: nil), client: client), tag: plan.version)
+                    reference: trust.with(tag: nil, digest: plan.digest),
+                    client: await store.client(for: trust.registry))
+                _ = try await Copier().copy(
+                    from: source, to: RegistryImageDestination(reference: target.with(tag: nil), client: client),
+                    tag: plan.version)
                 await source.close()
                 bytes = manifest
             } else {
-                throw PierError(.notFound, operation: "rollback", message: "\(plan.digest.short) is not in \(target.repositoryName)")
+                throw PierError(
+                    .notFound, operation: "rollback", message: "\(plan.digest.short) is not in \(target.repositoryName)"
+                )
             }
             for index in result.changes.indices where result.changes[index].repository == target.repositoryName {
                 if result.changes[index].before != plan.digest {
-                    try await client.putManifest(repository: target.repository, reference: result.changes[index].tag, manifest: bytes)
+                    try await client.putManifest(
+                        repository: target.repository, reference: result.changes[index].tag, manifest: bytes)
                 }
                 result.changes[index].applied = true
             }

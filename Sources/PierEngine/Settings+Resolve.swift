@@ -34,7 +34,8 @@ extension Settings {
         var timeout = flags.timeout
         if timeout == nil, let text = variable("PIER_TIMEOUT") {
             guard let value = Double(text) else {
-                throw PierError(.usage, operation: "read options", message: "PIER_TIMEOUT \(text) is not a number of seconds")
+                throw PierError(
+                    .usage, operation: "read options", message: "PIER_TIMEOUT \(text) is not a number of seconds")
             }
             timeout = value
         }
@@ -85,14 +86,17 @@ extension Settings {
         for scoped in flags.scopedUsers {
             guard case .registry(let reference) = try ImageLocation(parsing: scoped.location) else {
                 throw PierError(
-                    .usage, operation: "read credentials", message: "\(scoped.flag) is for a registry, and \(scoped.location) is not one")
+                    .usage, operation: "read credentials",
+                    message: "\(scoped.flag) is for a registry, and \(scoped.location) is not one")
             }
-            given.append(.init(
-                scope: .host(reference.registry), username: scoped.username, secretVariable: scoped.secretVariable,
-                flag: scoped.flag))
+            given.append(
+                .init(
+                    scope: .host(reference.registry), username: scoped.username, secretVariable: scoped.secretVariable,
+                    flag: scoped.flag))
         }
         let explicit = try ExplicitCredentials.resolve(
-            given, stdinSecret: flags.passwordFromStdin ? readPassword : nil, environment: environment, targets: targetHosts)
+            given, stdinSecret: flags.passwordFromStdin ? readPassword : nil, environment: environment,
+            targets: targetHosts)
         for item in given {
             let host = DockerConfig.normalizedHost(item.scope == .target ? (targetHosts.first ?? "") : item.hostName)
             origins[host] = "\(item.flag) and \(flags.passwordFromStdin ? "--password-stdin" : item.secretVariable)"
@@ -128,7 +132,9 @@ extension Settings {
             guard let policy = ConflictPolicy(rawValue: text) else {
                 throw PierError(
                     .usage, operation: "read options",
-                    message: "PIER_ON_CONFLICT \(text) is not one of \(ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+                    message:
+                        "PIER_ON_CONFLICT \(text) is not one of \(ConflictPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             onConflict = policy
         }
@@ -156,7 +162,8 @@ extension Settings {
         if let creds = flags.hostCredentials {
             guard flags.username == nil else {
                 throw PierError(
-                    .usage, operation: "read credentials", message: "give either --creds HOST=USER or -u USER, not both")
+                    .usage, operation: "read credentials", message: "give either --creds HOST=USER or -u USER, not both"
+                )
             }
             let parts = creds.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -193,7 +200,8 @@ extension Settings {
             credentials: CredentialChain(
                 explicitByHost: network.explicitCredentials, originByHost: network.originByHost,
                 dockerConfig: network.dockerConfig,
-                gitHubToken: services.githubToken.map { .basic(username: services.githubActor ?? "pier", password: $0) }),
+                gitHubToken: services.githubToken.map { .basic(username: services.githubActor ?? "pier", password: $0) }
+            ),
             userAgent: userAgent, logger: logger)
         for (host, settings) in registries {
             if let limit = settings.concurrency { options.concurrencyByHost[host] = limit }

@@ -121,7 +121,8 @@ public struct ServiceSettings: Sendable {
         githubActor = value("GITHUB_ACTOR")
         githubAPIURL = value("GITHUB_API_URL") ?? githubAPIURL
         githubRepository = value("GITHUB_REPOSITORY")
-        gitlabToken = value("GITLAB_TOKEN").map(GitLabToken.privateToken) ?? value("CI_JOB_TOKEN").map(GitLabToken.jobToken)
+        gitlabToken =
+            value("GITLAB_TOKEN").map(GitLabToken.privateToken) ?? value("CI_JOB_TOKEN").map(GitLabToken.jobToken)
         gitlabAPIURL = value("CI_API_V4_URL")
         gitlabProject = value("CI_PROJECT_ID")
         gitlabRegistry = value("CI_REGISTRY")

@@ -39,19 +39,25 @@ public struct Sync: Sendable {
 
     public init(store: ImageStore) { self.store = store }
 
-    public func sync(from source: ImageReference, to targets: [ImageReference], tags only: String?, semver range: SemverRange?) async throws(PierError) -> [Action] {
+    public func sync(
+        from source: ImageReference, to targets: [ImageReference], tags only: String?, semver range: SemverRange?
+    ) async throws(PierError) -> [Action] {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
         let sourceClient = await store.client(for: source.registry)
         let tags = try await sourceClient.tags(repository: source.repository).filter { tag in
-            (filter.map { RetentionPolicy.matches($0, tag) } ?? true) && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
+            (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
+                && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
         }.sorted()
         var actions: [Action] = []
         for tag in tags {
-            guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else { continue }
+            guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else {
+                continue
+            }
             for target in targets {
                 let client = await store.client(for: target.registry)
                 let before = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
-                var action = Action(repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
+                var action = Action(
+                    repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
                 if before == head.digest {
                     actions.append(action)
                     continue
@@ -68,7 +74,8 @@ public struct Sync: Sendable {
                     case .backup:
                         let name = ConflictPolicy.backupTag(for: tag, at: timestamp)
                         if !dryRun {
-                            let old = try await client.manifest(repository: target.repository, reference: before.description)
+                            let old = try await client.manifest(
+                                repository: target.repository, reference: before.description)
                             try await client.putManifest(repository: target.repository, reference: name, manifest: old)
                         }
                         action.backup = name

@@ -55,7 +55,10 @@ public struct TagContext: Sendable, Codable, Equatable {
         public var branch: String?
         public var buildNumber: String?
         public var event: Event?
-        public init(version: String? = nil, gitSHA: String? = nil, branch: String? = nil, buildNumber: String? = nil, event: Event? = nil) {
+        public init(
+            version: String? = nil, gitSHA: String? = nil, branch: String? = nil, buildNumber: String? = nil,
+            event: Event? = nil
+        ) {
             self.version = version
             self.gitSHA = gitSHA
             self.branch = branch
@@ -85,7 +88,8 @@ public struct TagContext: Sendable, Codable, Equatable {
             context.versionIsDetected = false
             if overrides.event == nil { context.event = .tag }
         } else if context.versionIsDetected, let tag = context.version, SemanticVersion(tag) == nil {
-            logger.warning("""
+            logger.warning(
+                """
                 the git tag "\(TerminalText.escaped(tag))" (\(context.origin)) is not a semantic version (semver.org): \
                 it gets no version tags, as docker/metadata-action's type=semver skips it; \
                 pass --version for a version or --tag for a raw tag
@@ -129,7 +133,8 @@ public struct TagContext: Sendable, Codable, Equatable {
         // The default branch is only in the event payload.
         if let path = env["GITHUB_EVENT_PATH"], let data = FileManager.default.contents(atPath: path),
             let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let repository = payload["repository"] as? [String: Any], let branch = repository["default_branch"] as? String
+            let repository = payload["repository"] as? [String: Any],
+            let branch = repository["default_branch"] as? String
         {
             context.defaultBranch = branch
         }

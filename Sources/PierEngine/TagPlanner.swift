@@ -7,14 +7,17 @@ public enum TagPlanner {
     ///
     /// `existingTags` are the repository's tags, used so that `latest`, `1` and `1.2` never move backwards:
     /// publishing 1.2.4 after 2.0.0 moves `1.2` and `1` but not `latest`; a pre-release moves nothing.
-    public static func plan(context: TagContext, rules: TagRules, existingTags: [String] = []) throws(PierError) -> [PlannedTag] {
+    public static func plan(context: TagContext, rules: TagRules, existingTags: [String] = []) throws(PierError)
+        -> [PlannedTag]
+    {
         var tags: [PlannedTag] = []
         func add(_ name: String, _ kind: PlannedTag.Kind, _ rule: String) {
             tags.append(PlannedTag(name: rules.prefix + name + rules.suffix, kind: kind, rule: rule))
         }
         // Existing stable versions, read back through the same prefix/suffix.
         let existing: [SemanticVersion] = existingTags.compactMap { tag in
-            guard tag.hasPrefix(rules.prefix), tag.hasSuffix(rules.suffix), tag.count >= rules.prefix.count + rules.suffix.count
+            guard tag.hasPrefix(rules.prefix), tag.hasSuffix(rules.suffix),
+                tag.count >= rules.prefix.count + rules.suffix.count
             else { return nil }
             let core = String(tag.dropFirst(rules.prefix.count).dropLast(rules.suffix.count))
             return SemanticVersion(core).flatMap { $0.isStable ? $0 : nil }
@@ -44,7 +47,8 @@ public enum TagPlanner {
             } else if !context.versionIsDetected {
                 throw PierError(
                     .usage, operation: "plan tags",
-                    message: "version \"\(TerminalText.escaped(text))\" is not a semantic version (MAJOR.MINOR.PATCH, optional v,"
+                    message:
+                        "version \"\(TerminalText.escaped(text))\" is not a semantic version (MAJOR.MINOR.PATCH, optional v,"
                         + " no leading zeros; semver.org)",
                     hint: "pass a version such as 1.2.3 or v1.2.3-rc.1, or the text as a raw tag with --tag")
             }
@@ -55,7 +59,8 @@ public enum TagPlanner {
         } else if context.version == nil, rules.branch, let branch = context.branch {
             add(sanitize(branch), .moving, "branch")
         }
-        if rules.latest == .defaultBranch, context.version == nil, context.event != .pullRequest, context.isDefaultBranch,
+        if rules.latest == .defaultBranch, context.version == nil, context.event != .pullRequest,
+            context.isDefaultBranch,
             !tags.contains(where: { $0.rule.hasPrefix("latest") })
         {
             add("latest", .moving, "latest (default branch)")
@@ -64,7 +69,9 @@ public enum TagPlanner {
             if rules.sha { add("sha-" + String(sha.prefix(max(1, rules.shaLength))), .moving, "sha") }
             if rules.fullSHA { add("sha-" + sha, .moving, "full sha") }
         }
-        if rules.buildNumber, let number = context.buildNumber, !number.isEmpty { add("build-\(number)", .moving, "build number") }
+        if rules.buildNumber, let number = context.buildNumber, !number.isEmpty {
+            add("build-\(number)", .moving, "build number")
+        }
         if let template = rules.dateTemplate { add(sanitize(render(template, context: context)), .moving, "date") }
         for raw in rules.raw { add(raw, .moving, "raw") }
         try validate(tags)
@@ -86,7 +93,9 @@ public enum TagPlanner {
                     hint: "a tag is 1-128 characters of letters, digits, '_', '.', '-', not starting with '.' or '-'")
             }
             guard seen.insert(tag.name).inserted else {
-                throw PierError(.usage, operation: "plan tags", message: "tag \"\(tag.name)\" is planned twice (again by \(tag.rule))")
+                throw PierError(
+                    .usage, operation: "plan tags",
+                    message: "tag \"\(tag.name)\" is planned twice (again by \(tag.rule))")
             }
         }
     }

@@ -10,7 +10,8 @@ package enum ErrorCause {
     package static func short(_ text: String) -> String {
         let oneLine = text.replacingOccurrences(of: "\n", with: " ")
         let cleaned = oneLine.replacingOccurrences(
-            of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#, with: "",
+            of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#,
+            with: "",
             options: .regularExpression)
         return String(cleaned.prefix(maximumLength))
     }

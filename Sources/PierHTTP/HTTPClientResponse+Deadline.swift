@@ -16,7 +16,9 @@ extension HTTPClientResponse.Body {
                 return nil
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next(), let body = first else { throw BodyDeadlineExceeded(deadline: deadline) }
+            guard let first = try await group.next(), let body = first else {
+                throw BodyDeadlineExceeded(deadline: deadline)
+            }
             return body
         }
     }

@@ -33,7 +33,8 @@ public final class HTTPTransport: Sendable {
     public static let defaultReadTimeout: Duration = .seconds(120)
 
     public init(
-        caFile: String?, caFileByHost: [String: String] = [:], concurrency: Int, readTimeout: Duration = defaultReadTimeout,
+        caFile: String?, caFileByHost: [String: String] = [:], concurrency: Int,
+        readTimeout: Duration = defaultReadTimeout,
         userAgent: String = "pier/0.1"
     ) throws(PierError) {
         let read = TimeAmount(readTimeout)
@@ -70,7 +71,8 @@ public final class HTTPTransport: Sendable {
         for (host, file) in caFileByHost {
             if byFile[file] == nil {
                 let files = (caFile.map { [$0] } ?? []) + [file]
-                byFile[file] = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration(try trusting(files)))
+                byFile[file] = HTTPClient(
+                    eventLoopGroupProvider: .singleton, configuration: configuration(try trusting(files)))
             }
             byHost[host] = byFile[file]
         }

@@ -39,7 +39,8 @@ public struct RetryPolicy: Sendable {
     public static let defaultMaxDelay: Duration = .seconds(30)
 
     public init(
-        maxAttempts: Int = defaultMaxAttempts, baseDelay: Duration = defaultBaseDelay, maxDelay: Duration = defaultMaxDelay,
+        maxAttempts: Int = defaultMaxAttempts, baseDelay: Duration = defaultBaseDelay,
+        maxDelay: Duration = defaultMaxDelay,
         maxServerWait: Duration = defaultMaxServerWait
     ) {
         self.maxAttempts = max(1, maxAttempts)
@@ -111,7 +112,9 @@ public struct RetryPolicy: Sendable {
     }
 
     /// 408 Request Timeout, 429 Too Many Requests and 5xx: worth the same request again.
-    public static func isRetryable(status: Int) -> Bool { status == 408 || status == 429 || (500...599).contains(status) }
+    public static func isRetryable(status: Int) -> Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
+    }
 
     /// Whether a whole upload or download that failed with `error` is worth another attempt: a network failure or a
     /// retryable status (`statuses`), unless pier refused the answer on purpose.

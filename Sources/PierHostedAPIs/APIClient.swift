@@ -60,7 +60,8 @@ struct APIClient: Sendable {
             let answer: Answer
             do {
                 let response = try await http.execute(request, timeout: TimeAmount(Self.answerDeadline))
-                let bytes = Array(buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
+                let bytes = Array(
+                    buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
                 answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
             } catch {
                 guard case .retry(let wait) = retry.afterNetworkFailure(attempt: attempt) else {
@@ -97,7 +98,8 @@ struct APIClient: Sendable {
         case 429, 500...599: kind = .network
         default: kind = .other
         }
-        return PierError(kind, operation: operation, message: "\(service) answered \(answer.status): \(text)",
+        return PierError(
+            kind, operation: operation, message: "\(service) answered \(answer.status): \(text)",
             registry: URLComponents(string: url)?.host, status: answer.status,
             hint: rateLimited.map { "rate limited; the API asks to wait \($0.components.seconds) s: rerun later" })
     }
@@ -129,7 +131,10 @@ struct APIClient: Sendable {
 
     /// GitHub REST API headers (API version 2022-11-28).
     static func gitHubHeaders(token: String) -> HTTPHeaders {
-        ["Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"]
+        [
+            "Authorization": "Bearer \(token)", "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        ]
     }
 
     /// GitLab API auth: a personal/project token (`PRIVATE-TOKEN`) or a CI job token (`JOB-TOKEN`).
@@ -141,6 +146,7 @@ struct APIClient: Sendable {
     }
 
     static func escape(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~")))
+            ?? text
     }
 }

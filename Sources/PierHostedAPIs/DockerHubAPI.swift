@@ -23,7 +23,8 @@ public struct DockerHubAPI: ImageListingAPI {
     }
 
     func token() async throws(PierError) -> String {
-        let answer = try await api.call(.POST, "\(base)/v2/users/login", json: ["username": username, "password": password],
+        let answer = try await api.call(
+            .POST, "\(base)/v2/users/login", json: ["username": username, "password": password],
             operation: "log in to Docker Hub")
         guard let token = (answer.json as? [String: Any])?["token"] as? String else {
             throw PierError(.auth, operation: "log in to Docker Hub", message: "the answer has no token")
@@ -33,7 +34,8 @@ public struct DockerHubAPI: ImageListingAPI {
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {
         let jwt = try await token()
-        _ = try await api.call(.DELETE, "\(base)/v2/repositories/\(repository)/tags/\(APIClient.escape(tag))/",
+        _ = try await api.call(
+            .DELETE, "\(base)/v2/repositories/\(repository)/tags/\(APIClient.escape(tag))/",
             headers: ["Authorization": "JWT \(jwt)"], operation: "delete tag \(tag)")
     }
 
@@ -48,13 +50,21 @@ public struct DockerHubAPI: ImageListingAPI {
         guard parts.count == 2 else { return [] }
         let headers: HTTPHeaders = ["Authorization": "JWT \(try await token())"]
         var images: [ListedImage] = []
-        var url: String? = "\(base)/v2/namespaces/\(parts[0])/repositories/\(parts[1])/tags?page_size=\(APIClient.pageSize)"
+        var url: String? =
+            "\(base)/v2/namespaces/\(parts[0])/repositories/\(parts[1])/tags?page_size=\(APIClient.pageSize)"
         var seen: Set<String> = []
         while let next = url, seen.count < APIClient.maximumPages, seen.insert(next).inserted {
-            let page = try await api.call(.GET, next, headers: headers, operation: "list Docker Hub tags").json as? [String: Any]
+            let page =
+                try await api.call(.GET, next, headers: headers, operation: "list Docker Hub tags").json
+                as? [String: Any]
             for tag in page?["results"] as? [[String: Any]] ?? [] {
-                guard let name = tag["name"] as? String, let digest = (tag["digest"] as? String).flatMap({ try? Digest($0) }) else { continue }
-                images.append(ListedImage(digest: digest, tags: [name], pushed: (tag["tag_last_pushed"] as? String).flatMap(ImageDate.parse)))
+                guard let name = tag["name"] as? String,
+                    let digest = (tag["digest"] as? String).flatMap({ try? Digest($0) })
+                else { continue }
+                images.append(
+                    ListedImage(
+                        digest: digest, tags: [name],
+                        pushed: (tag["tag_last_pushed"] as? String).flatMap(ImageDate.parse)))
             }
             url = APIClient.sameOrigin(page?["next"] as? String, as: next)
         }
@@ -71,21 +81,26 @@ extension DockerHubAPI {
     /// limits locally so nothing is sent that the Hub would cut or refuse.
     public func describe(repository: String, short: String?, full: String?) async throws(PierError) {
         if let short, short.count > Self.shortLimit {
-            throw PierError(.usage, operation: "describe \(repository)",
+            throw PierError(
+                .usage, operation: "describe \(repository)",
                 message: "the short description is \(short.count) characters; Docker Hub allows \(Self.shortLimit)")
         }
         if let full, full.utf8.count > Self.fullLimit {
-            throw PierError(.usage, operation: "describe \(repository)",
+            throw PierError(
+                .usage, operation: "describe \(repository)",
                 message: "the full description is \(full.utf8.count) bytes; Docker Hub allows \(Self.fullLimit)")
         }
         var body: [String: String] = [:]
         if let short { body["description"] = short }
         if let full { body["full_description"] = full }
         guard !body.isEmpty else {
-            throw PierError(.usage, operation: "describe \(repository)", message: "nothing to set", hint: "pass --short and/or --readme")
+            throw PierError(
+                .usage, operation: "describe \(repository)", message: "nothing to set",
+                hint: "pass --short and/or --readme")
         }
         let jwt = try await token()
-        _ = try await api.call(.PATCH, "\(base)/v2/repositories/\(repository)/", headers: ["Authorization": "JWT \(jwt)"], json: body,
+        _ = try await api.call(
+            .PATCH, "\(base)/v2/repositories/\(repository)/", headers: ["Authorization": "JWT \(jwt)"], json: body,
             operation: "describe \(repository)")
     }
 }

@@ -34,7 +34,9 @@ public struct ECRAPI: ImageListingAPI {
     /// The region of an ECR registry host: `123456789012.dkr.ecr.eu-west-1.amazonaws.com`.
     public static func region(ofHost host: String) -> String? {
         let parts = host.split(separator: ".")
-        guard let index = parts.firstIndex(of: "ecr"), index + 1 < parts.count, parts.contains("amazonaws") else { return nil }
+        guard let index = parts.firstIndex(of: "ecr"), index + 1 < parts.count, parts.contains("amazonaws") else {
+            return nil
+        }
         return String(parts[index + 1])
     }
 
@@ -57,7 +59,10 @@ public struct ECRAPI: ImageListingAPI {
             let page = try await call("DescribeImages", payload).json as? [String: Any]
             for detail in page?["imageDetails"] as? [[String: Any]] ?? [] {
                 guard let digest = (detail["imageDigest"] as? String).flatMap({ try? Digest($0) }) else { continue }
-                images.append(ListedImage(digest: digest, tags: detail["imageTags"] as? [String] ?? [], pushed: Self.date(detail["imagePushedAt"])))
+                images.append(
+                    ListedImage(
+                        digest: digest, tags: detail["imageTags"] as? [String] ?? [],
+                        pushed: Self.date(detail["imagePushedAt"])))
             }
             guard let next = page?["nextToken"] as? String, !next.isEmpty, next != token else { break }
             token = next
@@ -85,11 +90,15 @@ public struct ECRAPI: ImageListingAPI {
             let answer = try await call("BatchDeleteImage", ["repositoryName": repository, "imageIds": batch])
             for failure in (answer.json as? [String: Any])?["failures"] as? [[String: Any]] ?? [] {
                 let id = failure["imageId"] as? [String: String] ?? [:]
-                failures.append("\(id["imageTag"] ?? id["imageDigest"] ?? "?"): \(failure["failureCode"] ?? "") \(failure["failureReason"] ?? "")")
+                failures.append(
+                    "\(id["imageTag"] ?? id["imageDigest"] ?? "?"): \(failure["failureCode"] ?? "") \(failure["failureReason"] ?? "")"
+                )
             }
         }
         if !failures.isEmpty {
-            throw PierError(.other, operation: "BatchDeleteImage", message: failures.joined(separator: "; "), repository: repository)
+            throw PierError(
+                .other, operation: "BatchDeleteImage", message: failures.joined(separator: "; "), repository: repository
+            )
         }
     }
 

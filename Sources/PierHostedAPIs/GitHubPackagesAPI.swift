@@ -17,7 +17,10 @@ public struct GitHubPackagesAPI: ImageListingAPI {
     let token: String
     let versions = VersionIndex()
 
-    public init(transport: HTTPTransport, token: String, base: String = "https://api.github.com", retry: RetryPolicy = RetryPolicy()) {
+    public init(
+        transport: HTTPTransport, token: String, base: String = "https://api.github.com",
+        retry: RetryPolicy = RetryPolicy()
+    ) {
         api = APIClient(transport: transport, service: "GitHub API", retry: retry)
         self.base = base
         self.token = token
@@ -35,7 +38,9 @@ public struct GitHubPackagesAPI: ImageListingAPI {
     actor VersionIndex {
         var listed: [String: (path: String, versions: [Digest: Version])] = [:]
         func get(_ repository: String) -> (path: String, versions: [Digest: Version])? { listed[repository] }
-        func set(_ repository: String, _ value: (path: String, versions: [Digest: Version])) { listed[repository] = value }
+        func set(_ repository: String, _ value: (path: String, versions: [Digest: Version])) {
+            listed[repository] = value
+        }
         func remove(_ repository: String, _ digest: Digest) { listed[repository]?.versions[digest] = nil }
     }
 
@@ -44,7 +49,10 @@ public struct GitHubPackagesAPI: ImageListingAPI {
         let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return [] }
         let package = APIClient.escape(parts[1])
-        return ["\(base)/orgs/\(parts[0])/packages/container/\(package)", "\(base)/users/\(parts[0])/packages/container/\(package)"]
+        return [
+            "\(base)/orgs/\(parts[0])/packages/container/\(package)",
+            "\(base)/users/\(parts[0])/packages/container/\(package)",
+        ]
     }
 
     /// The versions of `repository`, from the org path or else the user path; listed once, then from the index.
@@ -53,7 +61,10 @@ public struct GitHubPackagesAPI: ImageListingAPI {
         for path in paths(repository) {
             var found: [Digest: Version] = [:]
             do {
-                try await api.pages("\(path)/versions?per_page=\(APIClient.pageSize)", headers: headers, operation: "list package versions") { answer in
+                try await api.pages(
+                    "\(path)/versions?per_page=\(APIClient.pageSize)", headers: headers,
+                    operation: "list package versions"
+                ) { answer in
                     for entry in answer.json as? [[String: Any]] ?? [] {
                         guard let version = Self.version(entry) else { continue }
                         found[version.image.digest] = version
@@ -66,14 +77,17 @@ public struct GitHubPackagesAPI: ImageListingAPI {
             await versions.set(repository, (path, found))
             return (path, found)
         }
-        throw PierError(.notFound, operation: "list package versions", message: "no container package \(repository)",
+        throw PierError(
+            .notFound, operation: "list package versions", message: "no container package \(repository)",
             registry: "ghcr.io", repository: repository, hint: "the token needs read:packages and delete:packages")
     }
 
     /// A version entry: `id`, `name` (the digest), `metadata.container.tags`, and the later of `created_at` and
     /// `updated_at` (a version is updated when a tag is pushed onto it again).
     static func version(_ entry: [String: Any]) -> Version? {
-        guard let id = entry["id"] as? Int, let digest = (entry["name"] as? String).flatMap({ try? Digest($0) }) else { return nil }
+        guard let id = entry["id"] as? Int, let digest = (entry["name"] as? String).flatMap({ try? Digest($0) }) else {
+            return nil
+        }
         let tags = ((entry["metadata"] as? [String: Any])?["container"] as? [String: Any])?["tags"] as? [String] ?? []
         let dates = ["created_at", "updated_at"].compactMap { (entry[$0] as? String).flatMap(ImageDate.parse) }
         return Version(id: id, image: ListedImage(digest: digest, tags: tags, pushed: dates.max()))
@@ -84,17 +98,24 @@ public struct GitHubPackagesAPI: ImageListingAPI {
     }
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {
-        throw PierError(.unsupported, operation: "untag \(tag)", message: "GHCR cannot remove one tag of an image that other tags keep",
-            registry: "ghcr.io", repository: repository, reference: tag, hint: "delete the tags that share it too, or keep this tag")
+        throw PierError(
+            .unsupported, operation: "untag \(tag)",
+            message: "GHCR cannot remove one tag of an image that other tags keep",
+            registry: "ghcr.io", repository: repository, reference: tag,
+            hint: "delete the tags that share it too, or keep this tag")
     }
 
     public func deleteImage(repository: String, digest: Digest, tags: [String]) async throws(PierError) {
         let (path, known) = try await index(repository)
         guard let version = known[digest] else {
-            throw PierError(.notFound, operation: "delete \(digest.short)", message: "no package version \(digest.short) in \(repository)",
+            throw PierError(
+                .notFound, operation: "delete \(digest.short)",
+                message: "no package version \(digest.short) in \(repository)",
                 registry: "ghcr.io", repository: repository)
         }
-        _ = try await api.call(.DELETE, "\(path)/versions/\(version.id)", headers: headers, operation: "delete package version \(digest.short)")
+        _ = try await api.call(
+            .DELETE, "\(path)/versions/\(version.id)", headers: headers,
+            operation: "delete package version \(digest.short)")
         await versions.remove(repository, digest)
     }
 }

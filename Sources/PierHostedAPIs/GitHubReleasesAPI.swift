@@ -25,13 +25,15 @@ public struct GitHubReleasesAPI: Sendable {
     public static let maximumAssetSize = 512 << 20
 
     /// Creates or updates the release for `tag`, then uploads `assets` (file paths), replacing same-named ones.
-    public func publish(tag: String, name: String, body: String, prerelease: Bool, assets: [String] = []) async throws(PierError)
+    public func publish(tag: String, name: String, body: String, prerelease: Bool, assets: [String] = [])
+        async throws(PierError)
         -> ReleaseResult
     {
         let files = try assets.map { (path) throws(PierError) in try Self.readAsset(path) }
         let existing: APIClient.Answer?
         do {
-            existing = try await api.call(.GET, "\(base)/repos/\(repository)/releases/tags/\(APIClient.escape(tag))", headers: headers,
+            existing = try await api.call(
+                .GET, "\(base)/repos/\(repository)/releases/tags/\(APIClient.escape(tag))", headers: headers,
                 operation: "find GitHub release \(tag)")
         } catch {
             guard error.kind == .notFound else { throw error }
@@ -40,12 +42,14 @@ public struct GitHubReleasesAPI: Sendable {
         var result: ReleaseResult
         let release: [String: Any]
         if let existing, let id = (existing.json as? [String: Any])?["id"] as? Int {
-            let answer = try await api.call(.PATCH, "\(base)/repos/\(repository)/releases/\(id)", headers: headers,
+            let answer = try await api.call(
+                .PATCH, "\(base)/repos/\(repository)/releases/\(id)", headers: headers,
                 json: ["name": name, "body": body, "prerelease": prerelease], operation: "update GitHub release \(tag)")
             release = answer.json as? [String: Any] ?? [:]
             result = ReleaseResult(action: .updated, url: release["html_url"] as? String)
         } else {
-            let answer = try await api.call(.POST, "\(base)/repos/\(repository)/releases", headers: headers,
+            let answer = try await api.call(
+                .POST, "\(base)/repos/\(repository)/releases", headers: headers,
                 json: ["tag_name": tag, "name": name, "body": body, "prerelease": prerelease, "draft": false],
                 operation: "create GitHub release \(tag)")
             release = answer.json as? [String: Any] ?? [:]
@@ -59,12 +63,14 @@ public struct GitHubReleasesAPI: Sendable {
         }
         for file in files {
             for (assetName, id) in present where assetName == file.name {
-                _ = try await api.call(.DELETE, "\(base)/repos/\(repository)/releases/assets/\(id)", headers: headers,
+                _ = try await api.call(
+                    .DELETE, "\(base)/repos/\(repository)/releases/assets/\(id)", headers: headers,
                     operation: "replace GitHub release asset \(file.name)")
             }
             var uploadHeaders = headers
             uploadHeaders.replaceOrAdd(name: "Content-Type", value: "application/octet-stream")
-            _ = try await api.call(.POST, "\(upload)?name=\(APIClient.escape(file.name))", headers: uploadHeaders, body: file.bytes,
+            _ = try await api.call(
+                .POST, "\(upload)?name=\(APIClient.escape(file.name))", headers: uploadHeaders, body: file.bytes,
                 operation: "upload GitHub release asset \(file.name)")
             result.assets.append(file.name)
         }
@@ -78,11 +84,14 @@ public struct GitHubReleasesAPI: Sendable {
         let template = release["upload_url"] as? String ?? ""
         let url = String(template.prefix { $0 != "{" })
         let api = URLComponents(string: base)
-        guard let upload = URLComponents(string: url), let host = upload.host?.lowercased(), let apiHost = api?.host?.lowercased(),
-            (host == apiHost && upload.port == api?.port) || (apiHost.hasPrefix("api.") && host == "uploads." + apiHost.dropFirst(4)),
+        guard let upload = URLComponents(string: url), let host = upload.host?.lowercased(),
+            let apiHost = api?.host?.lowercased(),
+            (host == apiHost && upload.port == api?.port)
+                || (apiHost.hasPrefix("api.") && host == "uploads." + apiHost.dropFirst(4)),
             upload.scheme == "https" || (upload.scheme == "http" && api?.scheme == "http")
         else {
-            throw PierError(.invalidInput, operation: "upload GitHub release assets for \(tag)",
+            throw PierError(
+                .invalidInput, operation: "upload GitHub release assets for \(tag)",
                 message: "the release's upload URL \(url) is not on the API's host", registry: api?.host)
         }
         return url
@@ -95,7 +104,9 @@ public struct GitHubReleasesAPI: Sendable {
             throw PierError(.usage, operation: "read release asset", message: "cannot read \(path)")
         }
         guard size <= maximumAssetSize else {
-            throw PierError(.usage, operation: "read release asset", message: "\(path) is \(size) bytes; pier uploads assets up to \(maximumAssetSize)")
+            throw PierError(
+                .usage, operation: "read release asset",
+                message: "\(path) is \(size) bytes; pier uploads assets up to \(maximumAssetSize)")
         }
         return (name, Array(data))
     }

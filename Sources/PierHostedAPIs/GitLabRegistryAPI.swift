@@ -27,7 +27,9 @@ public struct GitLabRegistryAPI: ImageListingAPI {
         // The project is a prefix of the path; the rest is the image name inside the project.
         while parts.count >= 2 {
             let project = APIClient.escape(parts.joined(separator: "/"))
-            if let answer = try? await api.call(.GET, "\(base)/projects/\(project)/registry/repositories?per_page=\(APIClient.pageSize)", headers: headers,
+            if let answer = try? await api.call(
+                .GET, "\(base)/projects/\(project)/registry/repositories?per_page=\(APIClient.pageSize)",
+                headers: headers,
                 operation: "list registry repositories"),
                 let list = answer.json as? [[String: Any]],
                 let match = list.first(where: { ($0["path"] as? String) == repository }), let id = match["id"] as? Int
@@ -36,13 +38,15 @@ public struct GitLabRegistryAPI: ImageListingAPI {
             }
             parts.removeLast()
         }
-        throw PierError(.notFound, operation: "find registry repository", message: "no GitLab registry repository \(repository)",
+        throw PierError(
+            .notFound, operation: "find registry repository", message: "no GitLab registry repository \(repository)",
             repository: repository)
     }
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {
         let (project, id) = try await locate(repository)
-        _ = try await api.call(.DELETE, "\(base)/projects/\(project)/registry/repositories/\(id)/tags/\(APIClient.escape(tag))",
+        _ = try await api.call(
+            .DELETE, "\(base)/projects/\(project)/registry/repositories/\(id)/tags/\(APIClient.escape(tag))",
             headers: headers, operation: "delete tag \(tag)")
     }
 
@@ -56,14 +60,20 @@ public struct GitLabRegistryAPI: ImageListingAPI {
         let (project, id) = try await locate(repository)
         let root = "\(base)/projects/\(project)/registry/repositories/\(id)/tags"
         var names: [String] = []
-        try await api.pages("\(root)?per_page=\(APIClient.pageSize)", headers: headers, operation: "list GitLab tags") { answer in
+        try await api.pages("\(root)?per_page=\(APIClient.pageSize)", headers: headers, operation: "list GitLab tags") {
+            answer in
             names += (answer.json as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         }
         var images: [ListedImage] = []
         for name in names {
-            let detail = try await api.call(.GET, "\(root)/\(APIClient.escape(name))", headers: headers, operation: "read GitLab tag \(name)")
-            guard let json = detail.json as? [String: Any], let digest = (json["digest"] as? String).flatMap({ try? Digest($0) }) else { continue }
-            images.append(ListedImage(digest: digest, tags: [name], pushed: (json["created_at"] as? String).flatMap(ImageDate.parse)))
+            let detail = try await api.call(
+                .GET, "\(root)/\(APIClient.escape(name))", headers: headers, operation: "read GitLab tag \(name)")
+            guard let json = detail.json as? [String: Any],
+                let digest = (json["digest"] as? String).flatMap({ try? Digest($0) })
+            else { continue }
+            images.append(
+                ListedImage(
+                    digest: digest, tags: [name], pushed: (json["created_at"] as? String).flatMap(ImageDate.parse)))
         }
         return images
     }

@@ -19,16 +19,21 @@ public struct GitLabReleasesAPI: Sendable {
     public func publish(tag: String, name: String, body: String) async throws(PierError) -> ReleaseResult {
         let path = "\(base)/projects/\(project)/releases"
         var exists = true
-        do { _ = try await api.call(.GET, "\(path)/\(APIClient.escape(tag))", headers: headers, operation: "find GitLab release \(tag)") } catch {
+        do {
+            _ = try await api.call(
+                .GET, "\(path)/\(APIClient.escape(tag))", headers: headers, operation: "find GitLab release \(tag)")
+        } catch {
             guard error.kind == .notFound else { throw error }
             exists = false
         }
         if exists {
-            _ = try await api.call(.PUT, "\(path)/\(APIClient.escape(tag))", headers: headers, json: ["name": name, "description": body],
+            _ = try await api.call(
+                .PUT, "\(path)/\(APIClient.escape(tag))", headers: headers, json: ["name": name, "description": body],
                 operation: "update GitLab release \(tag)")
             return ReleaseResult(action: .updated, url: nil)
         }
-        _ = try await api.call(.POST, path, headers: headers, json: ["tag_name": tag, "name": name, "description": body],
+        _ = try await api.call(
+            .POST, path, headers: headers, json: ["tag_name": tag, "name": name, "description": body],
             operation: "create GitLab release \(tag)")
         return ReleaseResult(action: .created, url: nil)
     }

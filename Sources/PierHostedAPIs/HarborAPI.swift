@@ -26,12 +26,14 @@ public struct HarborAPI: ImageListingAPI {
     }
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {
-        _ = try await api.call(.DELETE, "\(artifactPath(repository))/\(digest)/tags/\(APIClient.escape(tag))",
+        _ = try await api.call(
+            .DELETE, "\(artifactPath(repository))/\(digest)/tags/\(APIClient.escape(tag))",
             headers: ["Authorization": authorization], operation: "delete tag \(tag)")
     }
 
     public func deleteImage(repository: String, digest: Digest, tags: [String]) async throws(PierError) {
-        _ = try await api.call(.DELETE, "\(artifactPath(repository))/\(digest)", headers: ["Authorization": authorization],
+        _ = try await api.call(
+            .DELETE, "\(artifactPath(repository))/\(digest)", headers: ["Authorization": authorization],
             operation: "delete artifact \(digest.short)")
     }
 
@@ -39,13 +41,18 @@ public struct HarborAPI: ImageListingAPI {
     /// `tags[].name`; artifacts without tags are untagged manifests.
     public func listImages(repository: String) async throws(PierError) -> [ListedImage] {
         var images: [ListedImage] = []
-        try await api.pages("\(artifactPath(repository))?page_size=\(APIClient.pageSize)&with_tag=true", headers: ["Authorization": authorization],
-            operation: "list Harbor artifacts")
-        { answer in
+        try await api.pages(
+            "\(artifactPath(repository))?page_size=\(APIClient.pageSize)&with_tag=true",
+            headers: ["Authorization": authorization],
+            operation: "list Harbor artifacts"
+        ) { answer in
             for artifact in answer.json as? [[String: Any]] ?? [] {
                 guard let digest = (artifact["digest"] as? String).flatMap({ try? Digest($0) }) else { continue }
                 let tags = (artifact["tags"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-                images.append(ListedImage(digest: digest, tags: tags, pushed: (artifact["push_time"] as? String).flatMap(ImageDate.parse)))
+                images.append(
+                    ListedImage(
+                        digest: digest, tags: tags, pushed: (artifact["push_time"] as? String).flatMap(ImageDate.parse))
+                )
             }
         }
         return images

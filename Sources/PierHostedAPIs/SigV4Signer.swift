@@ -31,8 +31,10 @@ struct SigV4Signer: Sendable {
         let payloadHash = SHA256.hash(data: body).hexString
         let canonicalRequest = ["POST", "/", "", canonicalHeaders, signedNames, payloadHash].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Array(canonicalRequest.utf8)).hexString]
-            .joined(separator: "\n")
+        let stringToSign = [
+            "AWS4-HMAC-SHA256", amzDate, scope, SHA256.hash(data: Array(canonicalRequest.utf8)).hexString,
+        ]
+        .joined(separator: "\n")
         func hmac(_ key: [UInt8], _ text: String) -> [UInt8] {
             Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: SymmetricKey(data: key)))
         }
@@ -42,7 +44,9 @@ struct SigV4Signer: Sendable {
         for (name, value) in signed where name != "host" { headers.add(name: name, value: value) }
         headers.add(
             name: "Authorization",
-            value: "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)")
+            value:
+                "AWS4-HMAC-SHA256 Credential=\(accessKey)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"
+        )
         return headers
     }
 

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Small POSIX file helpers shared by the layout, archive and gzip code: streaming, never whole files in memory.
 enum FileSystem {
@@ -25,7 +26,8 @@ enum FileSystem {
     static func openWrite(_ path: String, operation: String) throws(PierError) -> Int32 {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw PierError(.other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
+            throw PierError(
+                .other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
         }
         return fd
     }
@@ -36,7 +38,9 @@ enum FileSystem {
         while written < bytes.count {
             let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
             guard result > 0 else {
-                throw PierError(.other, operation: "write file", message: "cannot write \(path)", cause: String(cString: strerror(errno)))
+                throw PierError(
+                    .other, operation: "write file", message: "cannot write \(path)",
+                    cause: String(cString: strerror(errno)))
             }
             written += result
         }
@@ -73,7 +77,9 @@ enum FileSystem {
 
     static func makeDirectories(_ path: String) throws(PierError) {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw PierError(.other, operation: "create directory", message: "cannot create \(path)", cause: "\(error.localizedDescription)")
+            throw PierError(
+                .other, operation: "create directory", message: "cannot create \(path)",
+                cause: "\(error.localizedDescription)")
         }
     }
 
@@ -85,7 +91,8 @@ enum FileSystem {
                 message: FileSystem.exists(path) ? "\(path) is not a regular file" : "\(path) is missing")
         }
         guard size <= Int64(limit) else {
-            throw PierError(.invalidInput, operation: operation, message: "\(path) is \(size) bytes, over the \(limit)-byte limit")
+            throw PierError(
+                .invalidInput, operation: operation, message: "\(path) is \(size) bytes, over the \(limit)-byte limit")
         }
         let fd = try openRead(path, operation: operation)
         defer { close(fd) }
@@ -109,14 +116,16 @@ enum FileSystem {
 
     static func rename(_ from: String, to: String) throws(PierError) {
         #if canImport(Glibc)
-        let moved = Glibc.rename(from, to)
+            let moved = Glibc.rename(from, to)
         #elseif canImport(Darwin)
-        let moved = Darwin.rename(from, to)
+            let moved = Darwin.rename(from, to)
         #endif
         guard moved == 0 else {
             let code = errno
             unlink(from)
-            throw PierError(.other, operation: "write file", message: "cannot move into \(to)", cause: String(cString: strerror(code)))
+            throw PierError(
+                .other, operation: "write file", message: "cannot move into \(to)",
+                cause: String(cString: strerror(code)))
         }
     }
 
@@ -140,7 +149,9 @@ enum FileSystem {
         while true {
             let got = read(input, buffer.baseAddress!, bufferSize)
             if got < 0 {
-                throw PierError(.invalidInput, operation: "read blob", message: "cannot read \(source)", cause: String(cString: strerror(errno)))
+                throw PierError(
+                    .invalidInput, operation: "read blob", message: "cannot read \(source)",
+                    cause: String(cString: strerror(errno)))
             }
             if got == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<got])
@@ -155,7 +166,8 @@ enum FileSystem {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw PierError(.other, operation: "create temporary directory", message: "mkdtemp failed in \(base)",
+            throw PierError(
+                .other, operation: "create temporary directory", message: "mkdtemp failed in \(base)",
                 cause: String(cString: strerror(errno)))
         }
         return String(cString: result)

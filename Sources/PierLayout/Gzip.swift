@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CZlib
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Deterministic streaming gzip: a fixed level, mtime 0 and OS byte 255 ("unknown") in the header, so the same
 /// tar gives the same compressed bytes, and digest, on every Linux and macOS run with the same zlib
@@ -19,15 +20,18 @@ public enum Gzip {
     }
 
     /// Compresses `source` into `destination`, hashing input and output on the way.
-    public static func compress(_ source: String, to destination: String, level: Int32 = 6) throws(PierError) -> Result {
+    public static func compress(_ source: String, to destination: String, level: Int32 = 6) throws(PierError) -> Result
+    {
         let input = try FileSystem.openRead(source, operation: "compress layer")
         defer { close(input) }
         let output = try FileSystem.openWrite(destination, operation: "compress layer")
         defer { close(output) }
         var stream = z_stream()
         // windowBits 15 + 16 asks zlib for a gzip wrapper instead of a zlib one.
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-            Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        guard
+            deflateInit2_(
+                &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else {
             throw PierError(.other, operation: "compress layer", message: "zlib initialisation failed")
         }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Builds image layers from files on disk: deterministic tar (sorted entries, fixed mtime, numeric owners, no user
 /// or group names, normalised modes) compressed by `Gzip` (fixed header), streamed through disk, never held whole.
@@ -30,11 +31,15 @@ public enum LayerBuilder {
 
         /// Parses `SRC:DEST` (split at the last colon; DEST is absolute).
         public init(parsing text: String, fileMode: UInt32? = nil, uid: Int = 0, gid: Int = 0) throws(PierError) {
-            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex else {
-                throw PierError(.usage, operation: "parse --add", message: "\"\(text)\" is not SRC:DEST",
+            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
+                text.index(after: colon) != text.endIndex
+            else {
+                throw PierError(
+                    .usage, operation: "parse --add", message: "\"\(text)\" is not SRC:DEST",
                     hint: "for example --add ./dist:/usr/share/app/")
             }
-            self.init(source: String(text[..<colon]), destination: String(text[text.index(after: colon)...]),
+            self.init(
+                source: String(text[..<colon]), destination: String(text[text.index(after: colon)...]),
                 fileMode: fileMode, uid: uid, gid: gid)
         }
     }
@@ -42,7 +47,8 @@ public enum LayerBuilder {
     /// The path components of an absolute image path, with `.` and `..` resolved; refuses a path that leaves `/`.
     public static func imagePath(_ path: String) throws(PierError) -> [String] {
         guard path.hasPrefix("/") else {
-            throw PierError(.usage, operation: "add files", message: "destination \"\(path)\" is not absolute",
+            throw PierError(
+                .usage, operation: "add files", message: "destination \"\(path)\" is not absolute",
                 hint: "image paths start with /, for example /app/server")
         }
         var components: [String] = []
@@ -51,7 +57,8 @@ public enum LayerBuilder {
             case ".": continue
             case "..":
                 guard !components.isEmpty else {
-                    throw PierError(.usage, operation: "add files", message: "destination \"\(path)\" is outside the image root")
+                    throw PierError(
+                        .usage, operation: "add files", message: "destination \"\(path)\" is outside the image root")
                 }
                 components.removeLast()
             default: components.append(String(part))
@@ -62,14 +69,17 @@ public enum LayerBuilder {
 
     /// The tar entries for `additions`, sorted by name; a later addition to the same path wins. With
     /// `parents`, every directory above a destination gets an entry too (for a layer on `scratch`, which has none).
-    public static func entries(for additions: [Addition], mtime: Int64, parents: Bool) throws(PierError) -> [TarWriter.Entry] {
+    public static func entries(for additions: [Addition], mtime: Int64, parents: Bool) throws(PierError) -> [TarWriter
+        .Entry]
+    {
         var byName: [String: TarWriter.Entry] = [:]
         for addition in additions {
             var destination = try imagePath(addition.destination)
             var info = stat()
             guard stat(addition.source, &info) == 0 else {
                 throw PierError(
-                    .notFound, operation: "add files", message: "\(addition.source) does not exist", registry: addition.source,
+                    .notFound, operation: "add files", message: "\(addition.source) does not exist",
+                    registry: addition.source,
                     hint: "paths are relative to the current directory", cause: String(cString: strerror(errno)))
             }
             let isDirectory = info.st_mode & S_IFMT == S_IFDIR
@@ -77,7 +87,8 @@ public enum LayerBuilder {
                 destination.append((addition.source as NSString).lastPathComponent)
             }
             guard !destination.isEmpty || isDirectory else {
-                throw PierError(.usage, operation: "add files", message: "cannot write file \(addition.source) as the image root")
+                throw PierError(
+                    .usage, operation: "add files", message: "cannot write file \(addition.source) as the image root")
             }
             if parents {
                 for depth in stride(from: 1, to: destination.count, by: 1) {
@@ -85,7 +96,9 @@ public enum LayerBuilder {
                     byName[name] = byName[name] ?? directory(name, mtime: mtime)
                 }
             }
-            try collect(addition.source, as: destination.joined(separator: "/"), followLink: true, addition: addition, mtime: mtime,
+            try collect(
+                addition.source, as: destination.joined(separator: "/"), followLink: true, addition: addition,
+                mtime: mtime,
                 into: &byName)
         }
         return byName.values.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
@@ -101,39 +114,48 @@ public enum LayerBuilder {
     ) throws(PierError) {
         var info = stat()
         guard (followLink ? stat(path, &info) : lstat(path, &info)) == 0 else {
-            throw PierError(.notFound, operation: "add files", message: "cannot read \(path)", cause: String(cString: strerror(errno)))
+            throw PierError(
+                .notFound, operation: "add files", message: "cannot read \(path)",
+                cause: String(cString: strerror(errno)))
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
             let executable = info.st_mode & 0o111 != 0
             entries[name] = TarWriter.Entry(
                 name: name, kind: .file(source: path, size: Int64(info.st_size)),
-                mode: addition.fileMode ?? (executable ? 0o755 : 0o644), uid: addition.uid, gid: addition.gid, mtime: mtime)
+                mode: addition.fileMode ?? (executable ? 0o755 : 0o644), uid: addition.uid, gid: addition.gid,
+                mtime: mtime)
         case S_IFLNK:
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else {
                 throw PierError(.invalidInput, operation: "add files", message: "cannot read the link \(path)")
             }
             entries[name] = TarWriter.Entry(
-                name: name, kind: .symlink(target: target), mode: 0o777, uid: addition.uid, gid: addition.gid, mtime: mtime)
+                name: name, kind: .symlink(target: target), mode: 0o777, uid: addition.uid, gid: addition.gid,
+                mtime: mtime)
         case S_IFDIR:
             if !name.isEmpty { entries[name] = directory(name, mtime: mtime, uid: addition.uid, gid: addition.gid) }
             let children: [String]
             do { children = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-                throw PierError(.invalidInput, operation: "add files", message: "cannot list \(path)", cause: "\(error)")
+                throw PierError(
+                    .invalidInput, operation: "add files", message: "cannot list \(path)", cause: "\(error)")
             }
             for child in children {
-                try collect(path + "/" + child, as: name.isEmpty ? child : name + "/" + child, followLink: false, addition: addition,
+                try collect(
+                    path + "/" + child, as: name.isEmpty ? child : name + "/" + child, followLink: false,
+                    addition: addition,
                     mtime: mtime, into: &entries)
             }
         default:
-            throw PierError(.invalidInput, operation: "add files", message: "\(path) is not a file, directory or symlink",
+            throw PierError(
+                .invalidInput, operation: "add files", message: "\(path) is not a file, directory or symlink",
                 hint: "devices, sockets and pipes cannot go into a layer")
         }
     }
 
     /// Writes `entries` as a gzip-compressed tar layer into `layout`'s blobs.
     /// Returns the compressed digest and size and the diff ID (digest of the uncompressed tar).
-    public static func writeLayer(_ entries: [TarWriter.Entry], into layout: OCILayout) throws(PierError) -> Gzip.Result {
+    public static func writeLayer(_ entries: [TarWriter.Entry], into layout: OCILayout) throws(PierError) -> Gzip.Result
+    {
         try layout.create()
         let unique = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let tarPath = layout.root + "/layer-\(unique).tar.tmp"

@@ -27,8 +27,10 @@ public enum LocalImage {
     ) throws(PierError) -> (layout: OCILayout, tag: String) {
         let extracted = scratch + "/archive"
         try TarArchive.extract(archive, into: extracted)
-        let manifestBytes = try FileSystem.readSmall(extracted + "/manifest.json", limit: 16 << 20, operation: "read docker-archive")
-        guard let entries = try? JSONDecoder().decode([DockerArchiveEntry].self, from: Data(manifestBytes)), !entries.isEmpty
+        let manifestBytes = try FileSystem.readSmall(
+            extracted + "/manifest.json", limit: 16 << 20, operation: "read docker-archive")
+        guard let entries = try? JSONDecoder().decode([DockerArchiveEntry].self, from: Data(manifestBytes)),
+            !entries.isEmpty
         else {
             throw PierError(
                 .invalidInput, operation: "read docker-archive", message: "\(archive) has no usable manifest.json",
@@ -52,8 +54,10 @@ public enum LocalImage {
         } else {
             guard entries.count == 1 else {
                 throw PierError(
-                    .usage, operation: "read docker-archive", message: "\(archive) holds \(entries.count) images; name one",
-                    registry: archive, hint: "use docker-archive:FILE:REF with one of: "
+                    .usage, operation: "read docker-archive",
+                    message: "\(archive) holds \(entries.count) images; name one",
+                    registry: archive,
+                    hint: "use docker-archive:FILE:REF with one of: "
                         + entries.flatMap { $0.RepoTags ?? [] }.joined(separator: ", "))
             }
             entry = entries[0]
@@ -62,14 +66,17 @@ public enum LocalImage {
         let layout = OCILayout(root: scratch + "/layout")
         try layout.create()
         let configPath = try inside(extracted, entry.Config, archive: archive)
-        let configBytes = try FileSystem.readSmall(configPath, limit: Int(ImageConfigSummary.maximumSize), operation: "read docker-archive")
+        let configBytes = try FileSystem.readSmall(
+            configPath, limit: Int(ImageConfigSummary.maximumSize), operation: "read docker-archive")
         let configDigest = Digest.sha256(of: configBytes)
         try FileSystem.writeAtomically(configBytes, to: layout.blobPath(configDigest))
         var layers: [Descriptor] = []
         for (index, layer) in entry.Layers.enumerated() {
             let path = try inside(extracted, layer, archive: archive)
             guard FileSystem.regularFileSize(path) != nil else {
-                throw PierError(.invalidInput, operation: "read docker-archive", message: "layer \(layer) is missing", registry: archive)
+                throw PierError(
+                    .invalidInput, operation: "read docker-archive", message: "layer \(layer) is missing",
+                    registry: archive)
             }
             let spool = layout.root + "/layer-\(index).tmp"
             let descriptor: Descriptor
@@ -89,7 +96,8 @@ public enum LocalImage {
             mediaType: MediaType.dockerManifest,
             config: Descriptor(mediaType: MediaType.dockerConfig, digest: configDigest, size: Int64(configBytes.count)),
             layers: layers)
-        let blob = try ManifestBlob(bytes: manifest.canonicalBytes(), mediaType: MediaType.dockerManifest, source: archive)
+        let blob = try ManifestBlob(
+            bytes: manifest.canonicalBytes(), mediaType: MediaType.dockerManifest, source: archive)
         try layout.putManifest(blob)
         let tag = chosenName.flatMap { try? ImageReference(parsing: $0).tag } ?? ImageReference.defaultTag
         try layout.setTag(tag, to: blob.descriptor)
@@ -102,7 +110,8 @@ public enum LocalImage {
     static func checkRepoTag(_ name: String, archive: String) throws(PierError) {
         do { _ = try ImageReference(parsing: name) } catch {
             throw PierError(
-                .invalidInput, operation: "read docker-archive", message: "RepoTags names \"\(name)\", which is not an image reference",
+                .invalidInput, operation: "read docker-archive",
+                message: "RepoTags names \"\(name)\", which is not an image reference",
                 registry: archive, hint: "name images name:tag when saving them", cause: error.message)
         }
     }
@@ -111,7 +120,8 @@ public enum LocalImage {
     static func inside(_ root: String, _ relative: String, archive: String) throws(PierError) -> String {
         let components = relative.split(separator: "/")
         guard !relative.hasPrefix("/"), !components.contains("..") else {
-            throw PierError(.invalidInput, operation: "read docker-archive", message: "path \"\(relative)\" escapes the archive",
+            throw PierError(
+                .invalidInput, operation: "read docker-archive", message: "path \"\(relative)\" escapes the archive",
                 registry: archive)
         }
         return root + "/" + components.joined(separator: "/")

@@ -16,7 +16,8 @@ public struct OCILayout: Sendable {
     public func index() throws(PierError) -> ManifestBlob {
         guard FileSystem.exists("\(root)/oci-layout") || FileSystem.exists(indexPath) else {
             throw PierError(
-                .notFound, operation: "read OCI layout", message: "\(root) is not an OCI layout (no oci-layout or index.json)",
+                .notFound, operation: "read OCI layout",
+                message: "\(root) is not an OCI layout (no oci-layout or index.json)",
                 registry: root)
         }
         let bytes = try FileSystem.readSmall(indexPath, limit: ManifestBlob.maximumSize, operation: "read OCI layout")
@@ -28,7 +29,9 @@ public struct OCILayout: Sendable {
     /// The tags (`org.opencontainers.image.ref.name`) in `index.json`.
     public func tags() throws(PierError) -> [String] {
         var names: [String] = []
-        for entry in try index().document.manifests ?? [] { if let name = try refName(of: entry) { names.append(name) } }
+        for entry in try index().document.manifests ?? [] {
+            if let name = try refName(of: entry) { names.append(name) }
+        }
         return names
     }
 
@@ -39,7 +42,8 @@ public struct OCILayout: Sendable {
         guard ImageReference.isValidTag(name) || (try? ImageReference(parsing: name)) != nil else {
             throw PierError(
                 .invalidInput, operation: "read OCI layout",
-                message: "index.json names an image \"\(name)\", which is neither a tag nor an image reference", registry: root,
+                message: "index.json names an image \"\(name)\", which is neither a tag nor an image reference",
+                registry: root,
                 hint: "the layout is corrupt or was not written by an image tool")
         }
         return name
@@ -60,7 +64,8 @@ public struct OCILayout: Sendable {
                 throw PierError(
                     .notFound, operation: "read OCI layout", message: "no image tagged \"\(tag)\" in \(root)",
                     registry: root, reference: tag,
-                    hint: available.isEmpty ? "the layout has no tagged images" : "tags here: \(available.joined(separator: ", "))")
+                    hint: available.isEmpty
+                        ? "the layout has no tagged images" : "tags here: \(available.joined(separator: ", "))")
             }
             chosen = match
         } else if entries.count == 1 {
@@ -70,9 +75,11 @@ public struct OCILayout: Sendable {
         } else {
             throw PierError(
                 .usage, operation: "read OCI layout",
-                message: entries.isEmpty ? "\(root) holds no images" : "\(root) holds \(entries.count) images; name one",
+                message: entries.isEmpty
+                    ? "\(root) holds no images" : "\(root) holds \(entries.count) images; name one",
                 registry: root,
-                hint: named.isEmpty ? nil : "use oci:\(root):TAG with one of: " + named.map(\.name).joined(separator: ", "))
+                hint: named.isEmpty
+                    ? nil : "use oci:\(root):TAG with one of: " + named.map(\.name).joined(separator: ", "))
         }
         return try manifest(chosen)
     }
@@ -82,11 +89,14 @@ public struct OCILayout: Sendable {
         guard MediaType.isManifest(descriptor.mediaType) || descriptor.mediaType.isEmpty else {
             throw PierError(
                 .invalidInput, operation: "read OCI layout",
-                message: "\(descriptor.digest.short) has media type \(descriptor.mediaType), not a manifest", registry: root)
+                message: "\(descriptor.digest.short) has media type \(descriptor.mediaType), not a manifest",
+                registry: root)
         }
         guard descriptor.size >= 0, descriptor.size <= Int64(ManifestBlob.maximumSize) else {
             throw PierError(
-                .invalidInput, operation: "read OCI layout", message: "manifest \(descriptor.digest.short) claims \(descriptor.size) bytes, over the 4 MiB manifest limit",
+                .invalidInput, operation: "read OCI layout",
+                message:
+                    "manifest \(descriptor.digest.short) claims \(descriptor.size) bytes, over the 4 MiB manifest limit",
                 registry: root)
         }
         let path = blobPath(descriptor.digest)
@@ -97,7 +107,8 @@ public struct OCILayout: Sendable {
                 message: "\(path) is \(bytes.count) bytes, the descriptor says \(descriptor.size)", registry: root)
         }
         do {
-            return try ManifestBlob(bytes: bytes, mediaType: descriptor.mediaType, expected: descriptor.digest, source: root)
+            return try ManifestBlob(
+                bytes: bytes, mediaType: descriptor.mediaType, expected: descriptor.digest, source: root)
         } catch {
             throw error.located(registry: root)
         }
@@ -111,13 +122,15 @@ public struct OCILayout: Sendable {
             throw PierError(
                 .invalidInput, operation: "read OCI layout",
                 message: FileSystem.exists(path)
-                    ? "blob \(descriptor.digest.short) is not a regular file" : "blob \(descriptor.digest.short) is missing",
+                    ? "blob \(descriptor.digest.short) is not a regular file"
+                    : "blob \(descriptor.digest.short) is missing",
                 registry: root, reference: descriptor.digest.description, hint: "the layout is incomplete or corrupt")
         }
         guard size == descriptor.size else {
             throw PierError(
                 .verification, operation: "read OCI layout",
-                message: "blob \(descriptor.digest.short) is \(size) bytes, the manifest says \(descriptor.size)", registry: root,
+                message: "blob \(descriptor.digest.short) is \(size) bytes, the manifest says \(descriptor.size)",
+                registry: root,
                 reference: descriptor.digest.description, hint: "the layout is corrupt")
         }
         return path
@@ -133,7 +146,8 @@ public struct OCILayout: Sendable {
         }
         if !FileSystem.exists(indexPath) {
             try FileSystem.writeAtomically(
-                Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8),
+                Array(
+                    #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8),
                 to: indexPath)
         }
     }
@@ -152,7 +166,8 @@ public struct OCILayout: Sendable {
             unlink(temporary)
             throw PierError(
                 .verification, operation: "write OCI layout",
-                message: "blob bytes hash to \(digest) (\(size) bytes), expected \(descriptor.digest) (\(descriptor.size) bytes)",
+                message:
+                    "blob bytes hash to \(digest) (\(size) bytes), expected \(descriptor.digest) (\(descriptor.size) bytes)",
                 registry: root)
         }
         try FileSystem.rename(temporary, to: destination)

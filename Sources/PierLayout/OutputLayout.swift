@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// An OCI layout pier writes (`pier build --output oci:DIR`, `pier copy SRC oci:DIR`), without harming what is there.
 ///
@@ -49,7 +50,9 @@ public struct OutputLayout: Sendable {
         guard stat(directory, &info) == 0 else {
             let code = errno
             if code == ENOENT { return .missing }
-            throw PierError(.other, operation: "write OCI layout", message: "cannot use \(directory)", cause: String(cString: strerror(code)))
+            throw PierError(
+                .other, operation: "write OCI layout", message: "cannot use \(directory)",
+                cause: String(cString: strerror(code)))
         }
         func refuse(_ why: String) -> PierError {
             PierError(
@@ -61,7 +64,9 @@ public struct OutputLayout: Sendable {
         guard let contents = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
             throw refuse("cannot be listed")
         }
-        guard contents.isEmpty else { throw refuse("is not empty and is not an OCI layout (it has no oci-layout file)") }
+        guard contents.isEmpty else {
+            throw refuse("is not empty and is not an OCI layout (it has no oci-layout file)")
+        }
         return .empty
     }
 
@@ -75,7 +80,8 @@ public struct OutputLayout: Sendable {
             code = errno
             if code != EEXIST { break }
         }
-        throw PierError(.other, operation: "write OCI layout", message: "cannot create the staging directory \(prefix)…",
+        throw PierError(
+            .other, operation: "write OCI layout", message: "cannot create the staging directory \(prefix)…",
             cause: String(cString: strerror(code)))
     }
 

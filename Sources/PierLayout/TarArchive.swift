@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Streams tar archives to and from disk (POSIX ustar, with PAX `path`/`size` and GNU long names on read).
 /// Used for `oci-archive:` and `docker-archive:`; entries are copied through a fixed buffer, never held whole.
@@ -63,7 +64,8 @@ public enum TarArchive {
             let files = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String] ?? []).sorted()
             for relative in files {
                 guard let size = FileSystem.regularFileSize(directory + "/" + relative) else { continue }
-                try writer.append(.init(name: relative, kind: .file(source: directory + "/" + relative, size: size), mode: 0o644))
+                try writer.append(
+                    .init(name: relative, kind: .file(source: directory + "/" + relative, size: size), mode: 0o644))
             }
         } catch {
             try? writer.finish()

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Reads a tar stream entry by entry: POSIX ustar headers, PAX `path`/`size` records (POSIX.1-2001 pax format) and
 /// GNU long names, from a file or from bytes in memory.
@@ -49,7 +50,8 @@ struct TarReader {
     }
 
     func fail(_ why: String) -> PierError {
-        PierError(.invalidInput, operation: "read archive", message: "\(archive): \(why)", registry: archive,
+        PierError(
+            .invalidInput, operation: "read archive", message: "\(archive): \(why)", registry: archive,
             hint: "the archive is truncated or not a tar file")
     }
 
@@ -89,7 +91,9 @@ struct TarReader {
                     let records = try Self.parsePax(data).orThrow(fail("malformed PAX extended header"))
                     paxPath = records["path"]
                     if let text = records["size"] {
-                        guard let value = Int64(text), value >= 0 else { throw fail("PAX size \"\(text)\" is not a byte count") }
+                        guard let value = Int64(text), value >= 0 else {
+                            throw fail("PAX size \"\(text)\" is not a byte count")
+                        }
                         paxSize = value
                     }
                 }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Writes a tar stream to a file descriptor, one entry at a time, file contents copied through a fixed buffer.
 ///
@@ -72,13 +73,15 @@ public struct TarWriter {
         if entry.gid > Self.octalLimit(8) { pax += Self.paxRecord("gid", String(entry.gid)) }
         if !pax.isEmpty {
             try writeHeader(
-                name: "PaxHeaders/" + String(decoding: name.utf8.prefix(80), as: UTF8.self), mode: 0o644, uid: 0, gid: 0,
+                name: "PaxHeaders/" + String(decoding: name.utf8.prefix(80), as: UTF8.self), mode: 0o644, uid: 0,
+                gid: 0,
                 size: Int64(pax.count), mtime: entry.mtime, type: UInt8(ascii: "x"), link: "")
             try FileSystem.writeAll(fd, pax, path: path)
             try writePadding(Int64(pax.count))
         }
         try writeHeader(
-            name: name, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size, mtime: entry.mtime, type: type, link: link)
+            name: name, mode: entry.mode, uid: entry.uid, gid: entry.gid, size: size, mtime: entry.mtime, type: type,
+            link: link)
         if case .file(let source, _) = entry.kind {
             try copyContents(of: source, size: size)
             try writePadding(size)
@@ -98,7 +101,8 @@ public struct TarWriter {
         while remaining > 0 {
             let got = FileSystem.readFully(input, into: buffer, count: Int(min(Int64(buffer.count), remaining)))
             guard got > 0 else {
-                throw PierError(.invalidInput, operation: "write archive", message: "\(source) changed size while it was read",
+                throw PierError(
+                    .invalidInput, operation: "write archive", message: "\(source) changed size while it was read",
                     hint: "do not modify the inputs during a build")
             }
             try FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<got]), path: path)

@@ -29,7 +29,8 @@ public struct Descriptor: Hashable, Sendable, Codable {
         digest = try container.decode(Digest.self, forKey: .digest)
         size = try container.decode(Int64.self, forKey: .size)
         guard size >= 0 else {
-            throw DecodingError.dataCorruptedError(forKey: .size, in: container, debugDescription: "size \(size) is negative")
+            throw DecodingError.dataCorruptedError(
+                forKey: .size, in: container, debugDescription: "size \(size) is negative")
         }
         platform = try container.decodeIfPresent(Platform.self, forKey: .platform)
         annotations = try container.decodeIfPresent([String: String].self, forKey: .annotations)
@@ -38,7 +39,8 @@ public struct Descriptor: Hashable, Sendable, Codable {
 
     /// The sum of `descriptors`' sizes, or an error naming `what` when it does not fit in `Int64` (each size is
     /// from a manifest someone else wrote).
-    public static func totalSize(of descriptors: [Descriptor], what: String, source: String) throws(PierError) -> Int64 {
+    public static func totalSize(of descriptors: [Descriptor], what: String, source: String) throws(PierError) -> Int64
+    {
         var total: Int64 = 0
         for descriptor in descriptors {
             let (sum, overflow) = total.addingReportingOverflow(max(0, descriptor.size))
@@ -87,7 +89,8 @@ public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// Operating systems and architectures images are built for (GOOS/GOARCH names, as image-spec uses).
     public static let knownOperatingSystems: Set<String> = [
-        "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris", "illumos", "aix", "android",
+        "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris", "illumos", "aix",
+        "android",
         "ios", "js", "wasip1", "plan9",
     ]
     public static let knownArchitectures: Set<String> = [

@@ -11,7 +11,8 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
 
     public init(_ string: String) throws(PierError) {
         guard let colon = string.firstIndex(of: ":") else {
-            throw PierError(.usage, operation: "parse digest", message: "invalid digest \"\(string)\": expected algorithm:hex")
+            throw PierError(
+                .usage, operation: "parse digest", message: "invalid digest \"\(string)\": expected algorithm:hex")
         }
         let algorithm = String(string[..<colon])
         let encoded = String(string[string.index(after: colon)...])
@@ -22,9 +23,11 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         default:
             throw PierError(
                 .usage, operation: "parse digest",
-                message: "unsupported digest algorithm \"\(algorithm)\" in \"\(string)\" (sha256 and sha512 are supported)")
+                message:
+                    "unsupported digest algorithm \"\(algorithm)\" in \"\(string)\" (sha256 and sha512 are supported)")
         }
-        guard encoded.utf8.count == expected, encoded.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
+        guard encoded.utf8.count == expected,
+            encoded.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
         else {
             throw PierError(
                 .usage, operation: "parse digest",

@@ -51,7 +51,8 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     /// Parses a reference the way `docker pull` does.
     public init(parsing text: String) throws(PierError) {
         func fail(_ why: String, hint: String? = nil) -> PierError {
-            PierError(.usage, operation: "parse reference", message: "invalid reference \"\(text)\": \(why)", hint: hint)
+            PierError(
+                .usage, operation: "parse reference", message: "invalid reference \"\(text)\": \(why)", hint: hint)
         }
         guard !text.isEmpty else { throw fail("empty") }
         var remainder = Substring(text)
@@ -86,7 +87,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
             }
         }
         if registry == "index.docker.io" || registry == Self.dockerHubEndpoint { registry = Self.dockerHub }
-        do { try Self.checkRegistryHost(registry) } catch { throw fail("bad registry host \"\(registry)\"", hint: error.hint) }
+        do { try Self.checkRegistryHost(registry) } catch {
+            throw fail("bad registry host \"\(registry)\"", hint: error.hint)
+        }
         if registry == Self.dockerHub, !path.contains("/") { path = "library/" + path }
         if path.lowercased() != path, path.contains(where: \.isUppercase) {
             throw fail("repository name must be lowercase")
@@ -96,7 +99,9 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
                 "bad repository name \"\(path)\"",
                 hint: "path components are lowercase letters and digits, separated by '.', '_', '__' or '-'")
         }
-        guard registry.utf8.count + 1 + path.utf8.count <= 255 else { throw fail("repository name longer than 255 characters") }
+        guard registry.utf8.count + 1 + path.utf8.count <= 255 else {
+            throw fail("repository name longer than 255 characters")
+        }
         self.init(registry: registry, repository: path, tag: tag, digest: digest)
     }
 
@@ -125,15 +130,21 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     }
 
     static func isValidPathComponent(_ bytes: [UInt8]) -> Bool {
-        guard let first = bytes.first, let last = bytes.last, isAlnumLower(first), isAlnumLower(last) else { return false }
+        guard let first = bytes.first, let last = bytes.last, isAlnumLower(first), isAlnumLower(last) else {
+            return false
+        }
         var index = 0
         while index < bytes.count {
-            if isAlnumLower(bytes[index]) { index += 1; continue }
+            if isAlnumLower(bytes[index]) {
+                index += 1
+                continue
+            }
             // A separator run: ".", "_", "__", or one or more "-".
             var run = index
             while run < bytes.count, !isAlnumLower(bytes[run]) { run += 1 }
             let separator = String(decoding: bytes[index..<run], as: UTF8.self)
-            guard separator == "." || separator == "_" || separator == "__" || separator.allSatisfy({ $0 == "-" }) else {
+            guard separator == "." || separator == "_" || separator == "__" || separator.allSatisfy({ $0 == "-" })
+            else {
                 return false
             }
             index = run
@@ -168,7 +179,8 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     /// A TCP port, 1 to 65535. docker's grammar takes any digits; a larger number names no port and would reach the
     /// connection code as an out-of-range value.
     static func isValidPort(_ text: Substring) -> Bool {
-        guard (1...5).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let port = Int(text) else {
+        guard (1...5).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let port = Int(text)
+        else {
             return false
         }
         return (1...65535).contains(port)

@@ -14,10 +14,12 @@ public struct ManifestBlob: Sendable, Equatable {
 
     /// Wraps bytes, working out the media type from the document when the transport gave none, and checking the
     /// bytes against `expected` when a digest was asked for.
-    public init(bytes: [UInt8], mediaType declared: String?, expected: Digest? = nil, source: String) throws(PierError) {
+    public init(bytes: [UInt8], mediaType declared: String?, expected: Digest? = nil, source: String) throws(PierError)
+    {
         guard bytes.count <= Self.maximumSize else {
             throw PierError(
-                .invalidInput, operation: "read manifest", message: "manifest is \(bytes.count) bytes, over the 4 MiB limit",
+                .invalidInput, operation: "read manifest",
+                message: "manifest is \(bytes.count) bytes, over the 4 MiB limit",
                 registry: source)
         }
         let digest = Digest.sha256(of: bytes)
@@ -37,7 +39,8 @@ public struct ManifestBlob: Sendable, Equatable {
                 registry: source, hint: "convert the image with a current builder")
         }
         guard MediaType.isManifest(type) else {
-            throw PierError(.invalidInput, operation: "read manifest", message: "unsupported manifest media type \"\(type)\"",
+            throw PierError(
+                .invalidInput, operation: "read manifest", message: "unsupported manifest media type \"\(type)\"",
                 registry: source)
         }
         self.bytes = bytes

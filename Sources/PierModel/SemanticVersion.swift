@@ -32,7 +32,10 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         if let dash = rest.firstIndex(of: "-") {
             let identifiers = rest[rest.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false)
             // §9: numeric identifiers must not include leading zeroes.
-            guard identifiers.allSatisfy({ Self.isIdentifier($0) && !(Self.isNumeric($0) && $0.count > 1 && $0.hasPrefix("0")) })
+            guard
+                identifiers.allSatisfy({
+                    Self.isIdentifier($0) && !(Self.isNumeric($0) && $0.count > 1 && $0.hasPrefix("0"))
+                })
             else { return nil }
             prerelease = identifiers.map(String.init)
             rest = rest[..<dash]
@@ -41,7 +44,9 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
         guard numbers.count == 3 else { return nil }
         var values: [Int] = []
         for number in numbers {
-            guard Self.isNumeric(number), let value = Int(number), number == "0" || !number.hasPrefix("0") else { return nil }
+            guard Self.isNumeric(number), let value = Int(number), number == "0" || !number.hasPrefix("0") else {
+                return nil
+            }
             values.append(value)
         }
         self.init(major: values[0], minor: values[1], patch: values[2], prerelease: prerelease, build: build)
@@ -49,10 +54,12 @@ public struct SemanticVersion: Hashable, Sendable, Comparable, CustomStringConve
 
     /// §9/§10: an identifier is one or more of `[0-9A-Za-z-]`.
     static func isIdentifier(_ text: Substring) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-")
-        }
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) || byte == UInt8(ascii: "-")
+            }
     }
 
     static func isNumeric(_ text: Substring) -> Bool {

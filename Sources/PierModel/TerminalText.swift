@@ -25,7 +25,9 @@ public enum TerminalText {
     }
 
     static func replacingControls(in text: String, keepingNewlines: Bool, spelling: (UInt32) -> String) -> String {
-        guard text.unicodeScalars.contains(where: { needsEscape($0, keepingNewlines: keepingNewlines) }) else { return text }
+        guard text.unicodeScalars.contains(where: { needsEscape($0, keepingNewlines: keepingNewlines) }) else {
+            return text
+        }
         var result = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             if needsEscape(scalar, keepingNewlines: keepingNewlines) {

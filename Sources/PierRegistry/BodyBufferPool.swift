@@ -88,7 +88,8 @@ public final class BodyBufferPool: Sendable {
 /// The bytes of `base` (a download being relayed to an upload) copied into pooled buffers, so a registry-to-registry
 /// copy holds no more than a file upload: when the upload lags, the pool runs dry, pier stops reading the download,
 /// and the download's own backpressure stops the source (instead of its chunks queueing up for the upload).
-public struct PooledByteStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+public struct PooledByteStream<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable
+where Base.Element == ByteBuffer {
     public typealias Element = ByteBuffer
     let base: Base
     let pool: BodyBufferPool

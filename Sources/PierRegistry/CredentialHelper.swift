@@ -21,7 +21,8 @@ struct CredentialHelper: Sendable {
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(output.utf8)) else {
             throw PierError(
-                .auth, operation: "credential helper \(executable) get", message: "answered with something other than JSON")
+                .auth, operation: "credential helper \(executable) get",
+                message: "answered with something other than JSON")
         }
         // docker-credential-helpers mark identity tokens with this username.
         if answer.Username == "<token>" { return .identityToken(answer.Secret) }
@@ -29,7 +30,9 @@ struct CredentialHelper: Sendable {
     }
 
     func store(serverURL: String, username: String, secret: String) throws(PierError) {
-        let body = try? JSONSerialization.data(withJSONObject: ["ServerURL": serverURL, "Username": username, "Secret": secret])
+        let body = try? JSONSerialization.data(withJSONObject: [
+            "ServerURL": serverURL, "Username": username, "Secret": secret,
+        ])
         let (status, output) = try run("store", input: body ?? Data())
         if status != 0 { throw failure("store", output) }
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// docker's `config.json` (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), read and written in docker's
 /// own format so docker, skopeo and pier share logins. Unknown keys are kept on write.
@@ -47,7 +48,8 @@ public struct DockerConfig: Sendable {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             if data.isEmpty { return [:] }
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw PierError(.invalidInput, operation: "read docker config", message: "not a JSON object", registry: path)
+                throw PierError(
+                    .invalidInput, operation: "read docker config", message: "not a JSON object", registry: path)
             }
             return object
         } catch let error as PierError {
@@ -81,7 +83,8 @@ public struct DockerConfig: Sendable {
                         message: "the \"auth\" entry for \(host) is not base64 of user:password", registry: path,
                         hint: "run 'pier login \(host)' again")
                 }
-                return .basic(username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]))
+                return .basic(
+                    username: String(decoded[..<colon]), password: String(decoded[decoded.index(after: colon)...]))
             }
             if let user = entry["username"] as? String, let password = entry["password"] as? String {
                 return .basic(username: user, password: password)
@@ -97,7 +100,8 @@ public struct DockerConfig: Sendable {
     public func store(host: String, username: String, password: String) throws(PierError) {
         var config = try load()
         if let store = config["credsStore"] as? String, !store.isEmpty {
-            try CredentialHelper(name: store).store(serverURL: Self.key(for: host), username: username, secret: password)
+            try CredentialHelper(name: store).store(
+                serverURL: Self.key(for: host), username: username, secret: password)
             var auths = config["auths"] as? [String: Any] ?? [:]
             auths[Self.key(for: host)] = [String: Any]()
             config["auths"] = auths
@@ -134,11 +138,13 @@ public struct DockerConfig: Sendable {
     /// for it are 0700.
     func write(_ config: [String: Any]) throws(PierError) {
         func failure(_ message: String, _ code: Int32) -> PierError {
-            PierError(.other, operation: "write docker config", message: message, cause: String(cString: strerror(code)))
+            PierError(
+                .other, operation: "write docker config", message: message, cause: String(cString: strerror(code)))
         }
         let data: Data
         do { data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys]) } catch {
-            throw PierError(.other, operation: "write docker config", message: "cannot encode \(path)", cause: "\(error)")
+            throw PierError(
+                .other, operation: "write docker config", message: "cannot encode \(path)", cause: "\(error)")
         }
         try Self.makePrivateDirectories((path as NSString).deletingLastPathComponent)
         let temporary = path + ".pier-\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 36))"
@@ -172,7 +178,8 @@ public struct DockerConfig: Sendable {
             chmod(directory, 0o700)
         } else if errno != EEXIST {
             throw PierError(
-                .other, operation: "write docker config", message: "cannot create \(directory)", cause: String(cString: strerror(errno)))
+                .other, operation: "write docker config", message: "cannot create \(directory)",
+                cause: String(cString: strerror(errno)))
         }
     }
 }
@@ -180,8 +187,8 @@ public struct DockerConfig: Sendable {
 /// write(2), named apart from `DockerConfig.write`.
 private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     #if canImport(Glibc)
-    Glibc.write(fd, buffer, count)
+        Glibc.write(fd, buffer, count)
     #else
-    Darwin.write(fd, buffer, count)
+        Darwin.write(fd, buffer, count)
     #endif
 }

@@ -66,15 +66,19 @@ public enum ExplicitCredentials {
                 guard hosts.count <= 1 else {
                     throw PierError(
                         .usage, operation: "read credentials",
-                        message: "\(item.flag) names no registry and this command targets \(hosts.count) (\(hosts.joined(separator: ", ")))",
-                        hint: "set PIER_REGISTRY=HOST, or use --creds HOST=USER, or username_env/password_env per registry in pier.yml")
+                        message:
+                            "\(item.flag) names no registry and this command targets \(hosts.count) (\(hosts.joined(separator: ", ")))",
+                        hint:
+                            "set PIER_REGISTRY=HOST, or use --creds HOST=USER, or username_env/password_env per registry in pier.yml"
+                    )
                 }
             }
             let credential = Credential.basic(username: item.username, password: secret)
             for host in hosts {
                 if let (existing, flag) = bound[host], existing != credential {
                     throw PierError(
-                        .usage, operation: "read credentials", message: "\(flag) and \(item.flag) give different credentials for \(host)")
+                        .usage, operation: "read credentials",
+                        message: "\(flag) and \(item.flag) give different credentials for \(host)")
                 }
                 bound[host] = (credential, item.flag)
             }

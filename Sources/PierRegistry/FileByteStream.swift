@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A byte range of a file as an async sequence of buffers from `BodyBufferPool`, for streaming request bodies:
 /// memory stays at the pool's size whatever the layer size or the number of uploads. Each iteration opens the file
@@ -23,7 +24,8 @@ public struct FileByteStream: AsyncSequence, Sendable {
     public let sharing: SharedFileRead.Member?
 
     public init(
-        path: String, offset: Int64 = 0, length: Int64, pool: BodyBufferPool = .shared, sharing: SharedFileRead.Member? = nil,
+        path: String, offset: Int64 = 0, length: Int64, pool: BodyBufferPool = .shared,
+        sharing: SharedFileRead.Member? = nil,
         progress: (@Sendable (Int) -> Void)? = nil
     ) {
         self.path = path
@@ -72,7 +74,8 @@ public struct FileByteStream: AsyncSequence, Sendable {
             if descriptor < 0 {
                 descriptor = open(stream.path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else {
-                    throw PierError(.invalidInput, operation: "read blob", message: "cannot open \(stream.path)",
+                    throw PierError(
+                        .invalidInput, operation: "read blob", message: "cannot open \(stream.path)",
                         cause: String(cString: strerror(errno)))
                 }
             }

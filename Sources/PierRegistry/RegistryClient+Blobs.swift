@@ -15,10 +15,11 @@ extension RegistryClient {
 
     /// `HEAD /v2/<name>/blobs/<digest>`: the blob's size when present, nil when not.
     public func blobSize(repository: String, digest: Digest) async throws(PierError) -> Int64? {
-        let response = try await send(Request(
-            method: .HEAD, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
-            operation: "check blob \(digest.short)", repository: repository, reference: digest.description,
-            accept: [200, 404], followRedirects: true))
+        let response = try await send(
+            Request(
+                method: .HEAD, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+                operation: "check blob \(digest.short)", repository: repository, reference: digest.description,
+                accept: [200, 404], followRedirects: true))
         guard response.status.code == 200 else { return nil }
         return response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? -1
     }
@@ -33,17 +34,21 @@ extension RegistryClient {
 
     /// `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other>`: links a blob another repository of the same
     /// registry already has, without sending bytes.
-    public func mountBlob(repository: String, digest: Digest, from source: String) async throws(PierError) -> MountResult {
-        let response = try await send(Request(
-            method: .POST, target: "/v2/\(repository)/blobs/uploads/?mount=\(digest)&from=\(source)",
-            headers: ["Content-Length": "0"], scopes: [Self.pushScope(repository), Self.pullScope(source)],
-            operation: "mount blob \(digest.short)", repository: repository, reference: digest.description,
-            accept: [201, 202]))
+    public func mountBlob(repository: String, digest: Digest, from source: String) async throws(PierError)
+        -> MountResult
+    {
+        let response = try await send(
+            Request(
+                method: .POST, target: "/v2/\(repository)/blobs/uploads/?mount=\(digest)&from=\(source)",
+                headers: ["Content-Length": "0"], scopes: [Self.pushScope(repository), Self.pullScope(source)],
+                operation: "mount blob \(digest.short)", repository: repository, reference: digest.description,
+                accept: [201, 202]))
         await drain(response)
         if response.status.code == 201 { return .mounted }
         guard let location = response.headers.first(name: "Location") else {
             throw PierError(
-                .other, operation: "mount blob \(digest.short)", message: "202 without a Location header", registry: registry,
+                .other, operation: "mount blob \(digest.short)", message: "202 without a Location header",
+                registry: registry,
                 repository: repository)
         }
         return .uploadSession(location)
@@ -61,7 +66,8 @@ extension RegistryClient {
         var offered = session
         var chunked = false
         func attempt() async throws(PierError) {
-            let (location, minimumChunk) = try await openSession(repository: repository, digest: digest, offered: offered)
+            let (location, minimumChunk) = try await openSession(
+                repository: repository, digest: digest, offered: offered)
             offered = nil
             if chunked {
                 sharing?.leave()
@@ -70,7 +76,8 @@ extension RegistryClient {
                     minimumChunk: minimumChunk, progress: progress)
             } else {
                 try await uploadMonolithic(
-                    repository: repository, digest: digest, size: size, file: file, location: location, sharing: sharing,
+                    repository: repository, digest: digest, size: size, file: file, location: location,
+                    sharing: sharing,
                     progress: progress)
             }
         }
@@ -95,10 +102,11 @@ extension RegistryClient {
     /// `POST /v2/<name>/blobs/uploads/` → the session URL and the registry's minimum chunk length.
     func openSession(repository: String, digest: Digest, offered: String?) async throws(PierError) -> (String, Int64) {
         if let offered { return (offered, 0) }
-        let response = try await send(Request(
-            method: .POST, target: "/v2/\(repository)/blobs/uploads/", headers: ["Content-Length": "0"],
-            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
-            reference: digest.description, accept: [202]))
+        let response = try await send(
+            Request(
+                method: .POST, target: "/v2/\(repository)/blobs/uploads/", headers: ["Content-Length": "0"],
+                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+                reference: digest.description, accept: [202]))
         await drain(response)
         guard let location = response.headers.first(name: "Location") else {
             throw PierError(
@@ -110,20 +118,26 @@ extension RegistryClient {
     }
 
     private func uploadMonolithic(
-        repository: String, digest: Digest, size: Int64, file: String, location: String, sharing: SharedFileRead.Member?,
+        repository: String, digest: Digest, size: Int64, file: String, location: String,
+        sharing: SharedFileRead.Member?,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let endpoint = try await endpoint()
-        let url = URLText.appending(query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
-        let response = try await send(Request(
-            method: .PUT, target: url,
-            headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-            body: {
-                .stream(FileByteStream(path: file, length: size, sharing: sharing, progress: progress), length: .known(size))
-            },
-            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
-            reference: digest.description, accept: [201], retryable: false, timeout: Self.streamedExchangeDeadline))
-        try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+        let url = URLText.appending(
+            query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
+        let response = try await send(
+            Request(
+                method: .PUT, target: url,
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                body: {
+                    .stream(
+                        FileByteStream(path: file, length: size, sharing: sharing, progress: progress),
+                        length: .known(size))
+                },
+                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+                reference: digest.description, accept: [201], retryable: false, timeout: Self.streamedExchangeDeadline))
+        try await checkDigestHeader(
+            response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
 
     /// Bytes per PATCH when the registry names no larger `OCI-Chunk-Min-Length`: a GiB layer is 128 requests, and
@@ -141,27 +155,35 @@ extension RegistryClient {
         while offset < size {
             let length = min(chunk, size - offset)
             let from = offset
-            let response = try await send(Request(
-                method: .PATCH, target: location,
-                headers: [
-                    "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
-                    "Content-Range": "\(from)-\(from + length - 1)",
-                ],
-                body: {
-                    .stream(FileByteStream(path: file, offset: from, length: length, progress: progress), length: .known(length))
-                },
-                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
-                repository: repository, reference: digest.description, accept: [202], retryable: false,
-                timeout: Self.streamedExchangeDeadline))
+            let response = try await send(
+                Request(
+                    method: .PATCH, target: location,
+                    headers: [
+                        "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
+                        "Content-Range": "\(from)-\(from + length - 1)",
+                    ],
+                    body: {
+                        .stream(
+                            FileByteStream(path: file, offset: from, length: length, progress: progress),
+                            length: .known(length))
+                    },
+                    scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
+                    repository: repository, reference: digest.description, accept: [202], retryable: false,
+                    timeout: Self.streamedExchangeDeadline))
             await drain(response)
-            if let next = response.headers.first(name: "Location") { location = URLText.resolve(next, against: location) }
+            if let next = response.headers.first(name: "Location") {
+                location = URLText.resolve(next, against: location)
+            }
             offset += length
         }
-        let response = try await send(Request(
-            method: .PUT, target: URLText.appending(query: "digest=\(digest)", to: location), headers: ["Content-Length": "0"],
-            scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
-            reference: digest.description, accept: [201], retryable: false))
-        try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+        let response = try await send(
+            Request(
+                method: .PUT, target: URLText.appending(query: "digest=\(digest)", to: location),
+                headers: ["Content-Length": "0"],
+                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+                reference: digest.description, accept: [201], retryable: false))
+        try await checkDigestHeader(
+            response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
 
     /// Compares `Docker-Content-Digest`, when the registry sends one, with what pier sent.
@@ -197,13 +219,15 @@ extension RegistryClient {
         repository: String, digest: Digest, size: Int64?, to path: String, progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let operation = "pull blob \(digest.short)"
-        let response = try await send(Request(
-            method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
-            operation: operation, repository: repository, reference: digest.description, accept: [200],
-            followRedirects: true, timeout: Self.streamedExchangeDeadline))
+        let response = try await send(
+            Request(
+                method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+                operation: operation, repository: repository, reference: digest.description, accept: [200],
+                followRedirects: true, timeout: Self.streamedExchangeDeadline))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw PierError(.other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
+            throw PierError(
+                .other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
         }
         defer { close(fd) }
         var hasher = DigestHasher()
@@ -215,7 +239,8 @@ extension RegistryClient {
                     while written < bytes.count {
                         let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
                         guard result > 0 else {
-                            throw PierError(.other, operation: operation, message: "cannot write \(path)",
+                            throw PierError(
+                                .other, operation: operation, message: "cannot write \(path)",
                                 cause: String(cString: strerror(errno)))
                         }
                         written += result
@@ -227,9 +252,11 @@ extension RegistryClient {
         } catch let error as PierError {
             throw error
         } catch {
-            throw networkError(error, request: Request(
-                method: .GET, target: "", scopes: [], operation: operation, repository: repository,
-                reference: digest.description, accept: []))
+            throw networkError(
+                error,
+                request: Request(
+                    method: .GET, target: "", scopes: [], operation: operation, repository: repository,
+                    reference: digest.description, accept: []))
         }
         if let size, size >= 0, hasher.count != size {
             throw PierError(
@@ -251,18 +278,22 @@ extension RegistryClient {
     public static let smallBlobLimit = 4 << 20
 
     /// A small blob (an image config) in memory, checked against its digest. Refuses anything over `limit`.
-    public func blobBytes(repository: String, digest: Digest, limit: Int = smallBlobLimit) async throws(PierError) -> [UInt8] {
+    public func blobBytes(repository: String, digest: Digest, limit: Int = smallBlobLimit) async throws(PierError)
+        -> [UInt8]
+    {
         let operation = "pull blob \(digest.short)"
-        let response = try await send(Request(
-            method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
-            operation: operation, repository: repository, reference: digest.description, accept: [200],
-            followRedirects: true))
+        let response = try await send(
+            Request(
+                method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+                operation: operation, repository: repository, reference: digest.description, accept: [200],
+                followRedirects: true))
         let body: [UInt8]
         do { body = Array(buffer: try await buffered(response, upTo: limit)) } catch {
             throw bodyError(error, what: "blob", limit: limit, operation: operation, repository: repository)
         }
         if digest.algorithm == "sha256", Digest.sha256(of: body) != digest {
-            throw PierError(.verification, operation: operation, message: "the bytes hash to \(Digest.sha256(of: body))",
+            throw PierError(
+                .verification, operation: operation, message: "the bytes hash to \(Digest.sha256(of: body))",
                 registry: registry, repository: repository, reference: digest.description)
         }
         return body
@@ -282,24 +313,32 @@ extension RegistryClient {
         try await options.retry.run { _ throws(PierError) in
             let (location, _) = try await openSession(repository: repository, digest: digest, offered: offered)
             offered = nil
-            let download = try await source.send(Request(
-                method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)", scopes: [Self.pullScope(sourceRepository)],
-                operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
-                accept: [200], followRedirects: true, timeout: Self.streamedExchangeDeadline))
+            let download = try await source.send(
+                Request(
+                    method: .GET, target: "/v2/\(sourceRepository)/blobs/\(digest)",
+                    scopes: [Self.pullScope(sourceRepository)],
+                    operation: "pull blob \(digest.short)", repository: sourceRepository, reference: digest.description,
+                    accept: [200], followRedirects: true, timeout: Self.streamedExchangeDeadline))
             if let length = download.headers.first(name: "Content-Length").flatMap(Int64.init), length != size {
-                throw PierError(.verification, operation: "pull blob \(digest.short)",
+                throw PierError(
+                    .verification, operation: "pull blob \(digest.short)",
                     message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
                     repository: sourceRepository)
             }
             let endpoint = try await endpoint()
-            let url = URLText.appending(query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
+            let url = URLText.appending(
+                query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
             let body = PooledByteStream(download.body)
-            let response = try await send(Request(
-                method: .PUT, target: url, headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-                body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
-                operation: "push blob \(digest.short)", repository: repository, reference: digest.description, accept: [201],
-                retryable: false, timeout: Self.streamedExchangeDeadline))
-            try await checkDigestHeader(response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+            let response = try await send(
+                Request(
+                    method: .PUT, target: url,
+                    headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                    body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
+                    operation: "push blob \(digest.short)", repository: repository, reference: digest.description,
+                    accept: [201],
+                    retryable: false, timeout: Self.streamedExchangeDeadline))
+            try await checkDigestHeader(
+                response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
         }
     }
 }

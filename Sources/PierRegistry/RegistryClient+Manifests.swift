@@ -13,11 +13,15 @@ extension RegistryClient {
     /// `Docker-Content-Digest` when the registry sends one.
     public func manifest(repository: String, reference: String) async throws(PierError) -> ManifestBlob {
         let operation = "get manifest \(reference)"
-        let response = try await send(Request(
-            method: .GET, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
-            scopes: [Self.pullScope(repository)], operation: operation, repository: repository, reference: reference,
-            accept: [200]))
-        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > ManifestBlob.maximumSize {
+        let response = try await send(
+            Request(
+                method: .GET, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
+                scopes: [Self.pullScope(repository)], operation: operation, repository: repository,
+                reference: reference,
+                accept: [200]))
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init),
+            length > ManifestBlob.maximumSize
+        {
             throw PierError(
                 .invalidInput, operation: operation, message: "manifest is \(length) bytes, over the 4 MiB limit",
                 registry: registry, repository: repository, reference: reference)
@@ -32,7 +36,8 @@ extension RegistryClient {
         let blob: ManifestBlob
         do {
             blob = try ManifestBlob(
-                bytes: Array(buffer: body), mediaType: response.headers.first(name: "Content-Type"), expected: requested,
+                bytes: Array(buffer: body), mediaType: response.headers.first(name: "Content-Type"),
+                expected: requested,
                 source: registry)
         } catch {
             throw error.located(repository: repository, reference: reference)
@@ -42,7 +47,8 @@ extension RegistryClient {
         {
             throw PierError(
                 .verification, operation: operation,
-                message: "Docker-Content-Digest says \(answered) but the bytes hash to \(blob.digest)", registry: registry,
+                message: "Docker-Content-Digest says \(answered) but the bytes hash to \(blob.digest)",
+                registry: registry,
                 repository: repository, reference: reference)
         }
         return blob
@@ -58,10 +64,11 @@ extension RegistryClient {
     /// `HEAD` a manifest: nil when absent. HEAD does not count against Docker Hub's pull limit. When the registry
     /// leaves out `Docker-Content-Digest`, pier GETs the bytes and hashes them.
     public func manifestHead(repository: String, reference: String) async throws(PierError) -> ManifestHead? {
-        let response = try await send(Request(
-            method: .HEAD, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
-            scopes: [Self.pullScope(repository)], operation: "check manifest \(reference)", repository: repository,
-            reference: reference, accept: [200, 404]))
+        let response = try await send(
+            Request(
+                method: .HEAD, target: "/v2/\(repository)/manifests/\(reference)", headers: Self.acceptHeader,
+                scopes: [Self.pullScope(repository)], operation: "check manifest \(reference)", repository: repository,
+                reference: reference, accept: [200, 404]))
         guard response.status.code == 200 else { return nil }
         if let header = response.headers.first(name: "Docker-Content-Digest"), let digest = try? Digest(header) {
             return ManifestHead(
@@ -76,20 +83,24 @@ extension RegistryClient {
     public func putManifest(repository: String, reference: String, manifest: ManifestBlob) async throws(PierError) {
         let operation = "put manifest \(reference)"
         let bytes = manifest.bytes
-        let response = try await send(Request(
-            method: .PUT, target: "/v2/\(repository)/manifests/\(reference)",
-            headers: ["Content-Type": manifest.mediaType, "Content-Length": "\(bytes.count)"],
-            body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
-            repository: repository, reference: reference, accept: [201]))
+        let response = try await send(
+            Request(
+                method: .PUT, target: "/v2/\(repository)/manifests/\(reference)",
+                headers: ["Content-Type": manifest.mediaType, "Content-Length": "\(bytes.count)"],
+                body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
+                repository: repository, reference: reference, accept: [201]))
         try await checkDigestHeader(response, expected: manifest.digest, repository: repository, operation: operation)
     }
 
     /// `DELETE /v2/<name>/manifests/<reference>`.
     public func deleteManifest(repository: String, reference: String) async throws(PierError) {
-        let response = try await send(Request(
-            method: .DELETE, target: "/v2/\(repository)/manifests/\(reference)", scopes: [
-                "repository:\(repository):delete", Self.pushScope(repository),
-            ], operation: "delete manifest \(reference)", repository: repository, reference: reference, accept: [202, 200]))
+        let response = try await send(
+            Request(
+                method: .DELETE, target: "/v2/\(repository)/manifests/\(reference)",
+                scopes: [
+                    "repository:\(repository):delete", Self.pushScope(repository),
+                ], operation: "delete manifest \(reference)", repository: repository, reference: reference,
+                accept: [202, 200]))
         await drain(response)
     }
 
@@ -110,12 +121,15 @@ extension RegistryClient {
         var seen: Set<String> = []
         for _ in 0..<Self.maximumTagPages {
             seen.insert(target)
-            let response = try await send(Request(
-                method: .GET, target: target, scopes: [Self.pullScope(repository)], operation: "list tags",
-                repository: repository, accept: [200]))
+            let response = try await send(
+                Request(
+                    method: .GET, target: target, scopes: [Self.pullScope(repository)], operation: "list tags",
+                    repository: repository, accept: [200]))
             let body: ByteBuffer
             do { body = try await buffered(response, upTo: Self.tagPageLimit) } catch {
-                throw bodyError(error, what: "tag list page", limit: Self.tagPageLimit, operation: "list tags", repository: repository)
+                throw bodyError(
+                    error, what: "tag list page", limit: Self.tagPageLimit, operation: "list tags",
+                    repository: repository)
             }
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
                 throw PierError(
@@ -123,7 +137,8 @@ extension RegistryClient {
                     repository: repository)
             }
             all += page.tags ?? []
-            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link), !(page.tags ?? []).isEmpty
+            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link),
+                !(page.tags ?? []).isEmpty
             else { return all }
             let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
             let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
@@ -131,21 +146,24 @@ extension RegistryClient {
                 throw PierError(
                     .invalidInput, operation: "list tags",
                     message: "the registry's tag list links back to a page already read, after \(all.count) tags",
-                    registry: registry, repository: repository, hint: "the registry's pagination is broken; pier will not act on a partial list")
+                    registry: registry, repository: repository,
+                    hint: "the registry's pagination is broken; pier will not act on a partial list")
             }
             target = nextTarget
         }
         throw PierError(
             .invalidInput, operation: "list tags",
-            message: "the tag list did not end after \(Self.maximumTagPages) pages (\(all.count) tags)", registry: registry,
+            message: "the tag list did not end after \(Self.maximumTagPages) pages (\(all.count) tags)",
+            registry: registry,
             repository: repository, hint: "the registry's pagination does not end; pier will not act on a partial list")
     }
 
     /// Checks that credentials work for the registry: pings, and when the registry wants auth, obtains a token
     /// (Bearer) or sends one authenticated request (Basic). Used by `pier login`.
     public func checkLogin() async throws(PierError) {
-        let response = try await send(Request(
-            method: .GET, target: "/v2/", scopes: [], operation: "log in", accept: [200]))
+        let response = try await send(
+            Request(
+                method: .GET, target: "/v2/", scopes: [], operation: "log in", accept: [200]))
         await drain(response)
     }
 }

@@ -135,10 +135,12 @@ public final class RegistryClient: Sendable {
             } catch let error as PierError {
                 throw error
             } catch {
-                guard request.retryable, case .retry(let wait) = options.retry.afterNetworkFailure(attempt: attempt) else {
+                guard request.retryable, case .retry(let wait) = options.retry.afterNetworkFailure(attempt: attempt)
+                else {
                     throw networkError(error, request: request)
                 }
-                logger.debug("retrying after network error", metadata: ["op": "\(request.operation)", "attempt": "\(attempt)"])
+                logger.debug(
+                    "retrying after network error", metadata: ["op": "\(request.operation)", "attempt": "\(attempt)"])
                 try await pause(wait)
                 continue
             }
@@ -150,9 +152,12 @@ public final class RegistryClient: Sendable {
                 await drain(response)
                 var error = PierError(
                     .auth, operation: request.operation,
-                    message: "\(origin) (not the registry) answered 401; pier sends credentials only to the registry and the realm it names",
+                    message:
+                        "\(origin) (not the registry) answered 401; pier sends credentials only to the registry and the realm it names",
                     registry: registry, repository: request.repository, reference: request.reference, status: status,
-                    hint: "the registry's redirect or upload location needs credentials pier will not give it; ask the registry's operator")
+                    hint:
+                        "the registry's redirect or upload location needs credentials pier will not give it; ask the registry's operator"
+                )
                 error.isFinal = true
                 throw error
             }
@@ -259,7 +264,8 @@ public final class RegistryClient: Sendable {
             message = "refused \(what) to \(refusal)"
         }
         var error = PierError(
-            .network, operation: request.operation, message: message, registry: registry, repository: request.repository,
+            .network, operation: request.operation, message: message, registry: registry,
+            repository: request.repository,
             reference: request.reference, hint: "the registry or its storage backend is misconfigured")
         error.isFinal = true
         throw error
@@ -304,7 +310,8 @@ public final class RegistryClient: Sendable {
                 let status = Int(response.status.code)
                 let challenges = AuthChallenge.parse(response.headers["WWW-Authenticate"])
                 if status == 200 || status == 401 {
-                    return Endpoint(baseURL: base, origin: origin, client: client, challenges: challenges, credential: credential)
+                    return Endpoint(
+                        baseURL: base, origin: origin, client: client, challenges: challenges, credential: credential)
                 }
                 let error: PierError
                 if status == 404 {
@@ -314,7 +321,8 @@ public final class RegistryClient: Sendable {
                 } else {
                     error = statusError(
                         response, body: body,
-                        request: Request(method: .GET, target: "/v2/", scopes: [], operation: "ping registry", accept: []))
+                        request: Request(
+                            method: .GET, target: "/v2/", scopes: [], operation: "ping registry", accept: []))
                 }
                 if scheme == schemes.last { throw error }
                 firstError = firstError ?? error
@@ -342,7 +350,9 @@ public final class RegistryClient: Sendable {
     }
 
     /// The `Authorization` value for these scopes, or nil when the registry asked for none.
-    private func authorization(endpoint: Endpoint, scopes: [String], request: Request) async throws(PierError) -> String? {
+    private func authorization(endpoint: Endpoint, scopes: [String], request: Request) async throws(PierError)
+        -> String?
+    {
         if case .bearer(let token) = endpoint.credential { return "Bearer \(token)" }
         if let bearer = endpoint.challenges.first(where: { $0.scheme == "bearer" }) {
             let key = tokenKey(bearer, scopes: scopes)
@@ -357,7 +367,9 @@ public final class RegistryClient: Sendable {
                 throw networkError(error, request: request)
             }
         }
-        if endpoint.challenges.contains(where: { $0.scheme == "basic" }), case .basic(let user, let password) = endpoint.credential {
+        if endpoint.challenges.contains(where: { $0.scheme == "basic" }),
+            case .basic(let user, let password) = endpoint.credential
+        {
             return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         }
         return nil
@@ -392,9 +404,12 @@ public final class RegistryClient: Sendable {
         if credential != .anonymous, !realmOrigin.isHTTPS, !options.allowsPlainHTTP(realmOrigin.authority) {
             var error = PierError(
                 .auth, operation: "get token",
-                message: "the registry's token realm \(realmOrigin) is plain http; pier does not send credentials there in clear text",
+                message:
+                    "the registry's token realm \(realmOrigin) is plain http; pier does not send credentials there in clear text",
                 registry: registry,
-                hint: "the realm should be https; if this network is trusted, pass --insecure-registry \(realmOrigin.authority)")
+                hint:
+                    "the realm should be https; if this network is trusted, pass --insecure-registry \(realmOrigin.authority)"
+            )
             error.isFinal = true
             throw error
         }
@@ -405,12 +420,13 @@ public final class RegistryClient: Sendable {
             request = HTTPClientRequest(url: realm)
             request.method = .POST
             var form = URLComponents()
-            form.queryItems = [
-                URLQueryItem(name: "grant_type", value: "refresh_token"),
-                URLQueryItem(name: "refresh_token", value: refresh),
-                URLQueryItem(name: "client_id", value: "pier"),
-                URLQueryItem(name: "scope", value: scopes.joined(separator: " ")),
-            ] + (challenge.service.map { [URLQueryItem(name: "service", value: $0)] } ?? [])
+            form.queryItems =
+                [
+                    URLQueryItem(name: "grant_type", value: "refresh_token"),
+                    URLQueryItem(name: "refresh_token", value: refresh),
+                    URLQueryItem(name: "client_id", value: "pier"),
+                    URLQueryItem(name: "scope", value: scopes.joined(separator: " ")),
+                ] + (challenge.service.map { [URLQueryItem(name: "service", value: $0)] } ?? [])
             let body = (form.percentEncodedQuery ?? "").replacingOccurrences(of: "+", with: "%2B")
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: body))
@@ -428,7 +444,8 @@ public final class RegistryClient: Sendable {
             }
         }
         request.headers.add(name: "User-Agent", value: options.userAgent)
-        logger.debug("→ \(request.method.rawValue) \(URLText.redacted(realm)) (token, scope \(scopes.joined(separator: " ")))")
+        logger.debug(
+            "→ \(request.method.rawValue) \(URLText.redacted(realm)) (token, scope \(scopes.joined(separator: " ")))")
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -445,7 +462,8 @@ public final class RegistryClient: Sendable {
         guard status == 200 else {
             let details = Self.registryErrors(in: Array(buffer: body))
             throw PierError(
-                .auth, operation: "get token", message: status == 401 || status == 403
+                .auth, operation: "get token",
+                message: status == 401 || status == 403
                     ? "the token server rejected the credentials" : "the token server answered \(status)",
                 registry: registry, status: status, registryErrors: details,
                 hint: loginHint)
@@ -453,7 +471,8 @@ public final class RegistryClient: Sendable {
         guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(buffer: body)),
             let token = answer.token ?? answer.access_token, !token.isEmpty
         else {
-            throw PierError(.auth, operation: "get token", message: "the token server's answer has no token", registry: registry)
+            throw PierError(
+                .auth, operation: "get token", message: "the token server's answer has no token", registry: registry)
         }
         let lifetime = min(max(answer.expires_in ?? Self.defaultTokenLifetime, 0), Self.maximumTokenLifetime)
         return (token, .seconds(lifetime))
@@ -540,9 +559,11 @@ public final class RegistryClient: Sendable {
         var hint = "is the registry running at \(host)?"
         if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") {
             // BoringSSL's answer when the bytes after a ClientHello are "HTTP/1.1 …": a plain HTTP server.
-            hint = "the server answered plain HTTP on a TLS connection; is it http://\(host)? use --insecure-registry \(host)"
+            hint =
+                "the server answered plain HTTP on a TLS connection; is it http://\(host)? use --insecure-registry \(host)"
         } else if text.contains("certificate") || text.contains("CERTIFICATE") || text.contains("handshake") {
-            hint = "the TLS certificate is not trusted: pass --ca-file, or --insecure-registry \(host) for a test registry"
+            hint =
+                "the TLS certificate is not trusted: pass --ca-file, or --insecure-registry \(host) for a test registry"
         }
         return PierError(
             .network, operation: request?.operation ?? "connect to registry", message: "cannot reach \(host)",
@@ -555,7 +576,8 @@ public final class RegistryClient: Sendable {
         _ error: any Error, what: String, limit: Int, operation: String, repository: String?, reference: String? = nil
     ) -> PierError {
         let request = Request(
-            method: .GET, target: "", scopes: [], operation: operation, repository: repository, reference: reference, accept: [])
+            method: .GET, target: "", scopes: [], operation: operation, repository: repository, reference: reference,
+            accept: [])
         if error is NIOTooManyBytesError {
             return PierError(
                 .invalidInput, operation: operation, message: "the \(what) is over the \(limit >> 20) MiB limit",

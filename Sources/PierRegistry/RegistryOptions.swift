@@ -31,7 +31,8 @@ public struct RegistryOptions: Sendable {
     public static func checkedConcurrency(_ value: Int, from origin: String) throws(PierError) -> Int {
         guard (1...maximumConcurrency).contains(value) else {
             throw PierError(
-                .usage, operation: "read options", message: "\(origin) \(value) is not between 1 and \(maximumConcurrency)",
+                .usage, operation: "read options",
+                message: "\(origin) \(value) is not between 1 and \(maximumConcurrency)",
                 hint: "requests in flight per registry; the default is 4")
         }
         return value
@@ -45,8 +46,10 @@ public struct RegistryOptions: Sendable {
     public var logger: Logger
 
     public init(
-        insecureHosts: Set<String> = [], caFile: String? = nil, concurrency: Int = 4, retry: RetryPolicy = RetryPolicy(),
-        readTimeout: Duration = .seconds(120), credentials: CredentialChain, userAgent: String = "pier/0.1", logger: Logger = Logger(label: "pier")
+        insecureHosts: Set<String> = [], caFile: String? = nil, concurrency: Int = 4,
+        retry: RetryPolicy = RetryPolicy(),
+        readTimeout: Duration = .seconds(120), credentials: CredentialChain, userAgent: String = "pier/0.1",
+        logger: Logger = Logger(label: "pier")
     ) {
         self.insecureHosts = insecureHosts
         self.caFile = caFile

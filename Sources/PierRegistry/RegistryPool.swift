@@ -11,7 +11,8 @@ public actor RegistryPool {
     public init(options: RegistryOptions) throws(PierError) {
         self.options = options
         self.transport = try RegistryTransport(
-            caFile: options.caFile, caFileByHost: options.caFileByHost, concurrency: options.concurrency, readTimeout: options.readTimeout,
+            caFile: options.caFile, caFileByHost: options.caFileByHost, concurrency: options.concurrency,
+            readTimeout: options.readTimeout,
             userAgent: options.userAgent)
     }
 

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOConcurrencyHelpers
 import NIOCore
 import PierModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// One file read once for several uploads of it at the same time: a publish to three registries sends every blob
 /// three times, and uploads that each read the file would copy every page out of the page cache once per registry.
@@ -145,7 +146,9 @@ public final class SharedFileRead: Sendable {
             }
             defer { endWait() }
             while true {
-                let step: Step = group.state.withLockedValue { state in SharedFileRead.step(&state, member: id, block: index, window: group.window) }
+                let step: Step = group.state.withLockedValue { state in
+                    SharedFileRead.step(&state, member: id, block: index, window: group.window)
+                }
                 switch step {
                 case .take(let buffer):
                     return buffer
@@ -156,7 +159,8 @@ public final class SharedFileRead: Sendable {
                     let buffer: ByteBuffer
                     do {
                         buffer = try await group.read(
-                            descriptor: descriptor, offset: offset, length: length, held: &held, limit: limit, member: id)
+                            descriptor: descriptor, offset: offset, length: length, held: &held, limit: limit,
+                            member: id)
                     } catch {
                         group.state.withLockedValue { state in
                             state.reading = nil
@@ -341,7 +345,9 @@ public final class SharedBlobReads: Sendable {
     private func arrive(_ digest: Digest, _ participant: Int) -> SharedFileRead {
         state.withLockedValue { state in
             if state.groups[digest] == nil {
-                state.groups[digest] = (SharedFileRead(expected: participants - state.finished.count, lagLimit: lagLimit), [])
+                state.groups[digest] = (
+                    SharedFileRead(expected: participants - state.finished.count, lagLimit: lagLimit), []
+                )
             }
             state.groups[digest]!.arrived.insert(participant)
             return state.groups[digest]!.read

@@ -20,14 +20,16 @@ import Testing
         #expect(denied.stderr.contains("pier login \(registry.host)"))
         #expect(denied.stderr.split(separator: "\n").last?.hasPrefix("pier: ") ?? false)
 
-        let wrong = try Harness.pier("login", registry.host, "-u", "alice", "--password-stdin", stdin: "nope\n", env: env)
+        let wrong = try Harness.pier(
+            "login", registry.host, "-u", "alice", "--password-stdin", stdin: "nope\n", env: env)
         #expect(wrong.status == 77)
         // A refused password during login says to check it, not to log in.
         #expect(wrong.stderr.contains("refused the password or token of alice"), "\(wrong.stderr)")
         #expect(!wrong.stderr.contains("run 'pier login"), "\(wrong.stderr)")
         #expect(!FileManager.default.fileExists(atPath: env["DOCKER_CONFIG"]! + "/config.json"))
 
-        let login = try Harness.pier("login", registry.host, "-u", "alice", "--password-stdin", stdin: "wonder-land-9\n", env: env)
+        let login = try Harness.pier(
+            "login", registry.host, "-u", "alice", "--password-stdin", stdin: "wonder-land-9\n", env: env)
         #expect(login.status == 0, "\(login.stderr)")
         let configPath = env["DOCKER_CONFIG"]! + "/config.json"
         let mode = try FileManager.default.attributesOfItem(atPath: configPath)[.posixPermissions] as! Int
@@ -41,9 +43,11 @@ import Testing
         #expect(!copy.stderr.contains(Data("alice:wonder-land-9".utf8).base64EncodedString()))
 
         // skopeo reads the login pier wrote, in docker's format.
-        let raw = try Tools.run("skopeo", [
-            "inspect", "--raw", "--tls-verify=false", "--authfile", configPath, "docker://\(registry.host)/app:1.0",
-        ])
+        let raw = try Tools.run(
+            "skopeo",
+            [
+                "inspect", "--raw", "--tls-verify=false", "--authfile", configPath, "docker://\(registry.host)/app:1.0",
+            ])
         #expect(Harness.sha256(raw.stdoutBytes) == (try Harness.layoutDigest(layout, tag: "1.0")))
 
         #expect(try Harness.pier("logout", registry.host, env: env).status == 0)
@@ -65,19 +69,23 @@ import Testing
         let config = Tools.temporaryDirectory("pier-ca") + "/pier.yml"
         func publish(_ caOne: String, _ caTwo: String) throws -> Tools.Result {
             try """
-                registries:
-                  - repository: \(one.host)/app
-                    ca_file: \(caOne)
-                  - repository: \(two.host)/app
-                    ca_file: \(caTwo)
-                """.write(toFile: config, atomically: true, encoding: .utf8)
-            return try Harness.pier("publish", "--config", config, "--source", "oci:\(layout):1.0", "--version", "1.0.0", "--json")
+            registries:
+              - repository: \(one.host)/app
+                ca_file: \(caOne)
+              - repository: \(two.host)/app
+                ca_file: \(caTwo)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+            return try Harness.pier(
+                "publish", "--config", config, "--source", "oci:\(layout):1.0", "--version", "1.0.0", "--json")
         }
         let right = try publish(first.caCert, second.caCert)
         #expect(right.status == 0, "\(right.stderr)")
         let swapped = try publish(second.caCert, first.caCert)
         #expect(swapped.status == 69, "\(swapped.stderr)")
-        #expect(swapped.stderr.split(separator: "\n").filter { $0.contains("certificate") || $0.contains("TLS") || $0.contains("--ca-file") }.count == 2,
+        #expect(
+            swapped.stderr.split(separator: "\n").filter {
+                $0.contains("certificate") || $0.contains("TLS") || $0.contains("--ca-file")
+            }.count == 2,
             "\(swapped.stderr)")
     }
 
@@ -88,11 +96,13 @@ import Testing
         let untrusted = try Harness.pier("copy", "oci:\(layout):1.0", "\(registry.host)/app:1.0")
         #expect(untrusted.status == 69)
         #expect(untrusted.stderr.contains("--ca-file"))
-        let trusted = try Harness.pier("copy", "--ca-file", certificates.caCert, "oci:\(layout):1.0", "\(registry.host)/app:1.0")
+        let trusted = try Harness.pier(
+            "copy", "--ca-file", certificates.caCert, "oci:\(layout):1.0", "\(registry.host)/app:1.0")
         #expect(trusted.status == 0, "\(trusted.stderr)")
         let insecure = try Harness.pier("digest", "--insecure-registry", registry.host, "\(registry.host)/app:1.0")
         #expect(insecure.stdout.contains(try Harness.layoutDigest(layout, tag: "1.0")))
-        let raw = try Tools.run("skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/app:1.0"])
+        let raw = try Tools.run(
+            "skopeo", ["inspect", "--raw", "--tls-verify=false", "docker://\(registry.host)/app:1.0"])
         #expect(Harness.sha256(raw.stdoutBytes) == (try Harness.layoutDigest(layout, tag: "1.0")))
     }
 
@@ -100,21 +110,27 @@ import Testing
         let certificates = try Certificates()
         let tokens = try await TokenServer(certificates: certificates)
         let registry = try TestRegistry(auth: .token(tokens))
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 6, layerSize: 20_000)
-        let store = try Harness.store(credentials: [registry.host: .basic(username: tokens.user, password: tokens.password)])
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 6, layerSize: 20_000)
+        let store = try Harness.store(credentials: [
+            registry.host: .basic(username: tokens.user, password: tokens.password)
+        ])
         let report = try await Harness.copy("oci:\(layout):1.0", "\(registry.host)/team/app:1.0", store: store)
         #expect(report.blobsUploaded == 7)
         let requests = await tokens.requests()
         // Seven blobs went up four at a time, and still one token was fetched for the push scope.
         #expect(requests["repository:team/app:pull,push"] == 1, "\(requests)")
         // A mount needs pull on the source too: one token for the combined scope.
-        let mounted = try await Harness.copy("\(registry.host)/team/app:1.0", "\(registry.host)/other/app:1.0", store: store)
+        let mounted = try await Harness.copy(
+            "\(registry.host)/team/app:1.0", "\(registry.host)/other/app:1.0", store: store)
         #expect(mounted.blobsMounted == 7)
         await store.pool.shutdown()
 
         // Wrong password: the token server says no, pier says auth.
         let bad = try Harness.store(credentials: [registry.host: .basic(username: tokens.user, password: "wrong")])
-        await #expect { _ = try await Harness.copy("oci:\(layout):1.0", "\(registry.host)/team/app:2.0", store: bad) } throws: {
+        await #expect {
+            _ = try await Harness.copy("oci:\(layout):1.0", "\(registry.host)/team/app:2.0", store: bad)
+        } throws: {
             ($0 as? PierError)?.kind == .auth
         }
         await bad.pool.shutdown()

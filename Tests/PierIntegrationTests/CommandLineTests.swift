@@ -10,20 +10,36 @@ import Testing
     /// Every usage error comes before any request: the fake registry sees nothing.
     @Test func usageErrorsComeBeforeAnyRequest() async throws {
         let fake = try await FakeRegistry()
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
         let directory = Tools.temporaryDirectory("pier-usage")
         for (arguments, text) in [
             (["prune", "\(fake.host)/app"], "no retention rule given"),
             (["prune", "\(fake.host)/app", "--keep-last=-1"], "out of range"),
-            (["publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0", "--annotate", "--annotation", "novalue"], "is not KEY=VALUE"),
-            (["publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0", "--notes", directory + "/n.md", "--notes-template", directory + "/missing.mustache"], "cannot read"),
+            (
+                [
+                    "publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0",
+                    "--annotate", "--annotation", "novalue",
+                ], "is not KEY=VALUE"
+            ),
+            (
+                [
+                    "publish", "--source", "oci:\(layout):1.0", "--to", "\(fake.host)/app", "--version", "1.0.0",
+                    "--notes", directory + "/n.md", "--notes-template", directory + "/missing.mustache",
+                ], "cannot read"
+            ),
             (["publish", "--to", "\(fake.host)/app", "--version", "1.0.0"], "no source image"),
-            (["notes", "--source", "\(fake.host)/app:1.0", "--report", directory + "/missing.json"], "is not a pier publish --json report"),
+            (
+                ["notes", "--source", "\(fake.host)/app:1.0", "--report", directory + "/missing.json"],
+                "is not a pier publish --json report"
+            ),
             (["copy", "oci:\(layout):1.0", "\(fake.host)/app:1.0", "--timeout", "0"], "is not between"),
         ] {
             let result = try Harness.pier(arguments)
             #expect(result.status == 64 || result.status == 65, "\(arguments): \(result.stderr)")
-            #expect(result.stderr.contains(text) && result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            #expect(
+                result.stderr.contains(text) && result.stderr.split(separator: "\n").count == 1,
+                "\(arguments): \(result.stderr)")
         }
         let seen = await fake.requestLog()
         #expect(seen.isEmpty, "\(seen)")
@@ -32,10 +48,12 @@ import Testing
 
     /// A publish that reached no registry neither starts with "published" nor prints its error twice.
     @Test func failedPublishSaysSoOnce() throws {
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
         let host = "127.0.0.1:\(Tools.freePort())"
         let unreachable = "\(host)/app"
-        let result = try Harness.pier("publish", "--source", "oci:\(layout):1.0", "--to", unreachable, "--version", "1.0.0", "--timeout", "2")
+        let result = try Harness.pier(
+            "publish", "--source", "oci:\(layout):1.0", "--to", unreachable, "--version", "1.0.0", "--timeout", "2")
         #expect(result.status == 69, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("failed to publish"), "\(result.stdout)")
         let errorLines = result.stderr.split(separator: "\n").filter { $0.contains("cannot reach \(host)") }
@@ -44,9 +62,12 @@ import Testing
 
     /// `describe` without Docker Hub credentials names describe and what it needs, not prune.
     @Test func describeWithoutCredentialsNamesItself() throws {
-        let result = try Harness.pier("describe", "org/app", "--short", "x", "--api-url", "http://127.0.0.1:\(Tools.freePort())")
+        let result = try Harness.pier(
+            "describe", "org/app", "--short", "x", "--api-url", "http://127.0.0.1:\(Tools.freePort())")
         #expect(result.status == 77, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("pier: describe") && result.stderr.contains("DOCKERHUB_USERNAME"), "\(result.stderr)")
+        #expect(
+            result.stderr.hasPrefix("pier: describe") && result.stderr.contains("DOCKERHUB_USERNAME"),
+            "\(result.stderr)")
         #expect(!result.stderr.contains("prune"), "\(result.stderr)")
     }
 
@@ -54,17 +75,23 @@ import Testing
     /// `--quiet` prints nothing on stderr; the results on stdout are the same.
     @Test func progressLinesForCILogs() throws {
         let registry = try TestRegistry()
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 2, layerSize: 300_000)
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 2, layerSize: 300_000)
         let plain = try Harness.pier(
-            "publish", "--source", "oci:\(layout):1.0", "--to", "\(registry.host)/a", "--to", "\(registry.host)/b", "--version", "1.0.0",
+            "publish", "--source", "oci:\(layout):1.0", "--to", "\(registry.host)/a", "--to", "\(registry.host)/b",
+            "--version", "1.0.0",
             "--progress", "plain")
         #expect(plain.status == 0, "\(plain.stderr)")
         for repository in ["a", "b"] {
-            let lines = plain.stderr.split(separator: "\n").filter { $0.hasPrefix("pier: \(registry.host)/\(repository) ") }
+            let lines = plain.stderr.split(separator: "\n").filter {
+                $0.hasPrefix("pier: \(registry.host)/\(repository) ")
+            }
             #expect(lines.count == 1 && lines[0].contains("(100%) done in"), "\(plain.stderr)")
         }
         let quiet = try Harness.pier("copy", "--quiet", "oci:\(layout):1.0", "\(registry.host)/c:1.0")
-        #expect(quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.contains("\(registry.host)/c:1.0@sha256:"), "\(quiet.stderr)")
+        #expect(
+            quiet.status == 0 && quiet.stderr.isEmpty && quiet.stdout.contains("\(registry.host)/c:1.0@sha256:"),
+            "\(quiet.stderr)")
         let none = try Harness.pier("copy", "--progress", "none", "oci:\(layout):1.0", "\(registry.host)/d:1.0")
         #expect(none.status == 0 && !none.stderr.contains("done in"), "\(none.stderr)")
     }

@@ -14,13 +14,16 @@ import Testing
         let expected = try Harness.layoutDigest(layout, tag: "1.0")
         let result = try Harness.pier("copy", "oci:\(layout):1.0", "\(registry.host)/team/app:1.0")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(registry.host)/team/app:1.0@\(expected)")
+        #expect(
+            result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(registry.host)/team/app:1.0@\(expected)"
+        )
         let raw = try Harness.skopeoRaw("\(registry.host)/team/app:1.0")
         #expect(Harness.sha256(raw) == expected)
         #expect(raw == (try Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + expected.dropFirst(7)))))
         // skopeo pulls every blob back (it verifies each digest) into a layout of its own.
         let back = Tools.temporaryDirectory() + "/back"
-        try Tools.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(registry.host)/team/app:1.0", "oci:\(back):x"])
+        try Tools.run(
+            "skopeo", ["copy", "--src-tls-verify=false", "docker://\(registry.host)/team/app:1.0", "oci:\(back):x"])
         #expect(try Harness.layoutDigest(back, tag: "x") == expected)
         // pier digest and inspect agree.
         #expect(try Harness.pier("digest", "\(registry.host)/team/app:1.0").stdout.contains(expected))
@@ -55,9 +58,10 @@ import Testing
         let arm = try await Harness.copy(
             "\(registry.host)/app:multi", "\(second.host)/mirror/app:arm", store: store,
             platform: Platform(os: "linux", architecture: "arm64"))
-        let armDigest = (index["manifests"] as! [[String: Any]]).first {
-            ($0["platform"] as! [String: String])["architecture"] == "arm64"
-        }!["digest"] as! String
+        let armDigest =
+            (index["manifests"] as! [[String: Any]]).first {
+                ($0["platform"] as! [String: String])["architecture"] == "arm64"
+            }!["digest"] as! String
         #expect(arm.digest.description == armDigest)
         #expect(Harness.sha256(try Harness.skopeoRaw("\(second.host)/mirror/app:arm")) == armDigest)
         await store.pool.shutdown()
@@ -92,18 +96,29 @@ import Testing
 
         // docker save format: new (gzip) layer digests, same config, deterministic across runs.
         try Tools.run("skopeo", ["copy", "oci:\(layout):1.0", "docker-archive:\(dir)/docker.tar:example/app:1.0"])
-        let first = try Harness.pier("copy", "--json", "docker-archive:\(dir)/docker.tar", "\(registry.host)/docker/app:one")
+        let first = try Harness.pier(
+            "copy", "--json", "docker-archive:\(dir)/docker.tar", "\(registry.host)/docker/app:one")
         #expect(first.status == 0, "\(first.stderr)")
-        let second = try Harness.pier("copy", "--json", "docker-archive:\(dir)/docker.tar:example/app:1.0", "\(registry.host)/docker/app:two")
+        let second = try Harness.pier(
+            "copy", "--json", "docker-archive:\(dir)/docker.tar:example/app:1.0", "\(registry.host)/docker/app:two")
         let a = try ReportJSON.decoder().decode(CopyReport.self, from: first.stdoutBytes)
         let b = try ReportJSON.decoder().decode(CopyReport.self, from: second.stdoutBytes)
         #expect(a.digest == b.digest)
         #expect(a.mediaType == MediaType.dockerManifest)
-        let manifest = try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(registry.host)/docker/app:one")) as! [String: Any]
-        let ociManifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + expected.dropFirst(7)))) as! [String: Any]
-        #expect((manifest["config"] as! [String: Any])["digest"] as? String == (ociManifest["config"] as! [String: Any])["digest"] as? String)
+        let manifest =
+            try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(registry.host)/docker/app:one"))
+            as! [String: Any]
+        let ociManifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + expected.dropFirst(7))))
+            as! [String: Any]
+        #expect(
+            (manifest["config"] as! [String: Any])["digest"] as? String == (ociManifest["config"] as! [String: Any])[
+                "digest"] as? String)
         // skopeo can pull the converted image completely (it checks every blob digest).
-        try Tools.run("skopeo", ["copy", "--src-tls-verify=false", "docker://\(registry.host)/docker/app:one", "oci:\(dir)/pulled:x"])
+        try Tools.run(
+            "skopeo",
+            ["copy", "--src-tls-verify=false", "docker://\(registry.host)/docker/app:one", "oci:\(dir)/pulled:x"])
 
         // pier writes archives and layouts that skopeo reads.
         let out = try Harness.pier("copy", "\(registry.host)/arch/app:1.0", "oci-archive:\(dir)/out.tar:v1")

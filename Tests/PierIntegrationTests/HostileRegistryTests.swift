@@ -22,10 +22,12 @@ import Testing
         var logger = Logger(label: "pier-test")
         logger.logLevel = .warning
         let options = RegistryOptions(
-            insecureHosts: insecure, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10)), readTimeout: readTimeout,
+            insecureHosts: insecure, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10)),
+            readTimeout: readTimeout,
             credentials: CredentialChain(
                 explicitByHost: [host: .basic(username: Self.user, password: Self.password)],
-                dockerConfig: DockerConfig(path: Tools.temporaryDirectory("pier-dc") + "/config.json"), environment: [:]),
+                dockerConfig: DockerConfig(path: Tools.temporaryDirectory("pier-dc") + "/config.json"), environment: [:]
+            ),
             logger: logger)
         let pool = try RegistryPool(options: options)
         return (RegistryClient(registry: host, options: options, transport: pool.transport), pool)
@@ -48,9 +50,11 @@ import Testing
     // Item 1: a 401 from another origin ends the request; its challenge is neither learned nor answered.
 
     @Test func foreignChallengeAfterBlobRedirectGetsNoCredentials() async throws {
-        let evil = try await HostileRegistry(.challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
-        let registry = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: "http://\(evil.host)", uploadLocation: nil))
+        let evil = try await HostileRegistry(
+            .challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(evil.host)", uploadLocation: nil))
         let (client, pool) = try makeClient(registry.host)
         let path = Tools.temporaryDirectory() + "/blob"
         let error = await expectError(.auth) {
@@ -69,21 +73,26 @@ import Testing
     }
 
     @Test func foreignChallengeAfterUploadLocationGetsNoCredentials() async throws {
-        let evil = try await HostileRegistry(.challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
-        let registry = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: "http://\(evil.host)/upload/1?_state=x"))
+        let evil = try await HostileRegistry(
+            .challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: nil,
+                uploadLocation: "http://\(evil.host)/upload/1?_state=x"))
         let (client, pool) = try makeClient(registry.host)
         let file = Tools.temporaryDirectory() + "/blob"
         try Data("abc".utf8).write(to: URL(fileURLWithPath: file))
         _ = await expectError(.auth) {
-            try await client.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+            try await client.uploadBlob(
+                repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
         }
         let seen = await evil.requests()
         #expect(seen.count == 1 && seen.first?.method == "PUT", "\(seen)")
         #expect(seen.allSatisfy { $0.authorization == nil }, "\(seen)")
         // A later request to the registry still answers its own (Basic) challenge.
         #expect(try await client.blobSize(repository: "app", digest: Self.digest) == nil)
-        #expect(await registry.requests().allSatisfy { $0.authorization?.hasPrefix("Basic ") == true || $0.path == "/v2/" })
+        #expect(
+            await registry.requests().allSatisfy { $0.authorization?.hasPrefix("Basic ") == true || $0.path == "/v2/" })
         await pool.shutdown()
         evil.stop()
         registry.stop()
@@ -103,21 +112,25 @@ import Testing
         let realmError = await expectError(.auth) { _ = try await realmClient.tags(repository: "app") }
         #expect(realmError?.message.contains("http+unix") ?? false, "\(String(describing: realmError))")
 
-        let upload = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: unix + "/upload/1"))
+        let upload = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: unix + "/upload/1"))
         let (uploadClient, pool2) = try makeClient(upload.host)
         _ = await expectError(.network) {
-            try await uploadClient.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+            try await uploadClient.uploadBlob(
+                repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
         }
 
-        let redirect = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: unix, uploadLocation: nil))
+        let redirect = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: unix, uploadLocation: nil))
         let (redirectClient, pool3) = try makeClient(redirect.host)
         _ = await expectError(.network) {
             try await redirectClient.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: file + ".out")
         }
-        let schemeless = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: "file:///etc", uploadLocation: nil))
+        let schemeless = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "file:///etc", uploadLocation: nil))
         let (fileClient, pool4) = try makeClient(schemeless.host)
         _ = await expectError(.network) { _ = try await fileClient.blobBytes(repository: "app", digest: Self.digest) }
 
@@ -137,25 +150,38 @@ import Testing
             let realm = try await HostileRegistry(.bearerRealm("http://127.0.0.1:\(port)/token"))
             let (realmClient, pool1) = try makeClient(realm.host)
             let realmError = await expectError(.auth) { _ = try await realmClient.tags(repository: "app") }
-            #expect(realmError?.message.contains("realm is a URL with port \(port);") ?? false, "\(String(describing: realmError))")
+            #expect(
+                realmError?.message.contains("realm is a URL with port \(port);") ?? false,
+                "\(String(describing: realmError))")
             #expect(realmError?.isFinal == true)
 
-            let upload = try await HostileRegistry(.basicRegistry(
-                user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: "http://127.0.0.1:\(port)/upload/1"))
+            let upload = try await HostileRegistry(
+                .basicRegistry(
+                    user: Self.user, password: Self.password, redirectBlobsTo: nil,
+                    uploadLocation: "http://127.0.0.1:\(port)/upload/1"))
             let (uploadClient, pool2) = try makeClient(upload.host)
             let uploadError = await expectError(.network) {
-                try await uploadClient.uploadBlob(repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
+                try await uploadClient.uploadBlob(
+                    repository: "app", digest: Digest.sha256(of: Array("abc".utf8)), size: 3, file: file)
             }
-            #expect(uploadError?.message.contains("refused a Location to a URL with port \(port);") ?? false, "\(String(describing: uploadError))")
+            #expect(
+                uploadError?.message.contains("refused a Location to a URL with port \(port);") ?? false,
+                "\(String(describing: uploadError))")
             // Refused once, not retried: one session was opened.
             let seen = await upload.requests()
             #expect(seen.filter { $0.method == "POST" }.count == 1, "\(seen)")
 
-            let redirect = try await HostileRegistry(.basicRegistry(
-                user: Self.user, password: Self.password, redirectBlobsTo: "http://127.0.0.1:\(port)", uploadLocation: nil))
+            let redirect = try await HostileRegistry(
+                .basicRegistry(
+                    user: Self.user, password: Self.password, redirectBlobsTo: "http://127.0.0.1:\(port)",
+                    uploadLocation: nil))
             let (redirectClient, pool3) = try makeClient(redirect.host)
-            let redirectError = await expectError(.network) { _ = try await redirectClient.blobBytes(repository: "app", digest: Self.digest) }
-            #expect(redirectError?.message.contains("refused a redirect to a URL with port \(port);") ?? false, "\(String(describing: redirectError))")
+            let redirectError = await expectError(.network) {
+                _ = try await redirectClient.blobBytes(repository: "app", digest: Self.digest)
+            }
+            #expect(
+                redirectError?.message.contains("refused a redirect to a URL with port \(port);") ?? false,
+                "\(String(describing: redirectError))")
             for pool in [pool1, pool2, pool3] { await pool.shutdown() }
             for server in [realm, upload, redirect] { await server.shutdown() }
         }
@@ -216,9 +242,12 @@ import Testing
             let registry = try await HostileRegistry(.endlessTags(repeating: repeating))
             let (client, pool) = try makeClient(registry.host)
             let error = await expectError(.invalidInput) { _ = try await client.tags(repository: "app") }
-            #expect(error?.message.contains(repeating ? "links back" : "did not end after 1000 pages") ?? false, "\(String(describing: error))")
+            #expect(
+                error?.message.contains(repeating ? "links back" : "did not end after 1000 pages") ?? false,
+                "\(String(describing: error))")
             // Pages read: all 1,000 of the endless list; the first page and the one that links to itself.
-            #expect(await registry.requests().filter { $0.path.hasSuffix("/tags/list") }.count == (repeating ? 2 : 1000))
+            #expect(
+                await registry.requests().filter { $0.path.hasSuffix("/tags/list") }.count == (repeating ? 2 : 1000))
             await pool.shutdown()
             registry.stop()
         }
@@ -231,7 +260,9 @@ import Testing
         let host = "0.0.0.0:" + (plain.host.split(separator: ":").last ?? "")
         let result = try Harness.pier("inspect", "\(host)/app:1.0")
         #expect(result.status == 69, "\(result.stderr)")
-        #expect(result.stderr.contains("server answered plain HTTP on a TLS connection; is it http://\(host)?"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("server answered plain HTTP on a TLS connection; is it http://\(host)?"),
+            "\(result.stderr)")
         #expect(result.stderr.contains("--insecure-registry"))
         for path in [".cc:", ".swift", "/Sources/", "/.build/", "/checkouts/"] {
             #expect(!result.stderr.contains(path), "\(result.stderr)")
@@ -242,15 +273,17 @@ import Testing
     // Item 3: unscoped credentials go to the destination of a copy, never to its source.
 
     @Test func copyCredentialsStayOnTheirSide() async throws {
-        let source = try await HostileRegistry(.basicRegistry(
-            user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: nil))
+        let source = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: nil, uploadLocation: nil))
         let destination = try await FakeRegistry()
         // PIER_USERNAME/PIER_PASSWORD happen to be the source's: they still go to the destination only.
         let env = Harness.isolatedEnvironment(["PIER_USERNAME": Self.user, "PIER_PASSWORD": Self.password])
         let denied = try Harness.pier("copy", "\(source.host)/app:1.0", "\(destination.host)/app:1.0", env: env)
         #expect(denied.status == 77, "\(denied.stderr)")
         let unauthenticated = await source.requests()
-        #expect(!unauthenticated.isEmpty && unauthenticated.allSatisfy { $0.authorization == nil }, "\(unauthenticated)")
+        #expect(
+            !unauthenticated.isEmpty && unauthenticated.allSatisfy { $0.authorization == nil }, "\(unauthenticated)")
 
         // --src-creds binds them to the source (the source then answers 404: it holds no manifests).
         var scoped = Harness.isolatedEnvironment(["PIER_SRC_PASSWORD": Self.password])
@@ -264,7 +297,8 @@ import Testing
         // --creds HOST=USER names the source explicitly (password from PIER_PASSWORD).
         let seenBefore = await source.requests().count
         let named = try Harness.pier(
-            "copy", "--creds", "\(source.host)=\(Self.user)", "\(source.host)/app:1.0", "\(destination.host)/app:1.0", env: env)
+            "copy", "--creds", "\(source.host)=\(Self.user)", "\(source.host)/app:1.0", "\(destination.host)/app:1.0",
+            env: env)
         #expect(named.status == 66, "\(named.stderr)")
         #expect(await source.requests().dropFirst(seenBefore).contains { $0.authorization == basic })
 
@@ -273,7 +307,8 @@ import Testing
             "rollback", "1.0", "--to", "\(source.host)/app", "--to", "\(destination.host)/app", env: env)
         #expect(two.status == 64 && two.stderr.contains("PIER_REGISTRY"), "\(two.stderr)")
         // --src-creds takes its secret from PIER_SRC_PASSWORD only.
-        let missing = try Harness.pier("copy", "--src-creds", "s", "\(source.host)/app:1.0", "\(destination.host)/app:2.0")
+        let missing = try Harness.pier(
+            "copy", "--src-creds", "s", "\(source.host)/app:1.0", "\(destination.host)/app:2.0")
         #expect(missing.status == 64 && missing.stderr.contains("PIER_SRC_PASSWORD"), "\(missing.stderr)")
         source.stop()
         destination.stop()

@@ -16,7 +16,8 @@ import Testing
     }
 
     func tagsAndDigests(_ registry: TestRegistry, _ repository: String) throws -> [String: String] {
-        let tags = try JSONDecoder().decode([String].self, from: Harness.pier("tags", "--json", "\(registry.host)/\(repository)").stdoutBytes)
+        let tags = try JSONDecoder().decode(
+            [String].self, from: Harness.pier("tags", "--json", "\(registry.host)/\(repository)").stdoutBytes)
         var result: [String: String] = [:]
         for tag in tags { result[tag] = digest("\(registry.host)/\(repository):\(tag)") }
         return result
@@ -27,7 +28,9 @@ import Testing
         let layout = Tools.temporaryDirectory() + "/images"
         for day in days {
             let tag = String(format: format, day)
-            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 500, created: String(format: "\(month)-%02dT00:00:00Z", day))
+            try ImageFixtures.umociImage(
+                at: layout, tag: tag, layers: 1, layerSize: 500, created: String(format: "\(month)-%02dT00:00:00Z", day)
+            )
             #expect(try Harness.pier("copy", "oci:\(layout):\(tag)", "\(repo):\(tag)").status == 0)
         }
     }
@@ -44,7 +47,9 @@ import Testing
         let multi = Tools.temporaryDirectory() + "/multi"
         let index = try ImageFixtures.multiPlatformImage(at: multi, tag: "multi")
         #expect(try Harness.pier("copy", "oci:\(multi):multi", "\(repo):multi").status == 0)
-        let children = (try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(repo):multi")) as! [String: Any])["manifests"] as! [[String: Any]]
+        let children =
+            (try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(repo):multi")) as! [String: Any])["manifests"]
+            as! [[String: Any]]
 
         let before = try tagsAndDigests(registry, "app")
         #expect(before.count == 18)
@@ -61,15 +66,22 @@ import Testing
         #expect(plan.needingUntagFallback.sorted() == ["sha-01", "sha-02"])
         #expect(try tagsAndDigests(registry, "app") == before)
         let table = try Harness.pier("prune", "--keep-last", "10", "--only", "sha-.*", repo)
-        #expect(table.stdout.contains("untag*") && table.stdout.contains("2 tag(s) can only be untagged through the fallback: --apply needs --allow-untag-fallback"))
+        #expect(
+            table.stdout.contains("untag*")
+                && table.stdout.contains(
+                    "2 tag(s) can only be untagged through the fallback: --apply needs --allow-untag-fallback")
+        )
 
         // Apply without the untag fallback: refused before anything is deleted.
         let first = try Harness.pier("prune", "--apply", "--keep-last", "10", "--only", "sha-.*", repo)
         #expect(first.status == 64, "\(first.stderr)")
-        #expect(first.stderr.contains("--allow-untag-fallback") && first.stderr.contains("sha-01") && first.stderr.contains("nothing deleted"))
+        #expect(
+            first.stderr.contains("--allow-untag-fallback") && first.stderr.contains("sha-01")
+                && first.stderr.contains("nothing deleted"))
         #expect(try tagsAndDigests(registry, "app") == before)
         // With the fallback the whole plan is applied.
-        let second = try Harness.pier("prune", "--apply", "--allow-untag-fallback", "--keep-last", "10", "--only", "sha-.*", repo)
+        let second = try Harness.pier(
+            "prune", "--apply", "--allow-untag-fallback", "--keep-last", "10", "--only", "sha-.*", repo)
         #expect(second.status == 0, "\(second.stderr)")
 
         let after = try tagsAndDigests(registry, "app")
@@ -115,13 +127,18 @@ import Testing
             let plan = try Self.decodePlans(run.stdoutBytes)[0]
             let undated = try #require(plan.decisions.first { $0.tag == "sha-01" })
             #expect(undated.action == .keep && undated.dateSource == .undated && undated.date == nil)
-            #expect(undated.dateLooked?.contains { $0.contains("config created: 1970-01-01T00:00:00Z is before 2000-01-01") } ?? false)
+            #expect(
+                undated.dateLooked?.contains {
+                    $0.contains("config created: 1970-01-01T00:00:00Z is before 2000-01-01")
+                } ?? false)
             #expect(plan.decisions.last?.tag == "sha-01", "undated images come last")
         }
         let after = try tagsAndDigests(registry, "repro")
         #expect(after == ["sha-01": before["sha-01"]!])
         let table = try Harness.pier("prune", "--keep-newer-than", "90d", repo)
-        #expect(table.stdout.contains("undated") && table.stdout.contains("1 undated (kept)") && table.stdout.contains("looked at:"))
+        #expect(
+            table.stdout.contains("undated") && table.stdout.contains("1 undated (kept)")
+                && table.stdout.contains("looked at:"))
     }
 
     /// --keep-last counts images: a release with four tags (semver fan-out) is one image.
@@ -153,9 +170,12 @@ import Testing
         try pushDailyImages(repo, days: 1...2, tag: "sha-%02d", month: "2026-04")
         let run = try Harness.pier("prune", "--keep-last", "1", "--only", "^sha-", repo)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("--only \"^sha-\" matches no tag") && run.stderr.contains("whole tag") && run.stderr.contains("\"sha-.*\""))
+        #expect(
+            run.stderr.contains("--only \"^sha-\" matches no tag") && run.stderr.contains("whole tag")
+                && run.stderr.contains("\"sha-.*\""))
         let config = Tools.temporaryDirectory("pier-prune-warn") + "/pier.yml"
-        try "registries:\n  - \(repo)\nprune:\n  keep_last: 1\n  keep: [\"v.*\"]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "registries:\n  - \(repo)\nprune:\n  keep_last: 1\n  keep: [\"v.*\"]\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let fromConfig = try Harness.pier("prune", "--config", config)
         #expect(fromConfig.stderr.contains("prune.keep in \(config) \"v.*\" matches no tag"), "\(fromConfig.stderr)")
         let clean = try Harness.pier("prune", "--keep-last", "1", "--only", "sha-.*", repo)
@@ -165,15 +185,18 @@ import Testing
     /// Negative counts and absurd durations are usage errors before any network I/O: the repository named here
     /// does not exist (nothing listens on port 9), and the answer is still 64, not a network error.
     @Test func absurdRulesAreRefusedBeforeTheNetwork() throws {
-        for rule in [["--keep-last=-1"], ["--keep-newer-than", "infd"], ["--keep-newer-than", "1e300w"], ["--expire-older-than", "nanh"],
-            ["--keep-last", "99999999999"]]
-        {
+        for rule in [
+            ["--keep-last=-1"], ["--keep-newer-than", "infd"], ["--keep-newer-than", "1e300w"],
+            ["--expire-older-than", "nanh"],
+            ["--keep-last", "99999999999"],
+        ] {
             let run = try Harness.pier(["prune"] + rule + ["127.0.0.1:9/app"])
             #expect(run.status == 64, "\(rule): \(run.status) \(run.stderr)")
             #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
         }
         let config = Tools.temporaryDirectory("pier-prune-bad") + "/pier.yml"
-        try "registries:\n  - 127.0.0.1:9/app\nprune:\n  expire_older_than: 1e300w\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "registries:\n  - 127.0.0.1:9/app\nprune:\n  expire_older_than: 1e300w\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let bad = try Harness.pier("prune", "--config", config)
         #expect(bad.status == 65 && bad.stderr.contains("pier.yml:4"), "\(bad.stderr)")
     }
@@ -188,8 +211,12 @@ import Testing
             digests[name] = try Harness.layoutDigest(layout, tag: name)
         }
         let to = ["--to", "\(primary.host)/app", "--to", "\(backup.host)/app"]
-        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0"] + to).status == 0)
-        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "1.1.0"] + to).status == 0)
+        #expect(
+            try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0"] + to)
+                .status == 0)
+        #expect(
+            try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "1.1.0"] + to)
+                .status == 0)
         #expect(digest("\(primary.host)/app:latest") == digests["b"])
 
         // Plan only: nothing moves.

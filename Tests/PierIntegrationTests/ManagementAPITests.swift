@@ -17,14 +17,19 @@ struct ManagementAPITests {
 
     @Test func dockerHub() async throws {
         let fake = try await FakeManagementAPI()
-        await fake.seed("org/app", ["old": Self.d1.description, "also-old": Self.d1.description, "keep": Self.d2.description])
+        await fake.seed(
+            "org/app", ["old": Self.d1.description, "also-old": Self.d1.description, "keep": Self.d2.description])
         let transport = try transport()
-        let hub = DockerHubAPI(transport: transport, username: FakeManagementAPI.hubUser, password: FakeManagementAPI.hubPassword, base: fake.base)
+        let hub = DockerHubAPI(
+            transport: transport, username: FakeManagementAPI.hubUser, password: FakeManagementAPI.hubPassword,
+            base: fake.base)
         try await hub.untag(repository: "org/app", tag: "keep", digest: Self.d2)
         try await hub.deleteImage(repository: "org/app", digest: Self.d1, tags: ["old", "also-old"])
         #expect(await fake.tags("org/app").isEmpty)
         let wrong = DockerHubAPI(transport: transport, username: "x", password: "y", base: fake.base)
-        await #expect { try await wrong.untag(repository: "org/app", tag: "x", digest: Self.d1) } throws: { ($0 as? PierError)?.kind == .auth }
+        await #expect { try await wrong.untag(repository: "org/app", tag: "x", digest: Self.d1) } throws: {
+            ($0 as? PierError)?.kind == .auth
+        }
         await transport.shutdown()
     }
 
@@ -37,8 +42,12 @@ struct ManagementAPITests {
         // d3 is on the second page of versions.
         try await github.deleteImage(repository: "org/app", digest: Self.d3, tags: ["c"])
         #expect(await fake.tags("org/app") == ["a": Self.d1.description, "b": Self.d2.description])
-        await #expect { try await github.untag(repository: "org/app", tag: "a", digest: Self.d1) } throws: { ($0 as? PierError)?.kind == .unsupported }
-        await #expect { try await github.deleteImage(repository: "org/app", digest: Self.d3, tags: []) } throws: { ($0 as? PierError)?.kind == .notFound }
+        await #expect { try await github.untag(repository: "org/app", tag: "a", digest: Self.d1) } throws: {
+            ($0 as? PierError)?.kind == .unsupported
+        }
+        await #expect { try await github.deleteImage(repository: "org/app", digest: Self.d3, tags: []) } throws: {
+            ($0 as? PierError)?.kind == .notFound
+        }
         await transport.shutdown()
     }
 
@@ -46,7 +55,8 @@ struct ManagementAPITests {
         let fake = try await FakeManagementAPI()
         await fake.seed("group/project/api", ["1.0": Self.d1.description, "1.1": Self.d2.description])
         let transport = try transport()
-        let gitlab = GitLabRegistryAPI(transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken)
+        let gitlab = GitLabRegistryAPI(
+            transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken)
         try await gitlab.untag(repository: "group/project/api", tag: "1.0", digest: Self.d1)
         #expect(await fake.tags("group/project/api") == ["1.1": Self.d2.description])
         #expect(await fake.calls() == ["gitlab DELETE group/project/api:1.0"])
@@ -55,7 +65,8 @@ struct ManagementAPITests {
 
     @Test func harborEscapesNestedRepositories() async throws {
         let fake = try await FakeManagementAPI()
-        await fake.seed("library/team/app", ["x": Self.d1.description, "y": Self.d1.description, "z": Self.d2.description])
+        await fake.seed(
+            "library/team/app", ["x": Self.d1.description, "y": Self.d1.description, "z": Self.d2.description])
         let transport = try transport()
         let harbor = HarborAPI(transport: transport, base: fake.base, username: "admin", password: "Harbor12345")
         try await harbor.untag(repository: "library/team/app", tag: "x", digest: Self.d1)
@@ -77,7 +88,10 @@ struct ManagementAPITests {
         moto.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         moto.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try moto.run()
-        defer { kill(moto.processIdentifier, SIGKILL); moto.waitUntilExit() }
+        defer {
+            kill(moto.processIdentifier, SIGKILL)
+            moto.waitUntilExit()
+        }
         #expect(TestRegistryPortWait.wait(port))
         try await body("http://127.0.0.1:\(port)")
     }
@@ -100,10 +114,13 @@ struct ManagementAPITests {
             """
         try Tools.run("python3", ["-c", python, "setup"])
         let transport = try transport()
-        let ecr = ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint)
+        let ecr = ECRAPI(
+            transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint)
         // 120 tags: two BatchDeleteImage calls (at most 100 ids each).
-        try await ecr.batchDelete(repository: "team/app", ids: (0..<120).map { ["imageTag": String(format: "t%03d", $0)] })
-        let left = try JSONDecoder().decode([String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
+        try await ecr.batchDelete(
+            repository: "team/app", ids: (0..<120).map { ["imageTag": String(format: "t%03d", $0)] })
+        let left = try JSONDecoder().decode(
+            [String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
         #expect(left == (120..<130).map { String(format: "t%03d", $0) })
         // A tag that does not exist comes back in failures[] with HTTP 200: pier reports it.
         await #expect { try await ecr.untag(repository: "team/app", tag: "nope", digest: Self.d1) } throws: {
@@ -125,10 +142,12 @@ extension ManagementAPITests {
         let layout = Tools.temporaryDirectory() + "/images"
         var digests: [String: String] = [:]
         for tag in ["r1", "r2"] {
-            try ImageFixtures.umociImage(at: layout, tag: tag, layers: 1, layerSize: 300, created: "1970-01-01T00:00:00Z")
+            try ImageFixtures.umociImage(
+                at: layout, tag: tag, layers: 1, layerSize: 300, created: "1970-01-01T00:00:00Z")
             #expect(try Harness.pier("copy", "oci:\(layout):\(tag)", "\(repo):\(tag)").status == 0)
         }
-        try ImageFixtures.umociImage(at: layout, tag: "old-config", layers: 1, layerSize: 300, created: "2020-01-01T00:00:00Z")
+        try ImageFixtures.umociImage(
+            at: layout, tag: "old-config", layers: 1, layerSize: 300, created: "2020-01-01T00:00:00Z")
         #expect(try Harness.pier("copy", "oci:\(layout):old-config", "\(repo):old-config").status == 0)
         let manifests = Tools.temporaryDirectory("pier-ecr-manifests")
         for tag in ["r1", "r2", "old-config"] {
@@ -155,19 +174,27 @@ extension ManagementAPITests {
             let now = Date()
             let fresh = try await pruner.plan(reference, policy: window, now: now)
             // Pushed seconds ago: every image is young by imagePushedAt, whatever its config says.
-            #expect(fresh.decisions.allSatisfy { $0.action == .keep && $0.dateSource == .ecrPushed }, "\(fresh.decisions)")
+            #expect(
+                fresh.decisions.allSatisfy { $0.action == .keep && $0.dateSource == .ecrPushed }, "\(fresh.decisions)")
             let policyFile = Tools.temporaryDirectory("pier-ecr-policy") + "/policy.json"
-            try #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}"#
+            try
+                #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}"#
                 .write(toFile: policyFile, atomically: true, encoding: .utf8)
             let ecrPolicy = RetentionPolicy.ecr(try ECRLifecyclePolicy.load(policyFile))
-            #expect(try await pruner.plan(reference, policy: ecrPolicy, now: now).decisions.allSatisfy { $0.action == .keep })
+            #expect(
+                try await pruner.plan(reference, policy: ecrPolicy, now: now).decisions.allSatisfy {
+                    $0.action == .keep
+                })
             // A hundred days on, the same pushes are past 90 days by push time: expired, and deleted through ECR.
             let later = now.addingTimeInterval(100 * 86400)
             let aged = try await pruner.plan(reference, policy: ecrPolicy, now: later)
-            #expect(aged.decisions.allSatisfy { $0.action == .delete && $0.rule.contains("ECR imagePushedAt") }, "\(aged.decisions)")
+            #expect(
+                aged.decisions.allSatisfy { $0.action == .delete && $0.rule.contains("ECR imagePushedAt") },
+                "\(aged.decisions)")
             let applied = try await pruner.apply(try await pruner.plan(reference, policy: window, now: later))
             #expect(applied.failures.isEmpty && applied.removed.count == 3, "\(applied.failures)")
-            let left = try JSONDecoder().decode([String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
+            let left = try JSONDecoder().decode(
+                [String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
             #expect(left.isEmpty)
             await store.pool.shutdown()
             await transport.shutdown()
@@ -209,11 +236,13 @@ extension ManagementAPITests {
         let d = Self.d1.description
         await fake.seed("org/app", ["a": d])
         let transport = try transport()
-        let github = GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base,
+        let github = GitHubPackagesAPI(
+            transport: transport, token: FakeManagementAPI.githubToken, base: fake.base,
             retry: RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(10)))
         let reset = Int(Date().timeIntervalSince1970) + 1
         await fake.failGitHub([
-            (429, ["retry-after": "0"]), (502, [:]), (403, ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "\(reset)"]),
+            (429, ["retry-after": "0"]), (502, [:]),
+            (403, ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "\(reset)"]),
             (403, ["retry-after": "-5"]),
         ])
         #expect(try await github.listImages(repository: "org/app").map(\.digest) == [Self.d1])
@@ -226,7 +255,9 @@ extension ManagementAPITests {
         }
         // A plain 403 (no rate-limit headers) is an auth failure at once.
         await fake.failGitHub([(403, [:])])
-        await #expect { try await fresh.listImages(repository: "org/app") } throws: { ($0 as? PierError)?.kind == .auth }
+        await #expect { try await fresh.listImages(repository: "org/app") } throws: {
+            ($0 as? PierError)?.kind == .auth
+        }
         await transport.shutdown()
     }
 
@@ -239,19 +270,25 @@ extension ManagementAPITests {
         let expected = ImageDate.parse("2026-05-06T07:08:09Z")
         for repo in ["org/app", "group/project/api", "library/team/app"] {
             await fake.seed(repo, ["v1": Self.d1.description, "v2": Self.d2.description])
-            await fake.seed(repo, pushed: [Self.d1.description: date, Self.d2.description: date], untagged: [Self.d3.description])
+            await fake.seed(
+                repo, pushed: [Self.d1.description: date, Self.d2.description: date], untagged: [Self.d3.description])
         }
         let apis: [any ImageListingAPI] = [
-            DockerHubAPI(transport: transport, username: FakeManagementAPI.hubUser, password: FakeManagementAPI.hubPassword, base: fake.base),
+            DockerHubAPI(
+                transport: transport, username: FakeManagementAPI.hubUser, password: FakeManagementAPI.hubPassword,
+                base: fake.base),
             GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base),
-            GitLabRegistryAPI(transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken),
+            GitLabRegistryAPI(
+                transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken),
             HarborAPI(transport: transport, base: fake.base, username: "admin", password: "Harbor12345"),
         ]
         for (api, repo) in zip(apis, ["org/app", "org/app", "group/project/api", "library/team/app"]) {
             let images = try await api.listImages(repository: repo)
             let tagged = images.filter { !$0.tags.isEmpty }
             #expect(Set(tagged.flatMap(\.tags)) == ["v1", "v2"], "\(api.name)")
-            #expect(tagged.allSatisfy { $0.pushed.map { abs($0.timeIntervalSince(expected!)) < 1 } ?? false }, "\(api.name)")
+            #expect(
+                tagged.allSatisfy { $0.pushed.map { abs($0.timeIntervalSince(expected!)) < 1 } ?? false }, "\(api.name)"
+            )
             #expect(images.contains { $0.tags.isEmpty && $0.digest == Self.d3 } == api.listsUntagged, "\(api.name)")
         }
         await transport.shutdown()
@@ -264,13 +301,18 @@ extension ManagementAPITests {
         let store = try Harness.store(insecure: [registry.host])
         let transport = try transport()
         var pruner = Pruner(store: store)
-        pruner.api = .native(ECRAPI(transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret", endpoint: endpoint))
+        pruner.api = .native(
+            ECRAPI(
+                transport: transport, region: "eu-west-1", accessKey: "AKIDTEST", secretKey: "secret",
+                endpoint: endpoint))
         return (pruner, store, transport)
     }
 
     /// A repository on docker-registry with a tagged multi-platform index (its children untagged) and the two
     /// children of an index that was deleted (untagged, reached by nothing).
-    func untaggedFixture(_ registry: TestRegistry, repository: String) throws -> (keptIndex: String, keptChildren: [String], orphans: [String]) {
+    func untaggedFixture(_ registry: TestRegistry, repository: String) throws -> (
+        keptIndex: String, keptChildren: [String], orphans: [String]
+    ) {
         let repo = "\(registry.host)/\(repository)"
         let kept = Tools.temporaryDirectory() + "/kept"
         let keptIndex = try ImageFixtures.multiPlatformImage(at: kept, tag: "multi")
@@ -299,23 +341,32 @@ extension ManagementAPITests {
         for api in ["github", "harbor"] {
             let fake = try await FakeManagementAPI()
             await fake.seed("org/app", ["multi": keptIndex])
-            await fake.seed("org/app", pushed: Dictionary(uniqueKeysWithValues: ([keptIndex] + keptChildren + orphans).map { ($0, old) }),
+            await fake.seed(
+                "org/app",
+                pushed: Dictionary(uniqueKeysWithValues: ([keptIndex] + keptChildren + orphans).map { ($0, old) }),
                 untagged: keptChildren + orphans)
             var pruner = Pruner(store: store)
-            pruner.api = api == "github"
-                ? .native(GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base))
+            pruner.api =
+                api == "github"
+                ? .native(
+                    GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base))
                 : .native(HarborAPI(transport: transport, base: fake.base, username: "admin", password: "Harbor12345"))
-            let plan = try await pruner.plan(try ImageReference(parsing: repo), policy: .rules(.init(keepLast: 5, untagged: true)))
+            let plan = try await pruner.plan(
+                try ImageReference(parsing: repo), policy: .rules(.init(keepLast: 5, untagged: true)))
             let actions = Dictionary(uniqueKeysWithValues: plan.untagged.map { ($0.digest.description, $0.action) })
             for child in keptChildren { #expect(actions[child] == .keep, "\(api): kept index child \(child)") }
             for orphan in orphans { #expect(actions[orphan] == .delete, "\(api): orphan \(orphan)") }
             let applied = try await pruner.apply(plan)
             #expect(applied.failures.isEmpty, "\(applied.failures)")
             let deletes = await fake.calls().filter { $0.contains("DELETE") }
-            #expect(deletes.count == 2 && orphans.allSatisfy { orphan in deletes.contains { $0.hasSuffix(orphan) } }, "\(api): \(deletes)")
+            #expect(
+                deletes.count == 2 && orphans.allSatisfy { orphan in deletes.contains { $0.hasSuffix(orphan) } },
+                "\(api): \(deletes)")
             #expect(await fake.untagged("org/app") == Set(keptChildren))
             // Without --untagged, untagged manifests are not considered.
-            #expect(try await pruner.plan(try ImageReference(parsing: repo), policy: .rules(.init(keepLast: 5))).untagged.isEmpty)
+            #expect(
+                try await pruner.plan(try ImageReference(parsing: repo), policy: .rules(.init(keepLast: 5))).untagged
+                    .isEmpty)
         }
         await store.pool.shutdown()
         await transport.shutdown()
@@ -335,8 +386,10 @@ extension ManagementAPITests {
             let bytes = try Harness.skopeoRaw(reference)
             try bytes.write(to: URL(fileURLWithPath: "\(manifests)/\(digest)"))
             let type = (try JSONSerialization.jsonObject(with: bytes) as? [String: Any])?["mediaType"] as? String
-            entries.append(["digest": digest, "tag": digest == keptIndex ? "multi" : "",
-                "type": type ?? "application/vnd.oci.image.manifest.v1+json"])
+            entries.append([
+                "digest": digest, "tag": digest == keptIndex ? "multi" : "",
+                "type": type ?? "application/vnd.oci.image.manifest.v1+json",
+            ])
         }
         try await withMoto { endpoint in
             let python = """
@@ -355,7 +408,8 @@ extension ManagementAPITests {
             try Tools.run("python3", ["-c", python, "setup", setup])
             let (pruner, store, transport) = try ecrPruner(registry, endpoint: endpoint)
             let policyFile = Tools.temporaryDirectory("pier-ecr-policy") + "/policy.json"
-            try #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#
+            try
+                #"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"sinceImagePushed","countUnit":"days","countNumber":1},"action":{"type":"expire"}}]}"#
                 .write(toFile: policyFile, atomically: true, encoding: .utf8)
             let policy = RetentionPolicy.ecr(try ECRLifecyclePolicy.load(policyFile))
             let reference = try ImageReference(parsing: repo)
@@ -363,11 +417,14 @@ extension ManagementAPITests {
             #expect(try await pruner.plan(reference, policy: policy).untagged.allSatisfy { $0.action == .keep })
             let plan = try await pruner.plan(reference, policy: policy, now: Date().addingTimeInterval(3 * 86400))
             let actions = Dictionary(uniqueKeysWithValues: plan.untagged.map { ($0.digest.description, $0.action) })
-            #expect(keptChildren.allSatisfy { actions[$0] == .keep } && orphans.allSatisfy { actions[$0] == .delete }, "\(plan.untagged)")
+            #expect(
+                keptChildren.allSatisfy { actions[$0] == .keep } && orphans.allSatisfy { actions[$0] == .delete },
+                "\(plan.untagged)")
             #expect(plan.decisions.allSatisfy { $0.action == .keep })
             let applied = try await pruner.apply(plan)
             #expect(applied.failures.isEmpty, "\(applied.failures)")
-            let left = try JSONDecoder().decode([String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
+            let left = try JSONDecoder().decode(
+                [String].self, from: Tools.run("python3", ["-c", python, "list"]).stdoutBytes)
             #expect(left == ([keptIndex] + keptChildren).sorted())
             await store.pool.shutdown()
             await transport.shutdown()

@@ -16,7 +16,8 @@ import Testing
         let layout = Tools.temporaryDirectory() + "/images"
         var digests: [String: String] = [:]
         for name in names {
-            try ImageFixtures.umociImage(at: layout, tag: name, layers: 1, layerSize: 2000, created: "2026-06-01T00:00:00Z")
+            try ImageFixtures.umociImage(
+                at: layout, tag: name, layers: 1, layerSize: 2000, created: "2026-06-01T00:00:00Z")
             digests[name] = try Harness.layoutDigest(layout, tag: name)
         }
         return (layout, digests)
@@ -46,8 +47,12 @@ import Testing
         let registry = try TestRegistry()
         let (layout, digests) = try images(["a", "b"])
         let to = ["--to", "\(registry.host)/app"]
-        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "v1.0.0"] + to).status == 0)
-        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "v1.1.0"] + to).status == 0)
+        #expect(
+            try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "v1.0.0"] + to)
+                .status == 0)
+        #expect(
+            try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "v1.1.0"] + to)
+                .status == 0)
         #expect(digest("\(registry.host)/app:latest") == digests["b"])
 
         let applied = try Harness.pier(["rollback", "v1.0.0", "--apply", "--json"] + to)
@@ -55,7 +60,8 @@ import Testing
         let plan = try ReportJSON.decoder().decode(Rollback.Plan.self, from: applied.stdoutBytes)
         #expect(plan.version == "1.0.0" && plan.digest.description == digests["a"])
         #expect(Set(plan.changes.map(\.tag)) == ["latest", "1", "1.0"])
-        #expect(digest("\(registry.host)/app:latest") == digests["a"] && digest("\(registry.host)/app:1") == digests["a"])
+        #expect(
+            digest("\(registry.host)/app:latest") == digests["a"] && digest("\(registry.host)/app:1") == digests["a"])
 
         // Tagged v2.0.0 only (v_prefix, or another tool): rollback 2.0.0 finds it.
         #expect(try Harness.pier("copy", "oci:\(layout):a", "\(registry.host)/vapp:v2.0.0").status == 0)
@@ -76,8 +82,11 @@ import Testing
         let backup = try TestRegistry()
         let (layout, digests) = try images(["a", "c"])
         let repositories = ["\(primary.host)/app", "\(backup.host)/app"]
-        #expect(try Harness.pier(["publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repositories[0],
-                                  "--to", repositories[1]]).status == 0)
+        #expect(
+            try Harness.pier([
+                "publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repositories[0],
+                "--to", repositories[1],
+            ]).status == 0)
         #expect(try Harness.pier("copy", "oci:\(layout):c", "\(repositories[0]):edge").status == 0)
         #expect(try Harness.pier("copy", "oci:\(layout):c", "\(repositories[1]):backup-only").status == 0)
 
@@ -106,24 +115,40 @@ import Testing
         let registry = try TestRegistry()
         let (layout, _) = try images(["a", "b"])
         let repo = "\(registry.host)/app"
-        #expect(try Harness.pier("publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "2.0.0", "--to", repo).status == 0)
-        #expect(try Harness.pier("publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.5.0", "--to", repo).status == 0)
+        #expect(
+            try Harness.pier(
+                "publish", "--no-sha-tag", "--source", "oci:\(layout):b", "--version", "2.0.0", "--to", repo
+            ).status == 0)
+        #expect(
+            try Harness.pier(
+                "publish", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.5.0", "--to", repo
+            ).status == 0)
 
         // The plan for 1.5.0 from this context also has latest and sha-0123456; neither points at 1.5.0 here.
-        let arguments = ["notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--git-sha", String(repeating: "0123456789", count: 4),
-                         "--no-changelog", "--to", repo]
+        let arguments = [
+            "notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--git-sha",
+            String(repeating: "0123456789", count: 4),
+            "--no-changelog", "--to", repo,
+        ]
         let run = try Harness.pier(arguments + ["--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let notes = try ReportJSON.decoder().decode(ReleaseNotes.self, from: run.stdoutBytes)
         #expect(notes.tags == ["1.5.0", "1.5", "1"])
         #expect(notes.registries.map(\.tags) == [["1.5.0", "1.5", "1"]])
         let markdown = try Harness.pier(arguments)
-        #expect(markdown.status == 0 && !markdown.stdout.contains("latest") && !markdown.stdout.contains("sha-0123456"), "\(markdown.stdout)")
+        #expect(
+            markdown.status == 0 && !markdown.stdout.contains("latest") && !markdown.stdout.contains("sha-0123456"),
+            "\(markdown.stdout)")
 
         // Without --to, the source's repository is where the tags are checked.
-        let bySource = try Harness.pier(["notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--no-changelog", "--json"])
+        let bySource = try Harness.pier([
+            "notes", "--source", "\(repo):1.5.0", "--version", "1.5.0", "--no-changelog", "--json",
+        ])
         #expect(bySource.status == 0, "\(bySource.stderr)")
-        #expect(try ReportJSON.decoder().decode(ReleaseNotes.self, from: bySource.stdoutBytes).tags == ["1.5.0", "1.5", "1"])
+        #expect(
+            try ReportJSON.decoder().decode(ReleaseNotes.self, from: bySource.stdoutBytes).tags == [
+                "1.5.0", "1.5", "1",
+            ])
     }
 
     // Behaviour 4: an empty base annotation (buildah's FROM scratch) gives no "Base image" line.
@@ -131,7 +156,10 @@ import Testing
         let layout = try LayoutBuilder(at: Tools.temporaryDirectory("pier-notes") + "/layout")
         let labels = ["org.opencontainers.image.base.name": "", "org.opencontainers.image.base.digest": ""]
         let image = try layout.image(
-            config: ["architecture": "amd64", "os": "linux", "config": ["Labels": labels], "rootfs": ["type": "layers", "diff_ids": []]],
+            config: [
+                "architecture": "amd64", "os": "linux", "config": ["Labels": labels],
+                "rootfs": ["type": "layers", "diff_ids": []],
+            ],
             layerSizes: [100], seed: 3)
         try layout.tag(image, as: "1.0.0")
         let source = LayoutImageSource(layout: OCILayout(root: layout.root), name: "oci:layout", tag: "1.0.0")
@@ -149,7 +177,8 @@ import Testing
         _ = FileManager.default.createFile(atPath: directory + "/image.tar", contents: Data("not read".utf8))
         func pier(_ arguments: String...) throws -> Tools.Result {
             let script = "cd \"$1\" && shift && exec \"$@\""
-            return try Tools.run("sh", ["-c", script, "sh", directory, Tools.pierBinary] + arguments,
+            return try Tools.run(
+                "sh", ["-c", script, "sh", directory, Tools.pierBinary] + arguments,
                 environment: Harness.isolatedEnvironment(), check: false)
         }
         let cases = [
@@ -163,7 +192,9 @@ import Testing
         #expect(try pier("copy", "image.tar", "\(registry.host)/app:x").stderr.contains("docker-archive:image.tar"))
         // Nothing reached the registry; with the prefix the same layout publishes.
         #expect(digest("\(registry.host)/app:1.0.0") == nil)
-        let prefixed = try pier("publish", "--no-sha-tag", "--source", "oci:img/v1:latest", "--version", "1.0.0", "--to", "\(registry.host)/app")
+        let prefixed = try pier(
+            "publish", "--no-sha-tag", "--source", "oci:img/v1:latest", "--version", "1.0.0", "--to",
+            "\(registry.host)/app")
         #expect(prefixed.status == 0, "\(prefixed.stderr)")
     }
 
@@ -172,7 +203,8 @@ import Testing
         let registry = try TestRegistry()
         let (layout, _) = try images(["a"])
         let repo = "\(registry.host)/app"
-        let publish = try Harness.pier("publish", "--json", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repo)
+        let publish = try Harness.pier(
+            "publish", "--json", "--source", "oci:\(layout):a", "--version", "1.0.0", "--to", repo)
         #expect(publish.status == 0, "\(publish.stderr)")
         let prune = try Harness.pier("prune", "--json", "--keep-last", "5", repo)
         #expect(prune.status == 0, "\(prune.stderr)")
@@ -182,8 +214,12 @@ import Testing
             let dates = Self.dateValues(try JSONSerialization.jsonObject(with: output.stdoutBytes))
             #expect(!dates.isEmpty && dates.allSatisfy(Self.isRFC3339), "\(name): \(dates)")
         }
-        #expect(try ReportJSON.decoder().decode(PublishReport.self, from: publish.stdoutBytes).digest.description.hasPrefix("sha256:"))
+        #expect(
+            try ReportJSON.decoder().decode(PublishReport.self, from: publish.stdoutBytes).digest.description.hasPrefix(
+                "sha256:"))
         let pruned = try ReportJSON.decoder().decode([Pruner.Result].self, from: prune.stdoutBytes)
-        #expect(pruned.first?.decisions.first { $0.tag == "1.0.0" }?.date == ISO8601DateFormatter().date(from: "2026-06-01T00:00:00Z"))
+        #expect(
+            pruned.first?.decisions.first { $0.tag == "1.0.0" }?.date
+                == ISO8601DateFormatter().date(from: "2026-06-01T00:00:00Z"))
     }
 }

@@ -35,12 +35,12 @@ import Testing
         let env = Harness.isolatedEnvironment(["BACKUP_USER": "ci", "BACKUP_PASS": "backup-pass-1"])
         let config = Tools.temporaryDirectory() + "/pier.yml"
         try """
-            registries:
-              - \(primary.host)/team/app
-              - repository: \(backup.host)/mirror/app
-                username_env: BACKUP_USER
-                password_env: BACKUP_PASS
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        registries:
+          - \(primary.host)/team/app
+          - repository: \(backup.host)/mirror/app
+            username_env: BACKUP_USER
+            password_env: BACKUP_PASS
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let auth = ["--creds", "ci:backup-pass-1"]
         let base = ["--config", config]
 
@@ -56,7 +56,9 @@ import Testing
 
         // Re-publish: nothing uploaded, every tag unchanged.
         let (_, again) = try publish(base + ["--source", "oci:\(layout):a", "--version", "v1.0.0"], env: env)
-        #expect(again?.registries.allSatisfy { $0.blobsUploaded == 0 && $0.tags.allSatisfy { $0.action == .unchanged } } == true)
+        #expect(
+            again?.registries.allSatisfy { $0.blobsUploaded == 0 && $0.tags.allSatisfy { $0.action == .unchanged } }
+                == true)
 
         // A second version moves 1 and latest; 1.0 stays.
         let (second, _) = try publish(base + ["--source", "oci:\(layout):b", "--version", "v1.1.0"], env: env)
@@ -82,14 +84,16 @@ import Testing
         // Pull-request mode writes nothing.
         let before = try Harness.pier("tags", "\(primary.host)/team/app", env: env).stdout
         let (pr, prReport) = try publish(
-            base + ["--source", "oci:\(layout):b", "--event", "pull_request", "--branch", "fix", "--tag", "pr-test"], env: env)
+            base + ["--source", "oci:\(layout):b", "--event", "pull_request", "--branch", "fix", "--tag", "pr-test"],
+            env: env)
         #expect(pr.status == 0, "\(pr.stderr)")
         #expect(prReport?.dryRun == true)
         #expect(try Harness.pier("tags", "\(primary.host)/team/app", env: env).stdout == before)
 
         // --dry-run writes nothing either, and says what it would upload.
         let fresh = try TestRegistry()
-        let (_, dry) = try publish(["--source", "oci:\(layout):b", "--to", "\(fresh.host)/x/app", "--version", "9.9.9", "--dry-run"], env: env)
+        let (_, dry) = try publish(
+            ["--source", "oci:\(layout):b", "--to", "\(fresh.host)/x/app", "--version", "9.9.9", "--dry-run"], env: env)
         #expect(dry?.registries.first?.wouldUpload.count == 3)
         #expect(digest("\(fresh.host)/x/app:9.9.9") == nil)
     }
@@ -128,7 +132,10 @@ import Testing
         let (layout, digests) = try Self.images()
         let env = Harness.isolatedEnvironment()
         backup.stop()
-        let args = ["--source", "oci:\(layout):a", "--version", "4.0.0", "--to", "\(primary.host)/app", "--to", "\(backup.host)/app"]
+        let args = [
+            "--source", "oci:\(layout):a", "--version", "4.0.0", "--to", "\(primary.host)/app", "--to",
+            "\(backup.host)/app",
+        ]
         let (partial, report) = try publish(args, env: env)
         #expect(partial.status == 75, "\(partial.stderr)")
         #expect(report?.status == .partial)
@@ -163,7 +170,9 @@ import Testing
             ["--source", "\(first.host)/app:5.0.0", "--version", "5.0.0", "--to", "\(second.host)/app"], env: env)
         #expect(copied.status == 0, "\(copied.stderr)")
         #expect(digest("\(second.host)/app:5.0") == index)
-        try Tools.run("skopeo", ["copy", "--all", "--src-tls-verify=false", "docker://\(second.host)/app:5.0.0", "oci:\(layout)-back:x"])
+        try Tools.run(
+            "skopeo",
+            ["copy", "--all", "--src-tls-verify=false", "docker://\(second.host)/app:5.0.0", "oci:\(layout)-back:x"])
     }
 
     @Test func badConfigIsOneLine() throws {

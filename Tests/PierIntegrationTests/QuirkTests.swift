@@ -9,10 +9,13 @@ import Testing
 struct QuirkTests {
     /// Copies a fresh umoci image into the fake registry and checks that every blob and the manifest arrived
     /// byte for byte.
-    func copyAndCheck(_ quirks: FakeRegistry.Quirks, layerSize: Int = 100_000) async throws -> (FakeRegistry, CopyReport) {
+    func copyAndCheck(_ quirks: FakeRegistry.Quirks, layerSize: Int = 100_000) async throws -> (
+        FakeRegistry, CopyReport
+    ) {
         try Harness.requireTools()
         let fake = try await FakeRegistry(quirks: quirks)
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 2, layerSize: layerSize)
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 2, layerSize: layerSize)
         let store = try Harness.store()
         let report = try await Harness.copy("oci:\(layout):1.0", "\(fake.host)/quirk/app:1.0", store: store)
         await store.pool.shutdown()
@@ -108,7 +111,8 @@ struct QuirkTests {
     @Test func tagListPaginationFollowsLink() async throws {
         try Harness.requireTools()
         let fake = try await FakeRegistry()
-        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 1000)
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 1000)
         let store = try Harness.store()
         for tag in ["a", "b", "c", "d", "e"] {
             _ = try await Harness.copy("oci:\(layout):1.0", "\(fake.host)/paged/app:\(tag)", store: store)

@@ -14,8 +14,11 @@ import Testing
         .deletingLastPathComponent().path
 
     static func packageTarball() throws -> String {
-        guard let tarball = ProcessInfo.processInfo.environment["PIER_PACKAGE"], FileManager.default.fileExists(atPath: tarball) else {
-            throw Tools.ToolError(description: "PIER_PACKAGE names no tarball: run scripts/test.sh, which packages pier first")
+        guard let tarball = ProcessInfo.processInfo.environment["PIER_PACKAGE"],
+            FileManager.default.fileExists(atPath: tarball)
+        else {
+            throw Tools.ToolError(
+                description: "PIER_PACKAGE names no tarball: run scripts/test.sh, which packages pier first")
         }
         return tarball
     }
@@ -34,14 +37,17 @@ import Testing
         let lines = try Tools.run("ldd", [binary]).stdout.split(separator: "\n")
         return lines.compactMap { line in
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
-            if let arrow = words.firstIndex(of: "=>"), arrow + 1 < words.count, words[arrow + 1].hasPrefix("/") { return words[arrow + 1] }
+            if let arrow = words.firstIndex(of: "=>"), arrow + 1 < words.count, words[arrow + 1].hasPrefix("/") {
+                return words[arrow + 1]
+            }
             return words.first.flatMap { $0.hasPrefix("/") ? $0 : nil }
         }
     }
 
     static func copy(_ file: String, into root: String, at path: String? = nil) throws {
         let target = root + (path ?? file)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Tools.run("cp", ["-L", file, target])
     }
 
@@ -51,8 +57,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: root + "/proc", withIntermediateDirectories: true)
         try Tools.run("/usr/bin/mount", ["-t", "proc", "proc", root + "/proc"])
         defer { _ = try? Tools.run("/usr/bin/umount", [root + "/proc"], check: false) }
-        let environment = ["HOME": "/tmp", "DOCKER_CONFIG": "/tmp/docker", "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/bin",
-                           "PIER_USERNAME": "", "PIER_PASSWORD": "", "GITHUB_TOKEN": "", "GITHUB_ACTIONS": "", "GITLAB_CI": ""]
+        let environment = [
+            "HOME": "/tmp", "DOCKER_CONFIG": "/tmp/docker", "TMPDIR": "/tmp", "PATH": "/usr/local/bin:/bin",
+            "PIER_USERNAME": "", "PIER_PASSWORD": "", "GITHUB_TOKEN": "", "GITHUB_ACTIONS": "", "GITLAB_CI": "",
+        ]
         let options = user.map { ["--userspec=\($0)"] } ?? []
         return try Tools.run("/usr/sbin/chroot", options + [root] + arguments, environment: environment, check: false)
     }
@@ -60,8 +68,10 @@ import Testing
     @Test func packagedBinaryRunsInAChrootWithoutTheToolchain() throws {
         let top = try Self.unpack(try Self.packageTarball())
         let binary = top + "/bin/pier"
-        for file in ["share/man/man1/pier.1", "share/bash-completion/completions/pier", "share/zsh/site-functions/_pier",
-                     "share/fish/vendor_completions.d/pier.fish"] {
+        for file in [
+            "share/man/man1/pier.1", "share/bash-completion/completions/pier", "share/zsh/site-functions/_pier",
+            "share/fish/vendor_completions.d/pier.fish",
+        ] {
             let size = (try FileManager.default.attributesOfItem(atPath: top + "/" + file)[.size] as? Int) ?? 0
             #expect(size > 1000, "\(file) is \(size) bytes")
         }
@@ -70,7 +80,9 @@ import Testing
         let libraries = try Self.linkedLibraries(binary)
         #expect(!libraries.isEmpty)
         for library in libraries {
-            #expect(!library.contains("swift") && !library.contains("Foundation") && !library.hasPrefix("/opt"), "\(library)")
+            #expect(
+                !library.contains("swift") && !library.contains("Foundation") && !library.hasPrefix("/opt"),
+                "\(library)")
         }
         let root = Tools.temporaryDirectory("pier-chroot")
         try Self.copy(binary, into: root, at: "/usr/local/bin/pier")
@@ -87,13 +99,24 @@ import Testing
         #expect(version.stdout.contains("commit "), "packaged builds name their commit: \(version.stdout)")
 
         let registry = try TestRegistry()
-        let build = try Self.chroot(root, ["/usr/local/bin/pier", "build", "--base", "scratch", "--add", "/tmp/site:/srv/site", "--output", "oci:/tmp/img:1"])
+        let build = try Self.chroot(
+            root,
+            [
+                "/usr/local/bin/pier", "build", "--base", "scratch", "--add", "/tmp/site:/srv/site", "--output",
+                "oci:/tmp/img:1",
+            ])
         #expect(build.status == 0, "\(build.stderr)")
         let digest = try Harness.layoutDigest(root + "/tmp/img", tag: "1")
-        let copy = try Self.chroot(root, ["/usr/local/bin/pier", "copy", "oci:/tmp/img:1", "\(registry.host)/chroot/copy:1"])
+        let copy = try Self.chroot(
+            root, ["/usr/local/bin/pier", "copy", "oci:/tmp/img:1", "\(registry.host)/chroot/copy:1"])
         #expect(copy.status == 0, "\(copy.stderr)")
         #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/chroot/copy:1")) == digest)
-        let publish = try Self.chroot(root, ["/usr/local/bin/pier", "publish", "--source", "oci:/tmp/img:1", "--to", "\(registry.host)/chroot/app", "--version", "1.2.3"])
+        let publish = try Self.chroot(
+            root,
+            [
+                "/usr/local/bin/pier", "publish", "--source", "oci:/tmp/img:1", "--to", "\(registry.host)/chroot/app",
+                "--version", "1.2.3",
+            ])
         #expect(publish.status == 0, "\(publish.stderr)")
         for tag in ["1.2.3", "1.2", "1", "latest"] {
             #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/chroot/app:\(tag)")) == digest)
@@ -105,17 +128,25 @@ import Testing
         let first = Tools.temporaryDirectory("pier-image") + "/layout"
         let second = Tools.temporaryDirectory("pier-image") + "/layout"
         let environment = ["SOURCE_DATE_EPOCH": "1700000000"]
-        let digest = try Tools.run("bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(first):v"], environment: environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let again = try Tools.run("bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(second):v"], environment: environment)
-            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let digest = try Tools.run(
+            "bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(first):v"],
+            environment: environment
+        )
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let again = try Tools.run(
+            "bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(second):v"],
+            environment: environment
+        )
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(digest.hasPrefix("sha256:") && digest == again, "\(digest) vs \(again)")
         #expect(try Harness.layoutDigest(first, tag: "v") == digest)
         // umoci, an independent reader, unpacks it; pier runs from that root, as root and as the image's user.
         let bundle = Tools.temporaryDirectory("pier-bundle") + "/bundle"
         try Tools.run("umoci", ["unpack", "--image", "\(first):v", bundle])
         let rootfs = bundle + "/rootfs"
-        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json"))) as? [String: Any]
+        let config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: bundle + "/config.json")))
+            as? [String: Any]
         let process = config?["process"] as? [String: Any]
         let user = process?["user"] as? [String: Any]
         #expect(user?["uid"] as? Int == 65532 && user?["gid"] as? Int == 65532)
@@ -128,10 +159,13 @@ import Testing
         #expect(asUser.status == 0 && asUser.stdout == asRoot.stdout, "\(asUser.stderr)")
         // The shell variant (for GitLab's script:) runs a script that calls pier.
         let shell = Tools.temporaryDirectory("pier-image") + "/shell"
-        try Tools.run("bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(shell):v", "--shell"], environment: environment)
+        try Tools.run(
+            "bash", [Self.repository + "/scripts/image.sh", tarball, "--output", "oci:\(shell):v", "--shell"],
+            environment: environment)
         let shellBundle = Tools.temporaryDirectory("pier-bundle") + "/bundle"
         try Tools.run("umoci", ["unpack", "--image", "\(shell):v", shellBundle])
-        let script = try Self.chroot(shellBundle + "/rootfs", ["/bin/sh", "-c", "pier --version | tr -d '\\n'; echo ok"], user: "65532:65532")
+        let script = try Self.chroot(
+            shellBundle + "/rootfs", ["/bin/sh", "-c", "pier --version | tr -d '\\n'; echo ok"], user: "65532:65532")
         #expect(script.status == 0 && script.stdout.hasSuffix("ok\n"), "\(script.stdout) \(script.stderr)")
     }
 
@@ -143,12 +177,18 @@ import Testing
             port = Tools.freePort()
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, String(port)]
+            process.arguments = [
+                "python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", directory, String(port),
+            ]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
             for _ in 0..<100 {
-                if (try? Tools.run("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"], check: false).status) == 0 { return }
+                if (try? Tools.run("curl", ["-sf", "-o", "/dev/null", "http://127.0.0.1:\(port)/"], check: false).status)
+                    == 0
+                {
+                    return
+                }
                 Thread.sleep(forTimeInterval: 0.05)
             }
             throw Tools.ToolError(description: "the static server did not start")
@@ -165,7 +205,8 @@ import Testing
             let name = "pier-\(version)-linux-\(arch).tar.gz"
             try FileManager.default.createDirectory(atPath: "\(served)/v\(version)", withIntermediateDirectories: true)
             try bytes.write(to: URL(fileURLWithPath: "\(served)/v\(version)/\(name)"))
-            try "\(checksum)  \(name)\n".write(toFile: "\(served)/v\(version)/SHA256SUMS", atomically: true, encoding: .utf8)
+            try "\(checksum)  \(name)\n".write(
+                toFile: "\(served)/v\(version)/SHA256SUMS", atomically: true, encoding: .utf8)
         }
         let good = ImageFixtures.sha256Hex(bytes)
         try release("9.9.9", checksum: good)
@@ -173,9 +214,12 @@ import Testing
         let server = try StaticServer(directory: served)
         let cache = Tools.temporaryDirectory("pier-tool-cache")
         func install(_ version: String) throws -> Tools.Result {
-            try Tools.run("bash", [Self.repository + "/scripts/action-install.sh"], environment: [
-                "PIER_VERSION": "v" + version, "PIER_DOWNLOAD_BASE": "http://127.0.0.1:\(server.port)", "PIER_CACHE_DIR": cache,
-            ], check: false)
+            try Tools.run(
+                "bash", [Self.repository + "/scripts/action-install.sh"],
+                environment: [
+                    "PIER_VERSION": "v" + version, "PIER_DOWNLOAD_BASE": "http://127.0.0.1:\(server.port)",
+                    "PIER_CACHE_DIR": cache,
+                ], check: false)
         }
         let installed = try install("9.9.9")
         #expect(installed.status == 0, "\(installed.stderr)")
@@ -206,12 +250,14 @@ import Testing
             "GITHUB_OUTPUT": files + "/output", "GITHUB_STEP_SUMMARY": files + "/summary", "RUNNER_TEMP": files,
         ])
         environment["PIER_TIMEOUT"] = "5"
-        let result = try Tools.run("bash", [Self.repository + "/scripts/action-publish.sh"], environment: environment, check: false)
+        let result = try Tools.run(
+            "bash", [Self.repository + "/scripts/action-publish.sh"], environment: environment, check: false)
         // `$(touch …)` is words, not shell code: pier refuses them as arguments, and nothing ran.
         #expect(!FileManager.default.fileExists(atPath: marker))
         #expect(result.status != 0)
         environment["INPUT_ARGS"] = "--version 1.2.3\n--tag edge"
-        let partial = try Tools.run("bash", [Self.repository + "/scripts/action-publish.sh"], environment: environment, check: false)
+        let partial = try Tools.run(
+            "bash", [Self.repository + "/scripts/action-publish.sh"], environment: environment, check: false)
         #expect(partial.status == 75, "\(partial.stderr)")
         #expect(partial.stdout.contains("::warning"))
         let output = try String(contentsOfFile: files + "/output", encoding: .utf8)
@@ -219,7 +265,8 @@ import Testing
         #expect(output.contains("tags=") && output.contains("1.2.3") && output.contains("edge"))
         #expect(output.contains("report=\(files)/pier-report.json"))
         let summary = try String(contentsOfFile: files + "/summary", encoding: .utf8)
-        #expect(summary.contains("| \(registry.host)/act/app | primary | 1.2.3 | written | `\(digest)` |"), "\(summary)")
+        #expect(
+            summary.contains("| \(registry.host)/act/app | primary | 1.2.3 | written | `\(digest)` |"), "\(summary)")
         #expect(summary.contains("docker pull \(registry.host)/act/app@\(digest)"))
         #expect(Harness.sha256(try Harness.skopeoRaw("\(registry.host)/act/app:edge")) == digest)
     }
@@ -232,14 +279,18 @@ import Testing
             ("vendor.gitlab-ci", [root + "/templates/pier.gitlab-ci.yml"]),
         ]
         for check in checks {
-            let result = try Tools.run("check-jsonschema", ["--builtin-schema", check.schema] + check.files, check: false)
+            let result = try Tools.run(
+                "check-jsonschema", ["--builtin-schema", check.schema] + check.files, check: false)
             #expect(result.status == 0, "\(check.schema): \(result.stdout) \(result.stderr)")
         }
         // The check can fail: a workflow job without runs-on is refused.
         let broken = Tools.temporaryDirectory("pier-schema") + "/broken.yml"
         try String(contentsOfFile: root + "/.github/workflows/ci.yml", encoding: .utf8)
-            .replacingOccurrences(of: "runs-on:", with: "runs-off:").write(toFile: broken, atomically: true, encoding: .utf8)
-        #expect(try Tools.run("check-jsonschema", ["--builtin-schema", "vendor.github-workflows", broken], check: false).status != 0)
+            .replacingOccurrences(of: "runs-on:", with: "runs-off:").write(
+                toFile: broken, atomically: true, encoding: .utf8)
+        #expect(
+            try Tools.run("check-jsonschema", ["--builtin-schema", "vendor.github-workflows", broken], check: false)
+                .status != 0)
         // Script injection: no expression inside any run: of the action; inputs arrive through env:.
         let script = """
             import sys, yaml

@@ -9,7 +9,8 @@ import Testing
 struct AuthChallengeTests {
     @Test func dockerHubBearer() {
         let challenges = AuthChallenge.parse(
-            #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull,push""#)
+            #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull,push""#
+        )
         #expect(challenges.count == 1)
         #expect(challenges[0].scheme == "bearer")
         #expect(challenges[0].realm == "https://auth.docker.io/token")
@@ -19,7 +20,8 @@ struct AuthChallengeTests {
 
     @Test func basicAndBearerInOneHeaderWithSpacesAndEscapes() {
         let challenges = AuthChallenge.parse(
-            #"Basic realm="my registry, \"quoted\"", Bearer realm="https://t.example/token" , error="insufficient_scope""#)
+            #"Basic realm="my registry, \"quoted\"", Bearer realm="https://t.example/token" , error="insufficient_scope""#
+        )
         #expect(challenges.map(\.scheme) == ["basic", "bearer"])
         #expect(challenges[0].realm == #"my registry, "quoted""#)
         #expect(challenges[1].error == "insufficient_scope")
@@ -65,7 +67,8 @@ struct AuthChallengeTests {
         // A server wait past `maxServerWait` is reported, not waited out.
         #expect(after(429, ["Retry-After": "3600"]) == .stop(serverWait: .seconds(3600)))
         // GitHub's secondary rate limit is a pause; a plain 403 or 404 is not retried.
-        #expect(after(403, ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000000005"]) == .retry(after: .seconds(5)))
+        #expect(
+            after(403, ["x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000000005"]) == .retry(after: .seconds(5)))
         #expect(after(403, ["retry-after": "2"]) == .retry(after: .seconds(2)))
         #expect(after(403) == .stop(serverWait: nil))
         #expect(after(404, ["Retry-After": "1"]) == .stop(serverWait: nil))
@@ -84,9 +87,13 @@ struct AuthChallengeTests {
         var final = PierError(.network, operation: "x", message: "refused on purpose")
         final.isFinal = true
         #expect(policy.afterFailure(final, attempt: 1) == .stop(serverWait: nil))
-        #expect(policy.afterFailure(PierError(.network, operation: "x", message: "reset"), attempt: 1) != .stop(serverWait: nil))
-        #expect(policy.afterFailure(PierError(.other, operation: "x", message: "", status: 503), attempt: 1, statuses: false)
-            == .stop(serverWait: nil))
+        #expect(
+            policy.afterFailure(PierError(.network, operation: "x", message: "reset"), attempt: 1)
+                != .stop(serverWait: nil))
+        #expect(
+            policy.afterFailure(
+                PierError(.other, operation: "x", message: "", status: 503), attempt: 1, statuses: false)
+                == .stop(serverWait: nil))
     }
 
     @Test func registryErrorCodes() throws {
@@ -109,10 +116,15 @@ struct AuthChallengeTests {
     @Test func linkHeaderAndLocations() {
         #expect(LinkHeader.next(in: #"</v2/a/tags/list?n=2&last=b>; rel="next""#) == "/v2/a/tags/list?n=2&last=b")
         #expect(LinkHeader.next(in: #"<x>; rel="prev""#) == nil)
-        #expect(URLText.resolve("/v2/a/blobs/uploads/1?_state=x", against: "https://r.io/v2/")
-            == "https://r.io/v2/a/blobs/uploads/1?_state=x")
-        #expect(URLText.resolve("https://s3.example/up?sig=1", against: "https://r.io/v2/") == "https://s3.example/up?sig=1")
-        #expect(URLText.appending(query: "digest=sha256:1", to: "https://r.io/u?_state=x") == "https://r.io/u?_state=x&digest=sha256:1")
+        #expect(
+            URLText.resolve("/v2/a/blobs/uploads/1?_state=x", against: "https://r.io/v2/")
+                == "https://r.io/v2/a/blobs/uploads/1?_state=x")
+        #expect(
+            URLText.resolve("https://s3.example/up?sig=1", against: "https://r.io/v2/") == "https://s3.example/up?sig=1"
+        )
+        #expect(
+            URLText.appending(query: "digest=sha256:1", to: "https://r.io/u?_state=x")
+                == "https://r.io/u?_state=x&digest=sha256:1")
         #expect(URLText.appending(query: "digest=sha256:1", to: "https://r.io/u") == "https://r.io/u?digest=sha256:1")
         #expect(URLText.redacted("https://r.io/u?_state=secret") == "https://r.io/u?…")
     }
@@ -132,7 +144,8 @@ struct DockerConfigTests {
 
     @Test func authEntries() throws {
         let auth = Data("alice:pa:ss".utf8).base64EncodedString()
-        let config = try write("""
+        let config = try write(
+            """
             {"auths": {"https://index.docker.io/v1/": {"auth": "\(auth)"}, "ghcr.io": {"identitytoken": "refresh"},
              "http://old.example:5000/v1/": {"username": "u", "password": "p"}}, "unknownKey": 1}
             """)
@@ -170,11 +183,15 @@ struct DockerConfigTests {
     @Test func storeKeepsOtherKeysAndUsesMode0600() throws {
         let config = try write(#"{"auths": {"a.io": {"auth": "eDp5"}}, "psFormat": "table"}"#)
         try config.store(host: "docker.io", username: "me", password: "pw")
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config.path))) as! [String: Any]
+        let object =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config.path)))
+            as! [String: Any]
         #expect(object["psFormat"] as? String == "table")
         let auths = object["auths"] as! [String: Any]
         #expect(auths["a.io"] != nil)
-        #expect((auths["https://index.docker.io/v1/"] as? [String: String])?["auth"] == Data("me:pw".utf8).base64EncodedString())
+        #expect(
+            (auths["https://index.docker.io/v1/"] as? [String: String])?["auth"]
+                == Data("me:pw".utf8).base64EncodedString())
         let mode = try FileManager.default.attributesOfItem(atPath: config.path)[.posixPermissions] as! Int
         #expect(mode == 0o600)
         #expect(try config.erase(host: "index.docker.io"))
@@ -184,10 +201,18 @@ struct DockerConfigTests {
     @Test func chainOrder() throws {
         let config = try write(#"{"auths": {"ghcr.io": {"auth": "\#(Data("x:y".utf8).base64EncodedString())"}}}"#)
         let env = ["GITHUB_TOKEN": "ghp_abc", "GITHUB_ACTOR": "octo"]
-        #expect(try CredentialChain(dockerConfig: config, environment: env).credential(for: "ghcr.io") == .basic(username: "x", password: "y"))
+        #expect(
+            try CredentialChain(dockerConfig: config, environment: env).credential(for: "ghcr.io")
+                == .basic(username: "x", password: "y"))
         let empty = try write("{}")
-        #expect(try CredentialChain(dockerConfig: empty, environment: env).credential(for: "ghcr.io") == .basic(username: "octo", password: "ghp_abc"))
-        #expect(try CredentialChain(explicitByHost: ["GHCR.io": .basic(username: "e", password: "p")], dockerConfig: config, environment: env)
+        #expect(
+            try CredentialChain(dockerConfig: empty, environment: env).credential(for: "ghcr.io")
+                == .basic(username: "octo", password: "ghp_abc"))
+        #expect(
+            try CredentialChain(
+                explicitByHost: ["GHCR.io": .basic(username: "e", password: "p")], dockerConfig: config,
+                environment: env
+            )
             .credential(for: "ghcr.io") == .basic(username: "e", password: "p"))
         #expect(try CredentialChain(dockerConfig: empty, environment: [:]).credential(for: "ghcr.io") == .anonymous)
     }

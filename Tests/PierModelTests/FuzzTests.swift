@@ -55,7 +55,9 @@ struct FuzzTests {
 
     @Test func mutatedManifestsThrowOrDecode() {
         var rng = Generator(state: 3)
-        let valid = Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":2,"platform":{"os":"linux","architecture":"amd64"}}]}"#.utf8)
+        let valid = Array(
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":2,"platform":{"os":"linux","architecture":"amd64"}}]}"#
+                .utf8)
         var decoded = 0
         for _ in 0..<Self.iterations {
             var bytes = valid
@@ -103,7 +105,9 @@ struct FuzzTests {
             if Bool.random(using: &rng) { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng))) }
             let path = dir + "/m.tar"
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            do { try TarArchive.extract(path, into: dir + "/out\(round % 4)") } catch { #expect(!error.message.isEmpty) }
+            do { try TarArchive.extract(path, into: dir + "/out\(round % 4)") } catch {
+                #expect(!error.message.isEmpty)
+            }
         }
         try? FileManager.default.removeItem(atPath: dir)
     }

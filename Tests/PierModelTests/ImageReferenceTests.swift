@@ -76,14 +76,16 @@ struct ImageReferenceTests {
 
 struct DigestAndManifestTests {
     @Test func digestOfBytes() throws {
-        #expect(Digest.sha256(of: Array("".utf8)).description
-            == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            Digest.sha256(of: Array("".utf8)).description
+                == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         #expect(try Digest("sha256:" + String(repeating: "0", count: 64)).short == "sha256:000000000000")
     }
 
     @Test func manifestKeepsBytesAndHashesThem() throws {
         // Whitespace and key order are part of the bytes: re-serialising would change the digest.
-        let text = #"{ "schemaVersion": 2,  "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "size": 0}, "layers": [] }"#
+        let text =
+            #"{ "schemaVersion": 2,  "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "size": 0}, "layers": [] }"#
         let blob = try ManifestBlob(bytes: Array(text.utf8), mediaType: nil, source: "test")
         #expect(blob.bytes == Array(text.utf8))
         #expect(blob.digest == Digest.sha256(of: Array(text.utf8)))
@@ -98,7 +100,8 @@ struct DigestAndManifestTests {
     }
 
     @Test func indexIsDetectedWithoutMediaType() throws {
-        let blob = try ManifestBlob(bytes: Array(#"{"schemaVersion":2,"manifests":[]}"#.utf8), mediaType: nil, source: "t")
+        let blob = try ManifestBlob(
+            bytes: Array(#"{"schemaVersion":2,"manifests":[]}"#.utf8), mediaType: nil, source: "t")
         #expect(blob.isIndex)
     }
 
@@ -122,8 +125,10 @@ struct DigestAndManifestTests {
     @Test func platformMatching() throws {
         let arm64 = Platform(os: "linux", architecture: "arm64")
         #expect(try Platform(parsing: "linux/arm64/v8").matches(arm64))
-        #expect(try Platform(parsing: "linux/arm64").matches(Platform(os: "linux", architecture: "arm64", variant: "v8")))
-        #expect(!(try Platform(parsing: "linux/arm/v7").matches(Platform(os: "linux", architecture: "arm", variant: "v6"))))
+        #expect(
+            try Platform(parsing: "linux/arm64").matches(Platform(os: "linux", architecture: "arm64", variant: "v8")))
+        #expect(
+            !(try Platform(parsing: "linux/arm/v7").matches(Platform(os: "linux", architecture: "arm", variant: "v6"))))
         #expect(throws: PierError.self) { try Platform(parsing: "linux") }
     }
 }

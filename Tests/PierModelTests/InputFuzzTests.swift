@@ -47,8 +47,10 @@ struct InputFuzzTests {
     ]
 
     static let hostileSizeFields: [[UInt8]] = [
-        Array("77777777777\0".utf8), Array("99999999999\0".utf8), Array("-0000000001\0".utf8), Array("  +17 \0\0\0\0\0\0".utf8),
-        [0x80, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        Array("77777777777\0".utf8), Array("99999999999\0".utf8), Array("-0000000001\0".utf8),
+        Array("  +17 \0\0\0\0\0\0".utf8),
+        [0x80, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0],
+        [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
         [0x80, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], Array("0x1234\0\0\0\0\0\0".utf8),
     ]
 
@@ -65,20 +67,39 @@ struct InputFuzzTests {
             for _ in 0..<Int.random(in: 0...3, using: &rng) {
                 switch Int.random(in: 0...4, using: &rng) {
                 case 0: pax += hostileRecords.randomElement(using: &rng)!
-                case 1: pax += TarFixture.paxRecord("path", ["a/b", "../up", "/abs", String(repeating: "n", count: 300)].randomElement(using: &rng)!)
-                case 2: pax += TarFixture.paxRecord("size", ["0", "5", "-3", "9223372036854775807", "1e3", " 7", "18446744073709551616"].randomElement(using: &rng)!)
-                case 3: pax += TarFixture.paxRecord(["mtime", "uid", "linkpath", "comment"].randomElement(using: &rng)!, "1")
-                default: pax += String(decoding: (0..<Int.random(in: 1...12, using: &rng)).map { _ in UInt8.random(in: 0...127, using: &rng) }, as: UTF8.self)
+                case 1:
+                    pax += TarFixture.paxRecord(
+                        "path",
+                        ["a/b", "../up", "/abs", String(repeating: "n", count: 300)].randomElement(using: &rng)!)
+                case 2:
+                    pax += TarFixture.paxRecord(
+                        "size",
+                        ["0", "5", "-3", "9223372036854775807", "1e3", " 7", "18446744073709551616"].randomElement(
+                            using: &rng)!)
+                case 3:
+                    pax += TarFixture.paxRecord(
+                        ["mtime", "uid", "linkpath", "comment"].randomElement(using: &rng)!, "1")
+                default:
+                    pax += String(
+                        decoding: (0..<Int.random(in: 1...12, using: &rng)).map { _ in
+                            UInt8.random(in: 0...127, using: &rng)
+                        }, as: UTF8.self)
                 }
             }
             append(name: "PaxHeaders/x", type: UInt8(ascii: "x"), data: Array(pax.utf8))
         }
         if Int.random(in: 0...3, using: &rng) == 0 {
-            append(name: "././@LongLink", type: UInt8(ascii: "L"), data: Array((String(repeating: "l", count: 150) + "\0").utf8))
+            append(
+                name: "././@LongLink", type: UInt8(ascii: "L"),
+                data: Array((String(repeating: "l", count: 150) + "\0").utf8))
         }
-        if Int.random(in: 0...5, using: &rng) == 0 { append(name: "global", type: UInt8(ascii: "g"), data: Array(TarFixture.paxRecord("comment", "x").utf8)) }
+        if Int.random(in: 0...5, using: &rng) == 0 {
+            append(name: "global", type: UInt8(ascii: "g"), data: Array(TarFixture.paxRecord("comment", "x").utf8))
+        }
         let name = ["blobs/sha256/a", "./index.json", "../evil", "/abs", "a/../../b", "ok"].randomElement(using: &rng)!
-        append(name: name, type: UInt8(ascii: "0"), data: [UInt8](repeating: 7, count: Int.random(in: 0...1500, using: &rng)))
+        append(
+            name: name, type: UInt8(ascii: "0"),
+            data: [UInt8](repeating: 7, count: Int.random(in: 0...1500, using: &rng)))
         if Bool.random(using: &rng) { append(name: "dir/", type: UInt8(ascii: "5"), data: []) }
         if Bool.random(using: &rng) { bytes += TarFixture.end }
         return (bytes, headers)
@@ -103,33 +124,48 @@ struct InputFuzzTests {
                 case 0: bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
                 case 1: bytes[header + Int.random(in: 0..<512, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
                 case 2:
-                    for (index, byte) in Self.hostileSizeFields.randomElement(using: &rng)!.enumerated() { bytes[header + 124 + index] = byte }
-                default: bytes[header + 156] = [0, 0x30, 0x35, 0x37, 0x78, 0x4c, 0x67, 0x4b, 0x32].randomElement(using: &rng)!
+                    for (index, byte) in Self.hostileSizeFields.randomElement(using: &rng)!.enumerated() {
+                        bytes[header + 124 + index] = byte
+                    }
+                default:
+                    bytes[header + 156] = [0, 0x30, 0x35, 0x37, 0x78, 0x4c, 0x67, 0x4b, 0x32].randomElement(
+                        using: &rng)!
                 }
             }
             // Most mutants keep a valid checksum, so the parser goes past it.
-            if Int.random(in: 0...9, using: &rng) > 0 { for offset in touched { TarFixture.fixChecksum(&bytes, at: offset) } }
-            if Int.random(in: 0...7, using: &rng) == 0 { bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng))) }
+            if Int.random(in: 0...9, using: &rng) > 0 {
+                for offset in touched { TarFixture.fixChecksum(&bytes, at: offset) }
+            }
+            if Int.random(in: 0...7, using: &rng) == 0 {
+                bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &rng)))
+            }
             var reader = TarReader(.bytes(bytes), archive: "fuzz.tar")
             withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 16) { buffer in
                 do throws(PierError) {
                     while let entry = try reader.next() {
-                        if (try? TarArchive.components(of: entry.name, reader: reader)) == nil { tally["refused names", default: 0] += 1 }
+                        if (try? TarArchive.components(of: entry.name, reader: reader)) == nil {
+                            tally["refused names", default: 0] += 1
+                        }
                         while try reader.read(into: buffer, entry: entry) > 0 {}
                         tally["entries", default: 0] += 1
                     }
                 } catch {
-                    tally[error.message.isEmpty || error.kind != .invalidInput ? "silent errors" : "errors", default: 0] += 1
+                    tally[
+                        error.message.isEmpty || error.kind != .invalidInput ? "silent errors" : "errors", default: 0] +=
+                        1
                 }
             }
         }
         #expect(tally["silent errors", default: 0] == 0)
-        #expect(tally["entries", default: 0] > Self.cases / 2, "the mutants are too broken to reach the entries: \(tally)")
+        #expect(
+            tally["entries", default: 0] > Self.cases / 2, "the mutants are too broken to reach the entries: \(tally)")
         #expect(tally["refused names", default: 0] > 0 && tally["errors", default: 0] > Self.cases / 20, "\(tally)")
     }
 
     /// The PAX records the issue named, through a real file: one line, the archive named, no trap.
-    @Test(arguments: ["1 x", "9223372036854775807 path=a\n", "9223372036854775806 size=1\n", "99999999999999999999 size=1\n"])
+    @Test(arguments: [
+        "1 x", "9223372036854775807 path=a\n", "9223372036854775806 size=1\n", "99999999999999999999 size=1\n",
+    ])
     func hostilePaxRecordsAreRefused(record: String) throws {
         let bytes = TarFixture.archive(paxRecords: record, files: [("index.json", Array("{}".utf8))])
         let dir = NSTemporaryDirectory() + "pier-pax-\(UUID().uuidString)"
@@ -152,8 +188,10 @@ struct InputFuzzTests {
         "1e2", "\"12\"", "null", "[]", "{}", "true", "00", "-0", "18446744073709551616",
     ]
     static let hostileStrings = [
-        "\"application/vnd.oci.image.layer.v1.tar+gzip\"", "\"\"", "\"\\u001b]0;pwn\\u0007\"", "\"\\ud800\"", "\"\\u0000\"",
-        "\"x/../../other/manifests/pwn?a=b\"", "\"\u{9B}31m\"", "1", "null", "\"" + String(repeating: "a", count: 5000) + "\"",
+        "\"application/vnd.oci.image.layer.v1.tar+gzip\"", "\"\"", "\"\\u001b]0;pwn\\u0007\"", "\"\\ud800\"",
+        "\"\\u0000\"",
+        "\"x/../../other/manifests/pwn?a=b\"", "\"\u{9B}31m\"", "1", "null",
+        "\"" + String(repeating: "a", count: 5000) + "\"",
     ]
     static let digests = [
         "\"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\"", "\"sha256:E3B0\"", "\"md5:00\"",
@@ -162,27 +200,40 @@ struct InputFuzzTests {
 
     static func randomManifest(_ rng: inout Generator) -> [UInt8] {
         func descriptor(_ mediaType: String) -> String {
-            let type = Int.random(in: 0...5, using: &rng) == 0 ? hostileStrings.randomElement(using: &rng)! : "\"\(mediaType)\""
+            let type =
+                Int.random(in: 0...5, using: &rng) == 0
+                ? hostileStrings.randomElement(using: &rng)! : "\"\(mediaType)\""
             var fields = [
                 "\"mediaType\":\(type)", "\"digest\":\(digests.randomElement(using: &rng)!)",
                 "\"size\":\(hostileNumbers.randomElement(using: &rng)!)",
             ]
             if Bool.random(using: &rng) {
-                fields.append("\"annotations\":{\"org.opencontainers.image.ref.name\":\(hostileStrings.randomElement(using: &rng)!)}")
+                fields.append(
+                    "\"annotations\":{\"org.opencontainers.image.ref.name\":\(hostileStrings.randomElement(using: &rng)!)}"
+                )
             }
-            if Bool.random(using: &rng) { fields.append("\"platform\":{\"os\":\"linux\",\"architecture\":\(hostileStrings.randomElement(using: &rng)!)}") }
+            if Bool.random(using: &rng) {
+                fields.append(
+                    "\"platform\":{\"os\":\"linux\",\"architecture\":\(hostileStrings.randomElement(using: &rng)!)}")
+            }
             if Int.random(in: 0...9, using: &rng) == 0 { fields.removeAll { _ in Bool.random(using: &rng) } }
             return "{" + fields.shuffled(using: &rng).joined(separator: ",") + "}"
         }
         let text: String
         if Bool.random(using: &rng) {
-            let layers = (0..<Int.random(in: 0...4, using: &rng)).map { _ in descriptor("application/vnd.oci.image.layer.v1.tar+gzip") }
-            text = "{\"schemaVersion\":\(["2", "1", "\"2\"", "99999999999999999999"].randomElement(using: &rng)!),"
+            let layers = (0..<Int.random(in: 0...4, using: &rng)).map { _ in
+                descriptor("application/vnd.oci.image.layer.v1.tar+gzip")
+            }
+            text =
+                "{\"schemaVersion\":\(["2", "1", "\"2\"", "99999999999999999999"].randomElement(using: &rng)!),"
                 + "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
                 + "\"config\":\(descriptor("application/vnd.oci.image.config.v1+json")),\"layers\":[\(layers.joined(separator: ","))]}"
         } else {
-            let entries = (0..<Int.random(in: 0...4, using: &rng)).map { _ in descriptor("application/vnd.oci.image.manifest.v1+json") }
-            text = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[\(entries.joined(separator: ","))]}"
+            let entries = (0..<Int.random(in: 0...4, using: &rng)).map { _ in
+                descriptor("application/vnd.oci.image.manifest.v1+json")
+            }
+            text =
+                "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[\(entries.joined(separator: ","))]}"
         }
         return mutate(Array(text.utf8), &rng)
     }
@@ -201,7 +252,8 @@ struct InputFuzzTests {
             default: return "{\"a\":\(hostileStrings.randomElement(using: &rng)!)}"
             }
         }
-        let text = "{\"architecture\":\(value()),\"os\":\"linux\",\"created\":\(value()),"
+        let text =
+            "{\"architecture\":\(value()),\"os\":\"linux\",\"created\":\(value()),"
             + "\"config\":{\"Env\":[\(value())],\"Entrypoint\":\(value()),\"Labels\":{\"k\":\(value())},\"ExposedPorts\":{\"80/tcp\":\(value())}},"
             + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\(value())]},\"x\":\(value())}"
         return mutate(Array(text.utf8), &rng)
@@ -234,7 +286,8 @@ struct InputFuzzTests {
                         tally["negative sizes", default: 0] += 1
                     }
                     _ = try? Descriptor.totalSize(of: blob.document.layers ?? [], what: "layer", source: "fuzz")
-                    _ = try? OCILayout(root: "/nonexistent").refName(of: blob.document.manifests?.first ?? blob.descriptor)
+                    _ = try? OCILayout(root: "/nonexistent").refName(
+                        of: blob.document.manifests?.first ?? blob.descriptor)
                 } catch {
                     if error.message.isEmpty { tally["silent errors", default: 0] += 1 }
                 }
@@ -252,7 +305,9 @@ struct InputFuzzTests {
         }
         #expect(tally["silent errors", default: 0] == 0 && tally["negative sizes", default: 0] == 0, "\(tally)")
         #expect(tally["configs changed by re-encoding", default: 0] == 0, "\(tally)")
-        #expect(tally["manifests", default: 0] > Self.cases / 250 && tally["configs", default: 0] > Self.cases / 250, "\(tally)")
+        #expect(
+            tally["manifests", default: 0] > Self.cases / 250 && tally["configs", default: 0] > Self.cases / 250,
+            "\(tally)")
     }
 
     // MARK: pier.yml
@@ -289,8 +344,10 @@ struct InputFuzzTests {
 
     static let hostileScalars = [
         "99999999999999999999", "1:2:3:4:5:6:7:8:9:10:11:12", "99999999999999999:0", "-1:30", "0x7fffffffffffffffff",
-        "-0o777777777777777777777", "1_000_000_000_000_000_000_000", ".inf", "-.nan", "~", "null", "[", "{a: b}", "*alias",
-        "&anchor x", "!!binary aGk=", "'unterminated", "\"\\u001b]0;x\\u0007\"", "\"\\x9b\"", "[" + String(repeating: "[", count: 300),
+        "-0o777777777777777777777", "1_000_000_000_000_000_000_000", ".inf", "-.nan", "~", "null", "[", "{a: b}",
+        "*alias",
+        "&anchor x", "!!binary aGk=", "'unterminated", "\"\\u001b]0;x\\u0007\"", "\"\\x9b\"",
+        "[" + String(repeating: "[", count: 300),
         "<<: *a", "? complex", "|\n  block", "2001-12-14t21:59:43.10-05:00", "yes", "0", "-5", "65",
     ]
 
@@ -298,7 +355,11 @@ struct InputFuzzTests {
     static let seedSections: [[String]] = {
         var sections: [[String]] = []
         for line in seedConfig.split(separator: "\n").map(String.init) {
-            if line.hasPrefix(" ") || line.hasPrefix("-"), !sections.isEmpty { sections[sections.count - 1].append(line) } else { sections.append([line]) }
+            if line.hasPrefix(" ") || line.hasPrefix("-"), !sections.isEmpty {
+                sections[sections.count - 1].append(line)
+            } else {
+                sections.append([line])
+            }
         }
         return sections
     }()
@@ -318,7 +379,9 @@ struct InputFuzzTests {
             case 3: lines.insert(lines[index], at: index)
             default:
                 var bytes = Array(lines[index].utf8)
-                if !bytes.isEmpty { bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...127, using: &rng) }
+                if !bytes.isEmpty {
+                    bytes[Int.random(in: 0..<bytes.count, using: &rng)] = UInt8.random(in: 0...127, using: &rng)
+                }
                 lines[index] = String(decoding: bytes, as: UTF8.self)
             }
         }
@@ -330,9 +393,13 @@ struct InputFuzzTests {
             do throws(PierError) {
                 let config = try PierConfig.parse(Self.randomConfigText(&rng), file: "pier.yml")
                 tally["parsed", default: 0] += 1
-                if let concurrency = config.concurrency, !(1...64).contains(concurrency) { tally["out of range", default: 0] += 1 }
+                if let concurrency = config.concurrency, !(1...64).contains(concurrency) {
+                    tally["out of range", default: 0] += 1
+                }
             } catch {
-                if error.message.isEmpty || !error.message.contains("pier.yml") { tally["silent errors", default: 0] += 1 }
+                if error.message.isEmpty || !error.message.contains("pier.yml") {
+                    tally["silent errors", default: 0] += 1
+                }
             }
         }
         #expect(tally["silent errors", default: 0] == 0 && tally["out of range", default: 0] == 0, "\(tally)")

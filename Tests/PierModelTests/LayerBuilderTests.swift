@@ -24,7 +24,9 @@ struct LayerBuilderTests {
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw PierError(.other, operation: "test", message: "\(arguments) failed") }
+        guard process.terminationStatus == 0 else {
+            throw PierError(.other, operation: "test", message: "\(arguments) failed")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -41,39 +43,53 @@ struct LayerBuilderTests {
             for _ in 0..<Int.random(in: 1...12, using: &rng) {
                 var parts: [String] = []
                 for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                    var name = FuzzTests.randomText(&rng, alphabet: alphabet, maxLength: Bool.random(using: &rng) ? 12 : 70)
+                    var name = FuzzTests.randomText(
+                        &rng, alphabet: alphabet, maxLength: Bool.random(using: &rng) ? 12 : 70)
                     if name.isEmpty || name == "." || name == ".." { name = "n\(parts.count)" }
                     parts.append(name)
                 }
                 let path = parts.joined(separator: "/")
-                guard !files.keys.contains(where: { path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/") }) else { continue }
-                let bytes = Data((0..<Int.random(in: 0...5000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+                guard !files.keys.contains(where: { path.hasPrefix($0 + "/") || $0.hasPrefix(path + "/") }) else {
+                    continue
+                }
+                let bytes = Data(
+                    (0..<Int.random(in: 0...5000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
                 try FileManager.default.createDirectory(
                     atPath: source + "/" + parts.dropLast().joined(separator: "/"), withIntermediateDirectories: true)
                 try bytes.write(to: URL(fileURLWithPath: source + "/" + path))
                 files[path] = bytes
             }
-            try FileManager.default.createSymbolicLink(atPath: source + "/link", withDestinationPath: String(repeating: "t", count: 130))
+            try FileManager.default.createSymbolicLink(
+                atPath: source + "/link", withDestinationPath: String(repeating: "t", count: 130))
             let additions = [LayerBuilder.Addition(source: source, destination: "/data")]
             let layout = OCILayout(root: dir + "/layout")
-            let result = try LayerBuilder.writeLayer(try LayerBuilder.entries(for: additions, mtime: 0, parents: true), into: layout)
+            let result = try LayerBuilder.writeLayer(
+                try LayerBuilder.entries(for: additions, mtime: 0, parents: true), into: layout)
             let out = dir + "/out"
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             _ = try Self.run(["tar", "-xzf", layout.blobPath(result.digest), "-C", out])
             for (path, bytes) in files {
                 #expect(FileManager.default.contents(atPath: out + "/data/" + path) == bytes, "round \(round): \(path)")
             }
-            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out + "/data/link") == String(repeating: "t", count: 130))
-            let listed = try Self.run(["tar", "-tzf", layout.blobPath(result.digest)]).split(separator: "\n").map(String.init)
-            #expect(listed == listed.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }, "round \(round): unsorted")
+            #expect(
+                try FileManager.default.destinationOfSymbolicLink(atPath: out + "/data/link")
+                    == String(repeating: "t", count: 130))
+            let listed = try Self.run(["tar", "-tzf", layout.blobPath(result.digest)]).split(separator: "\n").map(
+                String.init)
+            #expect(
+                listed == listed.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) },
+                "round \(round): unsorted")
 
             // A copy elsewhere, with other mtimes: the same layer.
             let copy = dir + "/copy"
             _ = try Self.run(["cp", "-r", source, copy])
             let again = try LayerBuilder.writeLayer(
-                try LayerBuilder.entries(for: [LayerBuilder.Addition(source: copy, destination: "/data")], mtime: 0, parents: true),
+                try LayerBuilder.entries(
+                    for: [LayerBuilder.Addition(source: copy, destination: "/data")], mtime: 0, parents: true),
                 into: layout)
-            #expect(again.digest == result.digest && again.uncompressedDigest == result.uncompressedDigest, "round \(round)")
+            #expect(
+                again.digest == result.digest && again.uncompressedDigest == result.uncompressedDigest, "round \(round)"
+            )
         }
     }
 
@@ -84,7 +100,9 @@ struct LayerBuilderTests {
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/f"))
         let layout = OCILayout(root: dir + "/layout")
         let result = try LayerBuilder.writeLayer(
-            try LayerBuilder.entries(for: [.init(source: dir + "/f", destination: "/f", uid: 3_000_000, gid: 4_000_000)], mtime: 5, parents: false),
+            try LayerBuilder.entries(
+                for: [.init(source: dir + "/f", destination: "/f", uid: 3_000_000, gid: 4_000_000)], mtime: 5,
+                parents: false),
             into: layout)
         let listing = try Self.run(["tar", "--numeric-owner", "-tvzf", layout.blobPath(result.digest)])
         #expect(listing.contains("3000000/4000000"), "\(listing)")
@@ -137,8 +155,13 @@ struct LayerBuilderTests {
         spec.binaries = ["linux/arm64/v8=out/app"]
         spec.entrypoint = "/app serve --port 80"
         let recipe = try spec.recipe(environment: ["SOURCE_DATE_EPOCH": "42"])
-        #expect(recipe.additions == [.init(source: "./dist", destination: "/srv/", fileMode: 0o640, uid: 65532, gid: 65532)])
-        #expect(recipe.binaries == [.init(platform: Platform(os: "linux", architecture: "arm64", variant: "v8"), path: "out/app")])
+        #expect(
+            recipe.additions == [.init(source: "./dist", destination: "/srv/", fileMode: 0o640, uid: 65532, gid: 65532)]
+        )
+        #expect(
+            recipe.binaries == [
+                .init(platform: Platform(os: "linux", architecture: "arm64", variant: "v8"), path: "out/app")
+            ])
         #expect(recipe.config.entrypoint == ["/app", "serve", "--port", "80"])
         #expect(recipe.sourceDateEpoch == 42)
         #expect(spec.isNative)

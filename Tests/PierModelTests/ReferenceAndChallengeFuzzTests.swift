@@ -12,7 +12,9 @@ struct ReferenceAndChallengeFuzzTests {
 
     typealias Generator = FuzzTests.Generator
 
-    static func pick<T>(_ options: [T], _ rng: inout Generator) -> T { options[Int.random(in: 0..<options.count, using: &rng)] }
+    static func pick<T>(_ options: [T], _ rng: inout Generator) -> T {
+        options[Int.random(in: 0..<options.count, using: &rng)]
+    }
 
     static func word(_ rng: inout Generator, _ alphabet: String, _ lengths: ClosedRange<Int>) -> String {
         let characters = Array(alphabet)
@@ -33,14 +35,22 @@ struct ReferenceAndChallengeFuzzTests {
         var valid = 0
         for _ in 0..<Self.cases {
             let registry = Self.pick(
-                [nil, "docker.io", "index.docker.io", "ghcr.io", "registry.example.com", "localhost:5000", "127.0.0.1:\(Int.random(in: 1...65_535, using: &rng))", "[::1]:5000"],
+                [
+                    nil, "docker.io", "index.docker.io", "ghcr.io", "registry.example.com", "localhost:5000",
+                    "127.0.0.1:\(Int.random(in: 1...65_535, using: &rng))", "[::1]:5000",
+                ],
                 &rng)
             var components = (0..<Int.random(in: 1...3, using: &rng)).map { _ in Self.component(&rng) }
             // Without a registry, a first component with a '.' would be read as one (docker's splitDockerDomain).
-            if registry == nil, components.count > 1 { components[0] = components[0].replacingOccurrences(of: ".", with: "-") }
+            if registry == nil, components.count > 1 {
+                components[0] = components[0].replacingOccurrences(of: ".", with: "-")
+            }
             let path = components.joined(separator: "/")
-            let tag: String? = Bool.random(using: &rng) ? Self.word(&rng, "abcXYZ019_", 1...1) + Self.word(&rng, "aZ09_.-", 0...12) : nil
-            let digest: String? = Int.random(in: 0...3, using: &rng) == 0 ? "sha256:" + Self.word(&rng, "0123456789abcdef", 64...64) : nil
+            let tag: String? =
+                Bool.random(using: &rng)
+                ? Self.word(&rng, "abcXYZ019_", 1...1) + Self.word(&rng, "aZ09_.-", 0...12) : nil
+            let digest: String? =
+                Int.random(in: 0...3, using: &rng) == 0 ? "sha256:" + Self.word(&rng, "0123456789abcdef", 64...64) : nil
             var text = (registry.map { $0 + "/" } ?? "") + path
             if let tag { text += ":" + tag }
             if let digest { text += "@" + digest }
@@ -63,7 +73,9 @@ struct ReferenceAndChallengeFuzzTests {
                 continue
             }
             // Whatever parses prints back to itself.
-            #expect(try ImageReference(parsing: reference.description) == reference.with(tag: reference.tagOrDefault, digest: reference.digest), "\(text)")
+            #expect(
+                try ImageReference(parsing: reference.description)
+                    == reference.with(tag: reference.tagOrDefault, digest: reference.digest), "\(text)")
             guard !broken else { continue }
             valid += 1
             let expectedRegistry = registry.map { $0 == "index.docker.io" ? "docker.io" : $0 } ?? "docker.io"
@@ -90,7 +102,8 @@ struct ReferenceAndChallengeFuzzTests {
                 let scheme = Self.pick(["Bearer", "Basic", "bearer", "BASIC", "Negotiate"], &rng)
                 var parameters: [String: String] = [:]
                 var written: [String] = []
-                let names = ["realm", "service", "scope", "error", "Realm", "x-y"].shuffled(using: &rng).prefix(Int.random(in: 0...4, using: &rng))
+                let names = ["realm", "service", "scope", "error", "Realm", "x-y"].shuffled(using: &rng).prefix(
+                    Int.random(in: 0...4, using: &rng))
                 for name in names where parameters[name.lowercased()] == nil {
                     let value = Self.word(&rng, "ab:/.,= \"\\\t_-+é", 0...24)
                     parameters[name.lowercased()] = value
@@ -98,7 +111,10 @@ struct ReferenceAndChallengeFuzzTests {
                     written.append(name + space + "=" + space + Self.quoted(value))
                 }
                 expected.append(AuthChallenge(scheme: scheme, parameters: parameters))
-                parts.append(scheme + (written.isEmpty ? "" : " " + written.joined(separator: Self.pick([",", ", ", " ,  "], &rng))))
+                parts.append(
+                    scheme
+                        + (written.isEmpty
+                            ? "" : " " + written.joined(separator: Self.pick([",", ", ", " ,  "], &rng))))
             }
             let header = parts.joined(separator: ", ")
             let parsed = AuthChallenge.parse(header)

@@ -8,7 +8,9 @@ import Testing
 @Suite struct SettingsTests {
     /// A pier.yml in a fresh directory, and flags pointing at it.
     func flags(config yaml: String) throws -> SettingsFlags {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pier-settings-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pier-settings-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try yaml.write(toFile: directory + "/pier.yml", atomically: true, encoding: .utf8)
         var flags = SettingsFlags()
@@ -22,35 +24,43 @@ import Testing
         given.concurrency = 2
         let settings = try Settings.resolve(given, environment: [:])
         #expect(settings.network.concurrency == 2)
-        #expect(settings.registryOptions(logger: .init(label: "t"), userAgent: "t").concurrency(for: "127.0.0.1:5000") == 2)
+        #expect(
+            settings.registryOptions(logger: .init(label: "t"), userAgent: "t").concurrency(for: "127.0.0.1:5000") == 2)
     }
 
     @Test func perRegistryEntriesCarryAPIConcurrencyAndCredentialVariables() throws {
-        let given = try flags(config: """
-            registries:
-              - repository: harbor.example.com/team/app
-                api: harbor
-                api_url: https://harbor.example.com
-                concurrency: 2
-                username_env: HARBOR_USER
-                password_env: HARBOR_PASS
-              - ghcr.io/org/app
-            concurrency: 6
-            """)
+        let given = try flags(
+            config: """
+                registries:
+                  - repository: harbor.example.com/team/app
+                    api: harbor
+                    api_url: https://harbor.example.com
+                    concurrency: 2
+                    username_env: HARBOR_USER
+                    password_env: HARBOR_PASS
+                  - ghcr.io/org/app
+                concurrency: 6
+                """)
         let settings = try Settings.resolve(given, environment: ["HARBOR_USER": "robot", "HARBOR_PASS": "s3cret"])
         let harbor = settings.registry("harbor.example.com")
         #expect(harbor.api == .harbor && harbor.apiURL == "https://harbor.example.com" && harbor.concurrency == 2)
-        #expect(settings.network.explicitCredentials["harbor.example.com"] == .basic(username: "robot", password: "s3cret"))
+        #expect(
+            settings.network.explicitCredentials["harbor.example.com"] == .basic(username: "robot", password: "s3cret"))
         let options = settings.registryOptions(logger: .init(label: "t"), userAgent: "t")
         #expect(options.concurrency(for: "harbor.example.com") == 2 && options.concurrency(for: "ghcr.io") == 6)
         // A refusal names where the credentials came from, not PIER_USERNAME.
-        #expect(options.credentials.loginHint(for: "harbor.example.com").contains("HARBOR_USER and HARBOR_PASS (pier.yml)"))
+        #expect(
+            options.credentials.loginHint(for: "harbor.example.com").contains("HARBOR_USER and HARBOR_PASS (pier.yml)"))
         #expect(settings.release.targets.map(\.repositoryName) == ["harbor.example.com/team/app", "ghcr.io/org/app"])
     }
 
     @Test func environmentSitsBetweenFlagsAndConfig() throws {
-        var given = try flags(config: "registries:\n  - a.example.com/app\non_conflict: backup\nsource: oci:from-config\n")
-        let environment = ["PIER_TO": "b.example.com/app, c.example.com/app", "PIER_ON_CONFLICT": "overwrite", "PIER_SOURCE": "oci:from-env"]
+        var given = try flags(
+            config: "registries:\n  - a.example.com/app\non_conflict: backup\nsource: oci:from-config\n")
+        let environment = [
+            "PIER_TO": "b.example.com/app, c.example.com/app", "PIER_ON_CONFLICT": "overwrite",
+            "PIER_SOURCE": "oci:from-env",
+        ]
         var settings = try Settings.resolve(given, environment: environment)
         #expect(settings.release.targets.map(\.registry) == ["b.example.com", "c.example.com"])
         #expect(settings.release.onConflict == .overwrite && settings.release.source == "oci:from-env")
@@ -67,7 +77,8 @@ import Testing
     @Test func badValuesFromTheEnvironmentAreUsageErrors() throws {
         let given = SettingsFlags()
         for (name, value, text) in [
-            ("PIER_TIMEOUT", "soon", "PIER_TIMEOUT soon is not a number"), ("PIER_TIMEOUT", "0", "--timeout 0.0 is not between"),
+            ("PIER_TIMEOUT", "soon", "PIER_TIMEOUT soon is not a number"),
+            ("PIER_TIMEOUT", "0", "--timeout 0.0 is not between"),
             ("PIER_ON_CONFLICT", "replace", "PIER_ON_CONFLICT replace is not one of fail, overwrite, backup"),
         ] {
             #expect {
@@ -86,13 +97,17 @@ import Testing
         #expect(both.gitlabToken == .privateToken("glpat"))
         let job = ServiceSettings(environment: ["GITLAB_TOKEN": "", "CI_JOB_TOKEN": "job"])
         #expect(job.gitlabToken == .jobToken("job"))
-        let github = ServiceSettings(environment: ["GITHUB_TOKEN": "ghp", "GITHUB_API_URL": "https://ghe.example.com/api/v3"])
+        let github = ServiceSettings(environment: [
+            "GITHUB_TOKEN": "ghp", "GITHUB_API_URL": "https://ghe.example.com/api/v3",
+        ])
         #expect(github.githubToken == "ghp" && github.githubAPIURL == "https://ghe.example.com/api/v3")
     }
 
     @Test func configNeedsBothCredentialVariablesOrNeither() throws {
         #expect(throws: PierError.self) {
-            _ = try Settings.resolve(try flags(config: "registries:\n  - repository: a.example.com/app\n    username_env: U\n"), environment: [:])
+            _ = try Settings.resolve(
+                try flags(config: "registries:\n  - repository: a.example.com/app\n    username_env: U\n"),
+                environment: [:])
         }
     }
 }

@@ -15,7 +15,8 @@ struct TagPlannerTests {
     }
 
     @Test func preReleaseMovesNothing() throws {
-        let tags = try names(TagContext(version: "v1.3.0-rc.1", event: .tag), existing: ["1.2.3", "1.2", "1", "latest"])
+        let tags = try names(
+            TagContext(version: "v1.3.0-rc.1", event: .tag), existing: ["1.2.3", "1.2", "1", "latest"])
         #expect(tags == ["1.3.0-rc.1"])
     }
 
@@ -25,13 +26,17 @@ struct TagPlannerTests {
         // An older patch within its own line does not move the line back either.
         #expect(try names(TagContext(version: "1.2.2", event: .tag), existing: existing) == ["1.2.2"])
         #expect(try names(TagContext(version: "1.1.9", event: .tag), existing: existing) == ["1.1.9", "1.1"])
-        #expect(try names(TagContext(version: "2.1.0", event: .tag), existing: existing) == ["2.1.0", "2.1", "2", "latest"])
+        #expect(
+            try names(TagContext(version: "2.1.0", event: .tag), existing: existing) == ["2.1.0", "2.1", "2", "latest"])
     }
 
     @Test func vPrefixAndMajorZero() throws {
         var rules = TagRules()
         rules.vPrefix = true
-        #expect(try names(TagContext(version: "v2.0.1", event: .tag), rules) == ["2.0.1", "v2.0.1", "2.0", "v2.0", "2", "v2", "latest"])
+        #expect(
+            try names(TagContext(version: "v2.0.1", event: .tag), rules) == [
+                "2.0.1", "v2.0.1", "2.0", "v2.0", "2", "v2", "latest",
+            ])
         #expect(try names(TagContext(version: "0.3.1", event: .tag)) == ["0.3.1", "0.3", "latest"])
         var zero = TagRules()
         zero.majorZero = true
@@ -62,34 +67,49 @@ struct TagPlannerTests {
         rules.suffix = "-conversation"
         rules.sha = false
         let context = TagContext(branch: "main", timestamp: Date(timeIntervalSince1970: 1_795_311_045))
-        #expect(try names(context, rules) == ["main-conversation", "main-20261122-013045-conversation", "edge-conversation"])
+        #expect(
+            try names(context, rules) == [
+                "main-conversation", "main-20261122-013045-conversation", "edge-conversation",
+            ])
         // The suffix is looked through when reading existing versions.
         var suffixed = TagRules()
         suffixed.suffix = "-slim"
-        #expect(try names(TagContext(version: "1.0.0", event: .tag), suffixed, existing: ["2.0.0-slim"]) == ["1.0.0-slim", "1.0-slim", "1-slim"])
+        #expect(
+            try names(TagContext(version: "1.0.0", event: .tag), suffixed, existing: ["2.0.0-slim"]) == [
+                "1.0.0-slim", "1.0-slim", "1-slim",
+            ])
     }
 
     @Test func invalidDuplicateAndEmptyPlansAreErrors() {
         var raw = TagRules()
         raw.raw = ["ok", "-bad"]
-        #expect { try TagPlanner.plan(context: TagContext(), rules: raw) } throws: { ($0 as? PierError)?.message.contains("not a valid tag") ?? false }
+        #expect { try TagPlanner.plan(context: TagContext(), rules: raw) } throws: {
+            ($0 as? PierError)?.message.contains("not a valid tag") ?? false
+        }
         var duplicate = TagRules()
         duplicate.raw = ["main"]
         #expect { try TagPlanner.plan(context: TagContext(branch: "main"), rules: duplicate) } throws: {
             ($0 as? PierError)?.message.contains("planned twice") ?? false
         }
-        #expect { try TagPlanner.plan(context: TagContext(), rules: TagRules()) } throws: { ($0 as? PierError)?.message.contains("empty") ?? false }
+        #expect { try TagPlanner.plan(context: TagContext(), rules: TagRules()) } throws: {
+            ($0 as? PierError)?.message.contains("empty") ?? false
+        }
         var long = TagRules()
         long.raw = [String(repeating: "a", count: 129)]
         #expect(throws: PierError.self) { try TagPlanner.plan(context: TagContext(), rules: long) }
     }
 
     @Test func semverOrdering() {
-        let ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0"]
+        let ordered = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0", "2.0.0",
+        ]
         let versions = ordered.map { SemanticVersion($0)! }
         #expect(versions == versions.sorted())
         #expect(SemanticVersion("v1.2.3+build.7")?.description == "1.2.3")
-        for bad in ["1.2", "01.2.3", "1.2.3-", "a.b.c", "1.2.3.4", ""] { #expect(SemanticVersion(bad) == nil, "\(bad)") }
+        for bad in ["1.2", "01.2.3", "1.2.3-", "a.b.c", "1.2.3.4", ""] {
+            #expect(SemanticVersion(bad) == nil, "\(bad)")
+        }
     }
 }
 
@@ -97,10 +117,13 @@ struct TagContextTests {
     @Test func gitHubTagPush() throws {
         let dir = NSTemporaryDirectory() + "pier-gh-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try #"{"repository":{"default_branch":"trunk"}}"#.write(toFile: dir + "/event.json", atomically: true, encoding: .utf8)
+        try #"{"repository":{"default_branch":"trunk"}}"#.write(
+            toFile: dir + "/event.json", atomically: true, encoding: .utf8)
         let context = TagContext.detect(environment: [
-            "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v1.4.0", "GITHUB_REF_NAME": "v1.4.0", "GITHUB_REF_TYPE": "tag",
-            "GITHUB_SHA": "abc1234def", "GITHUB_RUN_NUMBER": "99", "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": dir + "/event.json",
+            "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v1.4.0", "GITHUB_REF_NAME": "v1.4.0",
+            "GITHUB_REF_TYPE": "tag",
+            "GITHUB_SHA": "abc1234def", "GITHUB_RUN_NUMBER": "99", "GITHUB_EVENT_NAME": "push",
+            "GITHUB_EVENT_PATH": dir + "/event.json",
         ])
         #expect(context.version == "v1.4.0" && context.event == .tag && context.buildNumber == "99")
         #expect(context.defaultBranch == "trunk" && context.origin == "github-actions")
@@ -108,7 +131,8 @@ struct TagContextTests {
 
     @Test func gitHubPullRequest() {
         let context = TagContext.detect(environment: [
-            "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/pull/17/merge", "GITHUB_REF_NAME": "17/merge", "GITHUB_REF_TYPE": "branch",
+            "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/pull/17/merge", "GITHUB_REF_NAME": "17/merge",
+            "GITHUB_REF_TYPE": "branch",
             "GITHUB_HEAD_REF": "feature/x", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_SHA": "abc",
         ])
         #expect(context.event == .pullRequest && context.pullRequest == "17" && context.branch == "feature/x")
@@ -116,11 +140,13 @@ struct TagContextTests {
 
     @Test func gitLabPipelines() {
         let tag = TagContext.detect(environment: [
-            "GITLAB_CI": "true", "CI_COMMIT_TAG": "v3.0.0", "CI_COMMIT_SHA": "fff", "CI_PIPELINE_IID": "5", "CI_DEFAULT_BRANCH": "main",
+            "GITLAB_CI": "true", "CI_COMMIT_TAG": "v3.0.0", "CI_COMMIT_SHA": "fff", "CI_PIPELINE_IID": "5",
+            "CI_DEFAULT_BRANCH": "main",
         ])
         #expect(tag.version == "v3.0.0" && tag.event == .tag && tag.buildNumber == "5" && tag.origin == "gitlab-ci")
         let mr = TagContext.detect(environment: [
-            "GITLAB_CI": "true", "CI_COMMIT_SHA": "fff", "CI_MERGE_REQUEST_IID": "8", "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "topic",
+            "GITLAB_CI": "true", "CI_COMMIT_SHA": "fff", "CI_MERGE_REQUEST_IID": "8",
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "topic",
         ])
         #expect(mr.event == .pullRequest && mr.pullRequest == "8" && mr.branch == "topic")
     }
@@ -128,7 +154,11 @@ struct TagContextTests {
     @Test func localGitAndFlagsWin() throws {
         let dir = NSTemporaryDirectory() + "pier-git-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for args in [["init", "-q", "-b", "work"], ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "x"], ["tag", "v0.9.0"], ["tag", "v1.0.0"], ["tag", "not-a-version"]] {
+        for args in [
+            ["init", "-q", "-b", "work"],
+            ["-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "x"],
+            ["tag", "v0.9.0"], ["tag", "v1.0.0"], ["tag", "not-a-version"],
+        ] {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             p.arguments = ["git", "-C", dir] + args
@@ -136,15 +166,19 @@ struct TagContextTests {
             p.waitUntilExit()
         }
         let context = TagContext.detect(environment: [:], directory: dir)
-        #expect(context.version == "v1.0.0" && context.branch == "work" && context.gitSHA?.count == 40 && context.origin == "git")
-        let overridden = TagContext.detect(overrides: .init(version: "2.0.0", branch: "x"), environment: [:], directory: dir)
+        #expect(
+            context.version == "v1.0.0" && context.branch == "work" && context.gitSHA?.count == 40
+                && context.origin == "git")
+        let overridden = TagContext.detect(
+            overrides: .init(version: "2.0.0", branch: "x"), environment: [:], directory: dir)
         #expect(overridden.version == "2.0.0" && overridden.branch == "x" && overridden.origin == "flags+git")
     }
 }
 
 struct PierConfigTests {
     @Test func fullConfig() throws {
-        let config = try PierConfig.parse("""
+        let config = try PierConfig.parse(
+            """
             source: oci:./out:latest
             registries:
               - repository: ghcr.io/org/app

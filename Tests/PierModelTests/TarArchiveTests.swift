@@ -45,9 +45,13 @@ struct TarArchiveTests {
         try TarArchive.create(good, from: dir + "/in")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         try bytes.prefix(700).write(to: URL(fileURLWithPath: dir + "/cut.tar"))
-        #expect { try TarArchive.extract(dir + "/cut.tar", into: dir + "/out2") } throws: { ($0 as? PierError)?.kind == .invalidInput }
+        #expect { try TarArchive.extract(dir + "/cut.tar", into: dir + "/out2") } throws: {
+            ($0 as? PierError)?.kind == .invalidInput
+        }
         try Data(repeating: 0x41, count: 512).write(to: URL(fileURLWithPath: dir + "/junk.tar"))
-        #expect { try TarArchive.extract(dir + "/junk.tar", into: dir + "/out3") } throws: { ($0 as? PierError)?.kind == .invalidInput }
+        #expect { try TarArchive.extract(dir + "/junk.tar", into: dir + "/out3") } throws: {
+            ($0 as? PierError)?.kind == .invalidInput
+        }
     }
 
     @Test func gzipIsDeterministicAndReadableByGunzip() throws {

@@ -14,11 +14,14 @@ public final class EscapeRegistry: Sendable {
 
     public init() async throws {
         let router = Router()
-        let body = try JSONSerialization.data(withJSONObject: ["errors": [["code": "MANIFEST_UNKNOWN", "message": Self.message]]])
+        let body = try JSONSerialization.data(withJSONObject: [
+            "errors": [["code": "MANIFEST_UNKNOWN", "message": Self.message]]
+        ])
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             if request.uri.path == "/v2/" { return Response(status: .ok) }
             return Response(
-                status: .notFound, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: body)))
+                status: .notFound, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: body)))
         }
         for method in [HTTPRequest.Method.get, .head] { router.on("/**", method: method, use: handler) }
         server = try await TestServer(router: router)

@@ -22,7 +22,9 @@ public final class FakeManagementAPI: Sendable {
         var calls: [String] = []
         func record(_ call: String) { calls.append(call) }
         func set(_ repository: String, _ tag: String, _ digest: String) { tags[repository, default: [:]][tag] = digest }
-        func removeTag(_ repository: String, _ tag: String) -> Bool { tags[repository]?.removeValue(forKey: tag) != nil }
+        func removeTag(_ repository: String, _ tag: String) -> Bool {
+            tags[repository]?.removeValue(forKey: tag) != nil
+        }
         func removeDigest(_ repository: String, _ digest: String) -> Bool {
             let before = tags[repository]?.count ?? 0
             tags[repository] = tags[repository]?.filter { $0.value != digest }
@@ -43,7 +45,9 @@ public final class FakeManagementAPI: Sendable {
             versionIDs[repository, default: [:]][digest] = id
             return id
         }
-        func removeUntagged(_ repository: String, _ digest: String) -> Bool { untagged[repository]?.remove(digest) != nil }
+        func removeUntagged(_ repository: String, _ digest: String) -> Bool {
+            untagged[repository]?.remove(digest) != nil
+        }
         /// Answers queued for the next GitHub requests (status and headers), before any real answer.
         var gitHubFaults: [(Int, [String: String])] = []
         func nextGitHubFault() -> (Int, [String: String])? { gitHubFaults.isEmpty ? nil : gitHubFaults.removeFirst() }
@@ -68,13 +72,18 @@ public final class FakeManagementAPI: Sendable {
             return nextAssetID
         }
         func removeAsset(_ id: Int) -> Bool { assets.removeValue(forKey: id) != nil }
-        func describe(_ repository: String, _ value: [String: String]) { descriptions[repository, default: [:]].merge(value) { $1 } }
+        func describe(_ repository: String, _ value: [String: String]) {
+            descriptions[repository, default: [:]].merge(value) { $1 }
+        }
     }
 
     public func releases() async -> [String: [String: String]] { await state.releases }
     /// GitHub release assets: name → SHA-256 hex of the uploaded bytes, for one release id.
     public func releaseAssets(release: String) async -> [String: String] {
-        Dictionary(uniqueKeysWithValues: await state.assets.values.filter { $0["release"] == release }.map { ($0["name"]!, $0["sha256"]!) })
+        Dictionary(
+            uniqueKeysWithValues: await state.assets.values.filter { $0["release"] == release }.map {
+                ($0["name"]!, $0["sha256"]!)
+            })
     }
     public func descriptions() async -> [String: [String: String]] { await state.descriptions }
 
@@ -100,7 +109,9 @@ public final class FakeManagementAPI: Sendable {
         let state = self.state
         let router = Router()
         @Sendable func text(_ status: HTTPResponse.Status, _ body: String = "") -> Response {
-            Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            Response(
+                status: status, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         // Docker Hub
         router.post("/v2/users/login") { request, _ -> Response in
@@ -116,44 +127,60 @@ public final class FakeManagementAPI: Sendable {
             guard request.headers[.authorization] == "JWT hub-jwt" else { return text(.unauthorized) }
             let repository = "\(context.parameters.get("namespace")!)/\(context.parameters.get("repo")!)"
             await state.record("hub DELETE \(repository):\(context.parameters.get("tag")!)")
-            return await state.removeTag(repository, context.parameters.get("tag")!) ? Response(status: .noContent) : text(.notFound)
+            return await state.removeTag(repository, context.parameters.get("tag")!)
+                ? Response(status: .noContent) : text(.notFound)
         }
         // GitHub packages: a version per digest (tagged or not), `per_page` honoured up to the page limit.
         @Sendable func gitHubFault() async -> Response? {
             guard let (status, headers) = await state.nextGitHubFault() else { return nil }
             var fields: HTTPFields = [.contentType: "application/json"]
             for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
-            return Response(status: .init(code: status), headers: fields,
+            return Response(
+                status: .init(code: status), headers: fields,
                 body: .init(byteBuffer: ByteBuffer(string: #"{"message":"You have exceeded a secondary rate limit"}"#)))
         }
         router.get("/orgs/:org/packages/container/:package/versions") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
-            let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
+            let repository =
+                "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
             await state.record("github LIST \(repository)")
             if let fault = await gitHubFault() { return fault }
             let digests = await state.digests(repository)
             let page = max(1, Int(request.uri.queryParameters.get("page") ?? "1") ?? 1)
-            let perPage = min(await state.gitHubPageLimit, Int(request.uri.queryParameters.get("per_page") ?? "30") ?? 30)
+            let perPage = min(
+                await state.gitHubPageLimit, Int(request.uri.queryParameters.get("per_page") ?? "30") ?? 30)
             let slice = digests.dropFirst((page - 1) * perPage).prefix(perPage)
             let tags = await state.tags[repository] ?? [:]
             let dates = await state.pushed[repository] ?? [:]
             var versions: [[String: Any]] = []
             for digest in slice {
-                var version: [String: Any] = ["id": await state.versionID(repository, digest), "name": digest,
-                    "metadata": ["package_type": "container", "container": ["tags": tags.filter { $0.value == digest }.map(\.key).sorted()]]]
-                if let date = dates[digest] { version["created_at"] = date; version["updated_at"] = date }
+                var version: [String: Any] = [
+                    "id": await state.versionID(repository, digest), "name": digest,
+                    "metadata": [
+                        "package_type": "container",
+                        "container": ["tags": tags.filter { $0.value == digest }.map(\.key).sorted()],
+                    ],
+                ]
+                if let date = dates[digest] {
+                    version["created_at"] = date
+                    version["updated_at"] = date
+                }
                 versions.append(version)
             }
             var headers: HTTPFields = [.contentType: "application/json"]
             if digests.count > page * perPage {
-                headers[HTTPField.Name("Link")!] = "<\(request.uri.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
+                headers[HTTPField.Name("Link")!] =
+                    "<\(request.uri.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
             }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: versions))))
+            return Response(
+                status: .ok, headers: headers,
+                body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: versions))))
         }
         router.delete("/orgs/:org/packages/container/:package/versions/:id") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
             if let fault = await gitHubFault() { return fault }
-            let repository = "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
+            let repository =
+                "\(context.parameters.get("org")!)/\(context.parameters.get("package")!.removingPercentEncoding!)"
             let ids = await state.versionIDs[repository] ?? [:]
             guard let id = Int(context.parameters.get("id")!), let digest = ids.first(where: { $0.value == id })?.key,
                 await state.digests(repository).contains(digest)
@@ -175,33 +202,54 @@ public final class FakeManagementAPI: Sendable {
             let results = tags.dropFirst((page - 1) * size).prefix(size).map { tag, digest -> [String: Any] in
                 ["name": tag, "digest": digest, "tag_last_pushed": dates[digest] ?? NSNull(), "tag_status": "active"]
             }
-            let next: Any = tags.count > page * size
+            let next: Any =
+                tags.count > page * size
                 ? "\(request.uri.path)?page_size=\(size)&page=\(page + 1)" : NSNull()
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(
-                data: try JSONSerialization.data(withJSONObject: ["count": tags.count, "next": next, "results": results] as [String: Any]))))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        data: try JSONSerialization.data(
+                            withJSONObject: ["count": tags.count, "next": next, "results": results] as [String: Any]))))
         }
         // GitLab
         router.get("/api/v4/projects/:project/registry/repositories") { request, context -> Response in
-            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else {
+                return text(.unauthorized)
+            }
             let project = context.parameters.get("project")!.removingPercentEncoding!
             let known = await state.tags.keys.filter { $0.hasPrefix(project) }
-            let list = known.sorted().enumerated().map { ["id": $0.offset + 1, "path": $0.element, "location": "registry/\($0.element)"] as [String: Any] }
-            if project.split(separator: "/").count < 2 { return text(.notFound, #"{"message":"404 Project Not Found"}"#) }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
+            let list = known.sorted().enumerated().map {
+                ["id": $0.offset + 1, "path": $0.element, "location": "registry/\($0.element)"] as [String: Any]
+            }
+            if project.split(separator: "/").count < 2 {
+                return text(.notFound, #"{"message":"404 Project Not Found"}"#)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: list))))
         }
         router.get("/api/v4/projects/:project/registry/repositories/:id/tags") { request, context -> Response in
-            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else {
+                return text(.unauthorized)
+            }
             let project = context.parameters.get("project")!.removingPercentEncoding!
             let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
-            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else { return text(.notFound) }
+            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else {
+                return text(.notFound)
+            }
             await state.record("gitlab LIST \(known[id - 1])")
-            let names = (await state.tags[known[id - 1]] ?? [:]).keys.sorted().map { ["name": $0, "path": "\(known[id - 1]):\($0)"] }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
+            let names = (await state.tags[known[id - 1]] ?? [:]).keys.sorted().map {
+                ["name": $0, "path": "\(known[id - 1]):\($0)"]
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: names))))
         }
         router.get("/api/v4/projects/:project/registry/repositories/:id/tags/:tag") { request, context -> Response in
-            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else {
+                return text(.unauthorized)
+            }
             let project = context.parameters.get("project")!.removingPercentEncoding!
             let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
             guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1),
@@ -209,109 +257,165 @@ public final class FakeManagementAPI: Sendable {
             else { return text(.notFound) }
             var detail: [String: Any] = ["name": context.parameters.get("tag")!, "digest": digest]
             detail["created_at"] = await state.pushed[known[id - 1]]?[digest]
-            return Response(status: .ok, headers: [.contentType: "application/json"],
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: detail))))
         }
         router.delete("/api/v4/projects/:project/registry/repositories/:id/tags/:tag") { request, context -> Response in
-            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else { return text(.unauthorized) }
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken else {
+                return text(.unauthorized)
+            }
             let project = context.parameters.get("project")!.removingPercentEncoding!
             let known = await state.tags.keys.filter { $0.hasPrefix(project) }.sorted()
-            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else { return text(.notFound) }
+            guard let id = Int(context.parameters.get("id")!), known.indices.contains(id - 1) else {
+                return text(.notFound)
+            }
             await state.record("gitlab DELETE \(known[id - 1]):\(context.parameters.get("tag")!)")
-            return await state.removeTag(known[id - 1], context.parameters.get("tag")!) ? Response(status: .ok) : text(.notFound)
+            return await state.removeTag(known[id - 1], context.parameters.get("tag")!)
+                ? Response(status: .ok) : text(.notFound)
         }
         // Harbor
         router.get("/api/v2.0/projects/:project/repositories/:repo/artifacts") { request, context -> Response in
             guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
-            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            let repository =
+                "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
             await state.record("harbor LIST \(repository)")
             let tags = await state.tags[repository] ?? [:]
             let dates = await state.pushed[repository] ?? [:]
             var artifacts: [[String: Any]] = []
             for digest in await state.digests(repository) {
-                artifacts.append(["digest": digest, "push_time": dates[digest] ?? NSNull(),
-                    "tags": tags.filter { $0.value == digest }.map { ["name": $0.key] }])
+                artifacts.append([
+                    "digest": digest, "push_time": dates[digest] ?? NSNull(),
+                    "tags": tags.filter { $0.value == digest }.map { ["name": $0.key] },
+                ])
             }
-            return Response(status: .ok, headers: [.contentType: "application/json"],
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: artifacts))))
         }
-        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference/tags/:tag") { request, context -> Response in
+        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference/tags/:tag") {
+            request, context -> Response in
             guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
-            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            let repository =
+                "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
             await state.record("harbor DELETE \(repository):\(context.parameters.get("tag")!)")
-            return await state.removeTag(repository, context.parameters.get("tag")!) ? Response(status: .ok) : text(.notFound)
+            return await state.removeTag(repository, context.parameters.get("tag")!)
+                ? Response(status: .ok) : text(.notFound)
         }
-        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference") { request, context -> Response in
+        router.delete("/api/v2.0/projects/:project/repositories/:repo/artifacts/:reference") {
+            request, context -> Response in
             guard request.headers[.authorization] == Self.harborAuth else { return text(.unauthorized) }
-            let repository = "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
+            let repository =
+                "\(context.parameters.get("project")!)/\(context.parameters.get("repo")!.removingPercentEncoding!.removingPercentEncoding!)"
             await state.record("harbor DELETE \(repository)@\(context.parameters.get("reference")!)")
             let untagged = await state.removeUntagged(repository, context.parameters.get("reference")!)
-            return await state.removeDigest(repository, context.parameters.get("reference")!) || untagged ? Response(status: .ok) : text(.notFound)
+            return await state.removeDigest(repository, context.parameters.get("reference")!) || untagged
+                ? Response(status: .ok) : text(.notFound)
         }
         // Docker Hub repository description
         router.patch("/v2/repositories/:namespace/:repo/") { request, context -> Response in
             guard request.headers[.authorization] == "JWT hub-jwt" else { return text(.unauthorized) }
             var request = request
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
-            if (body["description"] ?? "").count > 100 { return text(.badRequest, #"{"message":"description too long"}"#) }
+            let body =
+                try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+                as? [String: String] ?? [:]
+            if (body["description"] ?? "").count > 100 {
+                return text(.badRequest, #"{"message":"description too long"}"#)
+            }
             await state.describe("\(context.parameters.get("namespace")!)/\(context.parameters.get("repo")!)", body)
             return text(.ok, "{}")
         }
         // GitHub releases
         /// A release as GitHub answers it: id, tag, html_url, the upload_url template and the assets.
-        @Sendable func releaseJSON(_ release: [String: String], _ request: Request, _ context: BasicRequestContext) async throws -> String {
+        @Sendable func releaseJSON(_ release: [String: String], _ request: Request, _ context: BasicRequestContext)
+            async throws -> String
+        {
             let id = release["id"]!
-            let assets = await state.assets.filter { $0.value["release"] == id }.map { ["id": $0.key, "name": $0.value["name"]!] as [String: Any] }
-            let upload = "http://\(request.head.authority ?? "127.0.0.1")/repos/\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)/releases/\(id)/assets{?name,label}"
-            let object: [String: Any] = ["id": Int(id)!, "tag_name": release["tag"]!, "html_url": "https://github.example/releases/\(release["tag"]!)",
-                                         "upload_url": upload, "assets": assets]
+            let assets = await state.assets.filter { $0.value["release"] == id }.map {
+                ["id": $0.key, "name": $0.value["name"]!] as [String: Any]
+            }
+            let upload =
+                "http://\(request.head.authority ?? "127.0.0.1")/repos/\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)/releases/\(id)/assets{?name,label}"
+            let object: [String: Any] = [
+                "id": Int(id)!, "tag_name": release["tag"]!,
+                "html_url": "https://github.example/releases/\(release["tag"]!)",
+                "upload_url": upload, "assets": assets,
+            ]
             return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
         router.get("/repos/:owner/:repo/releases/tags/:tag") { request, context -> Response in
-            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
-            let key = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(context.parameters.get("tag")!)"
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else {
+                return text(.unauthorized, #"{"message":"Bad credentials"}"#)
+            }
+            let key =
+                "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(context.parameters.get("tag")!)"
             guard let release = await state.releases[key] else { return text(.notFound, #"{"message":"Not Found"}"#) }
             return text(.ok, try await releaseJSON(release, request, context))
         }
         router.post("/repos/:owner/:repo/releases/:id/assets") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
-            guard request.headers[.contentType] == "application/octet-stream", let name = request.uri.queryParameters.get("name") else {
+            guard request.headers[.contentType] == "application/octet-stream",
+                let name = request.uri.queryParameters.get("name")
+            else {
                 return text(.badRequest)
             }
             let release = context.parameters.get("id")!
             if await state.assets.values.contains(where: { $0["release"] == release && $0["name"] == name }) {
-                return text(.unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#)
+                return text(
+                    .unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#)
             }
             var request = request
             let bytes = Data(buffer: try await request.collectBody(upTo: 1 << 30))
-            let id = await state.addAsset(release: release, name: name, sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+            let id = await state.addAsset(
+                release: release, name: name,
+                sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
             await state.record("github POST asset \(name)")
             return text(.created, #"{"id":\#(id),"name":"\#(name)"}"#)
         }
         router.delete("/repos/:owner/:repo/releases/assets/:asset") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
-            guard let id = context.parameters.get("asset").flatMap(Int.init), await state.removeAsset(id) else { return text(.notFound) }
+            guard let id = context.parameters.get("asset").flatMap(Int.init), await state.removeAsset(id) else {
+                return text(.notFound)
+            }
             await state.record("github DELETE asset \(id)")
             return Response(status: .noContent)
         }
         router.post("/repos/:owner/:repo/releases") { request, context -> Response in
-            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized, #"{"message":"Bad credentials"}"#) }
+            guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else {
+                return text(.unauthorized, #"{"message":"Bad credentials"}"#)
+            }
             var request = request
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: Any] ?? [:]
+            let body =
+                try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+                as? [String: Any] ?? [:]
             let tag = body["tag_name"] as? String ?? ""
             let key = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#\(tag)"
-            if await state.releases[key] != nil { return text(.unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#) }
+            if await state.releases[key] != nil {
+                return text(
+                    .unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#)
+            }
             let id = 7000 + (await state.releases.count)
-            await state.setRelease(key, ["id": "\(id)", "tag": tag, "name": body["name"] as? String ?? "", "body": body["body"] as? String ?? ""])
+            await state.setRelease(
+                key,
+                [
+                    "id": "\(id)", "tag": tag, "name": body["name"] as? String ?? "",
+                    "body": body["body"] as? String ?? "",
+                ])
             await state.record("github POST release \(tag)")
             return text(.created, try await releaseJSON(["id": "\(id)", "tag": tag], request, context))
         }
         router.patch("/repos/:owner/:repo/releases/:id") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.githubToken)" else { return text(.unauthorized) }
             var request = request
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: Any] ?? [:]
+            let body =
+                try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+                as? [String: Any] ?? [:]
             let prefix = "\(context.parameters.get("owner")!)/\(context.parameters.get("repo")!)#"
-            guard let (key, release) = await state.releases.first(where: { $0.key.hasPrefix(prefix) && $0.value["id"] == context.parameters.get("id") }) else {
+            guard
+                let (key, release) = await state.releases.first(where: {
+                    $0.key.hasPrefix(prefix) && $0.value["id"] == context.parameters.get("id")
+                })
+            else {
                 return text(.notFound)
             }
             var updated = release
@@ -323,7 +427,8 @@ public final class FakeManagementAPI: Sendable {
         }
         // GitLab releases
         @Sendable func gitlabAuthorized(_ request: Request) -> Bool {
-            request.headers[HTTPField.Name("JOB-TOKEN")!] == "job-token" || request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken
+            request.headers[HTTPField.Name("JOB-TOKEN")!] == "job-token"
+                || request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == Self.gitlabToken
         }
         router.get("/api/v4/projects/:project/releases/:tag") { request, context -> Response in
             guard gitlabAuthorized(request) else { return text(.unauthorized) }
@@ -333,7 +438,9 @@ public final class FakeManagementAPI: Sendable {
         router.post("/api/v4/projects/:project/releases") { request, context -> Response in
             guard gitlabAuthorized(request) else { return text(.unauthorized) }
             var request = request
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
+            let body =
+                try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+                as? [String: String] ?? [:]
             let key = "\(context.parameters.get("project")!.removingPercentEncoding!)#\(body["tag_name"] ?? "")"
             if await state.releases[key] != nil { return text(.conflict, #"{"message":"Release already exists"}"#) }
             await state.setRelease(key, ["name": body["name"] ?? "", "body": body["description"] ?? ""])
@@ -343,7 +450,9 @@ public final class FakeManagementAPI: Sendable {
         router.put("/api/v4/projects/:project/releases/:tag") { request, context -> Response in
             guard gitlabAuthorized(request) else { return text(.unauthorized) }
             var request = request
-            let body = try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20))) as? [String: String] ?? [:]
+            let body =
+                try JSONSerialization.jsonObject(with: Data(buffer: try await request.collectBody(upTo: 1 << 20)))
+                as? [String: String] ?? [:]
             let key = "\(context.parameters.get("project")!.removingPercentEncoding!)#\(context.parameters.get("tag")!)"
             guard await state.releases[key] != nil else { return text(.notFound) }
             await state.setRelease(key, ["name": body["name"] ?? "", "body": body["description"] ?? ""])

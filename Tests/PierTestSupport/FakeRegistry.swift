@@ -46,8 +46,20 @@ public final class FakeRegistry: Sendable {
             remaining500 = quirks.failFirst
         }
         func record(_ line: String) { log.append(line) }
-        func take429() -> Bool { if remaining429 > 0 { remaining429 -= 1; return true }; return false }
-        func take500() -> Bool { if remaining500 > 0 { remaining500 -= 1; return true }; return false }
+        func take429() -> Bool {
+            if remaining429 > 0 {
+                remaining429 -= 1
+                return true
+            }
+            return false
+        }
+        func take500() -> Bool {
+            if remaining500 > 0 {
+                remaining500 -= 1
+                return true
+            }
+            return false
+        }
         func blob(_ digest: String) -> [UInt8]? { blobs[digest] }
         func blob(_ digest: String, in repository: String) -> [UInt8]? {
             links.contains("\(repository)@\(digest)") ? blobs[digest] : nil
@@ -58,7 +70,9 @@ public final class FakeRegistry: Sendable {
             links.insert("\(repository)@\(digest)")
         }
         func manifest(_ key: String) -> (bytes: [UInt8], type: String)? { manifests[key] }
-        func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) { for key in keys { manifests[key] = (bytes, type) } }
+        func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) {
+            for key in keys { manifests[key] = (bytes, type) }
+        }
         func newUpload(_ repository: String) -> String {
             let id = UUID().uuidString.lowercased()
             uploads[id] = []
@@ -72,7 +86,8 @@ public final class FakeRegistry: Sendable {
             return uploads[id]!.count
         }
         func finish(_ id: String) -> (bytes: [UInt8], repository: String)? {
-            guard let bytes = uploads.removeValue(forKey: id), let repository = uploadRepository.removeValue(forKey: id) else {
+            guard let bytes = uploads.removeValue(forKey: id), let repository = uploadRepository.removeValue(forKey: id)
+            else {
                 return nil
             }
             uploadPatched.remove(id)
@@ -114,10 +129,14 @@ public final class FakeRegistry: Sendable {
     /// Stops the server gracefully and waits until it has.
     public func shutdown() async { await server.shutdown() }
 
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, html: Bool = false) -> Response {
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String, html: Bool = false) -> Response
+    {
         if html {
-            return Response(status: status, headers: [.contentType: "text/html"],
-                body: .init(byteBuffer: ByteBuffer(string: "<html><body><h1>\(status.code) oops</h1>\n<p>upstream</p></body></html>")))
+            return Response(
+                status: status, headers: [.contentType: "text/html"],
+                body: .init(
+                    byteBuffer: ByteBuffer(
+                        string: "<html><body><h1>\(status.code) oops</h1>\n<p>upstream</p></body></html>")))
         }
         return Response(
             status: status, headers: [.contentType: "application/json"],
@@ -132,7 +151,8 @@ public final class FakeRegistry: Sendable {
         var request = request
         let path = request.uri.path
         let query = request.uri.queryParameters
-        await store.record("\(request.method.rawValue) \(path)" + (request.headers[.authorization] != nil ? " [auth]" : ""))
+        await store.record(
+            "\(request.method.rawValue) \(path)" + (request.headers[.authorization] != nil ? " [auth]" : ""))
         if path != "/v2/" || request.method != .get {
             if await store.take429() {
                 return Response(status: .tooManyRequests, headers: [HTTPField.Name("Retry-After")!: "1"])
@@ -149,10 +169,14 @@ public final class FakeRegistry: Sendable {
                 if let minimum = quirks.chunkMinLength, body.count < minimum, request.headers[.contentRange] == nil {
                     return error(.rangeNotSatisfiable, "BLOB_UPLOAD_INVALID", "chunk too small")
                 }
-                guard let size = await store.append(id, body, patch: true) else { return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload") }
-                return Response(status: .accepted, headers: [
-                    .location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-\(size - 1)",
-                ])
+                guard let size = await store.append(id, body, patch: true) else {
+                    return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload")
+                }
+                return Response(
+                    status: .accepted,
+                    headers: [
+                        .location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-\(size - 1)",
+                    ])
             case .put:
                 if quirks.chunkMinLength != nil, !body.isEmpty {
                     return error(.contentTooLarge, "BLOB_UPLOAD_INVALID", "send chunks")
@@ -162,7 +186,9 @@ public final class FakeRegistry: Sendable {
                     return error(.notFound, "BLOB_UPLOAD_UNKNOWN", "no upload")
                 }
                 let digest = digest(bytes)
-                guard query.get("digest") == digest else { return error(.badRequest, "DIGEST_INVALID", "digest mismatch") }
+                guard query.get("digest") == digest else {
+                    return error(.badRequest, "DIGEST_INVALID", "digest mismatch")
+                }
                 await store.putBlob(digest, bytes, repository: repository)
                 var headers: HTTPFields = [.location: "/v2/blobs/\(digest)"]
                 if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
@@ -182,14 +208,18 @@ public final class FakeRegistry: Sendable {
                 }
             }
             let id = await store.newUpload(name)
-            var headers: HTTPFields = [.location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-0"]
+            var headers: HTTPFields = [
+                .location: location("/upload/\(id)", quirks, request.head.authority), .range: "0-0",
+            ]
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
         }
         if let range = rest.range(of: "/blobs/") {
             let name = String(rest[..<range.lowerBound])
             let digest = String(rest[range.upperBound...])
-            guard let bytes = await store.blob(digest, in: name) else { return error(.notFound, "BLOB_UNKNOWN", "blob unknown") }
+            guard let bytes = await store.blob(digest, in: name) else {
+                return error(.notFound, "BLOB_UNKNOWN", "blob unknown")
+            }
             let headers: HTTPFields = [.contentLength: "\(bytes.count)", .dockerContentDigest: digest]
             if request.method == .head { return Response(status: .ok, headers: headers) }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -202,7 +232,9 @@ public final class FakeRegistry: Sendable {
                 let bytes = Array(buffer: try await request.collectBody(upTo: 4 << 20))
                 let digest = digest(bytes)
                 let type = request.headers[.contentType] ?? ""
-                if reference.hasPrefix("sha256:"), reference != digest { return error(.badRequest, "DIGEST_INVALID", "mismatch") }
+                if reference.hasPrefix("sha256:"), reference != digest {
+                    return error(.badRequest, "DIGEST_INVALID", "mismatch")
+                }
                 await store.putManifest(["\(name):\(reference)", "\(name):\(digest)"], bytes, type)
                 var headers: HTTPFields = [.location: "/v2/\(name)/manifests/\(digest)"]
                 if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
@@ -229,7 +261,12 @@ public final class FakeRegistry: Sendable {
             if quirks.endlessPagination {
                 let page = Int(query.get("last") ?? "0") ?? 0
                 let body = try JSONSerialization.data(withJSONObject: ["name": name, "tags": ["t\(page)"]])
-                return Response(status: .ok, headers: [.contentType: "application/json", HTTPField.Name("Link")!: "</v2/\(name)/tags/list?n=1&last=\(page + 1)>; rel=\"next\""],
+                return Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "application/json",
+                        HTTPField.Name("Link")!: "</v2/\(name)/tags/list?n=1&last=\(page + 1)>; rel=\"next\"",
+                    ],
                     body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
             }
             var tags = await store.tags(name)
@@ -249,6 +286,7 @@ public final class FakeRegistry: Sendable {
     static func location(_ path: String, _ quirks: Quirks, _ authority: String?) -> String {
         if let foreign = quirks.foreignUploadHost, path.hasPrefix("/upload/") { return foreign + path + "?_state=abc" }
         // GHCR answers with a relative Location; others with an absolute one (the host is filled in by the client).
-        return quirks.relativeLocation ? path + "?_state=abc" : "http://\(authority ?? "127.0.0.1")" + path + "?_state=abc"
+        return quirks.relativeLocation
+            ? path + "?_state=abc" : "http://\(authority ?? "127.0.0.1")" + path + "?_state=abc"
     }
 }

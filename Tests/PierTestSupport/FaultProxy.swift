@@ -8,13 +8,15 @@ public final class FaultProxy: @unchecked Sendable {
     public var host: String { "127.0.0.1:\(port)" }
 
     public static var script: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/fault_proxy.py").path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/fault_proxy.py")
+            .path
     }
 
     /// `faults` narrows the kinds drawn (see the script); `stall` is how long a stall lasts, in seconds.
     /// With `tls`, the proxy serves HTTPS with the server certificate.
     public init(
-        upstreamPort: Int, seed: Int, rate: Double, faults kinds: [String]? = nil, stall: Double? = nil, tls: Certificates? = nil
+        upstreamPort: Int, seed: Int, rate: Double, faults kinds: [String]? = nil, stall: Double? = nil,
+        tls: Certificates? = nil
     ) throws {
         let dir = Tools.temporaryDirectory("pier-proxy")
         let portFile = dir + "/port"
@@ -48,7 +50,9 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// The faults injected so far, one line each.
     public var faults: [String] {
-        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("fault ") }.map(String.init)
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter {
+            $0.hasPrefix("fault ")
+        }.map(String.init)
     }
 
     public func stop() {

@@ -49,13 +49,17 @@ public final class HostileRegistry: Sendable {
         let log = self.log
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            await log.add(Seen(method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization]))
+            await log.add(
+                Seen(
+                    method: request.method.rawValue, path: request.uri.path,
+                    authorization: request.headers[.authorization]))
             return Self.answer(request, behaviour)
         }
         for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
             router.on("/**", method: method, use: handler)
         }
-        server = try await TestServer(router: router, address: unixSocket.map { .unixDomainSocket(path: $0) } ?? .hostname("127.0.0.1", port: 0))
+        server = try await TestServer(
+            router: router, address: unixSocket.map { .unixDomainSocket(path: $0) } ?? .hostname("127.0.0.1", port: 0))
     }
 
     public func stop() { server.stop() }
@@ -67,9 +71,12 @@ public final class HostileRegistry: Sendable {
         switch behaviour {
         case .challengeEverything(let challenge):
             let authority = request.head.authority ?? ""
-            return Response(status: .unauthorized, headers: [.wwwAuthenticate: challenge.replacingOccurrences(of: "{self}", with: authority)])
+            return Response(
+                status: .unauthorized,
+                headers: [.wwwAuthenticate: challenge.replacingOccurrences(of: "{self}", with: authority)])
         case .bearerRealm(let realm):
-            return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="\#(realm)",service="hostile""#])
+            return Response(
+                status: .unauthorized, headers: [.wwwAuthenticate: #"Bearer realm="\#(realm)",service="hostile""#])
         case .basicRegistry(let user, let password, let redirect, let upload):
             let expected = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
             guard request.headers[.authorization] == expected else {
@@ -88,7 +95,8 @@ public final class HostileRegistry: Sendable {
             return Response(status: .notFound)
         case .trickleManifests:
             if path == "/v2/" { return Response(status: .ok) }
-            let manifest = Array(#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8)
+            let manifest = Array(
+                #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#.utf8)
             let body = ResponseBody { writer in
                 for byte in manifest {
                     try await writer.write(ByteBuffer(bytes: [byte]))
@@ -98,7 +106,9 @@ public final class HostileRegistry: Sendable {
             }
             return Response(
                 status: .ok,
-                headers: [.contentType: "application/vnd.oci.image.index.v1+json", .contentLength: "\(manifest.count)"],
+                headers: [
+                    .contentType: "application/vnd.oci.image.index.v1+json", .contentLength: "\(manifest.count)",
+                ],
                 body: body)
         case .endlessTags(let repeating):
             if path == "/v2/" { return Response(status: .ok) }
@@ -106,7 +116,10 @@ public final class HostileRegistry: Sendable {
             let body = #"{"name":"app","tags":["t\#(page)"]}"#
             return Response(
                 status: .ok,
-                headers: [.contentType: "application/json", HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\""],
+                headers: [
+                    .contentType: "application/json",
+                    HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\"",
+                ],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
         }
     }

@@ -22,10 +22,12 @@ public enum ImageFixtures {
             FileManager.default.createFile(atPath: file, contents: Data(bytes))
             try Tools.run("umoci", ["insert", "--image", "\(directory):\(tag)", file, "/data/layer\(index).bin"])
         }
-        try Tools.run("umoci", [
-            "config", "--image", "\(directory):\(tag)", "--os", "linux", "--architecture", arch,
-            "--config.entrypoint", "/data/layer0.bin", "--config.label", "org.opencontainers.image.version=\(tag)",
-        ] + (created.map { ["--created", $0] } ?? []))
+        try Tools.run(
+            "umoci",
+            [
+                "config", "--image", "\(directory):\(tag)", "--os", "linux", "--architecture", arch,
+                "--config.entrypoint", "/data/layer0.bin", "--config.label", "org.opencontainers.image.version=\(tag)",
+            ] + (created.map { ["--created", $0] } ?? []))
         return directory
     }
 
@@ -40,12 +42,16 @@ public enum ImageFixtures {
         var manifests = index["manifests"] as! [[String: Any]]
         var entries: [[String: Any]] = []
         for (name, arch) in [("amd64", "amd64"), ("arm64", "arm64")] {
-            var entry = manifests.first { ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == name }!
+            var entry = manifests.first {
+                ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == name
+            }!
             entry["annotations"] = nil
             entry["platform"] = ["os": "linux", "architecture": arch]
             entries.append(entry)
         }
-        let child: [String: Any] = ["schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries]
+        let child: [String: Any] = [
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries,
+        ]
         let bytes = try JSONSerialization.data(withJSONObject: child, options: [.sortedKeys])
         let digest = sha256Hex(bytes)
         try bytes.write(to: URL(fileURLWithPath: "\(directory)/blobs/sha256/\(digest)"))

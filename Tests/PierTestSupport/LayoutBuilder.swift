@@ -27,18 +27,25 @@ public struct LayoutBuilder {
             layers.append(try blob(bytes, mediaType: "application/vnd.oci.image.layer.v1.tar+gzip"))
         }
         let configDescriptor = try blob(
-            JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), mediaType: "application/vnd.oci.image.config.v1+json")
+            JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]),
+            mediaType: "application/vnd.oci.image.config.v1+json")
         let manifest: [String: Any] = [
-            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": configDescriptor, "layers": layers,
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", "config": configDescriptor,
+            "layers": layers,
         ]
-        return try blob(JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]), mediaType: "application/vnd.oci.image.manifest.v1+json")
+        return try blob(
+            JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]),
+            mediaType: "application/vnd.oci.image.manifest.v1+json")
     }
 
     /// Tags `descriptor` in index.json.
     public func tag(_ descriptor: [String: Any], as tag: String) throws {
         var entry = descriptor
         entry["annotations"] = ["org.opencontainers.image.ref.name": tag]
-        let index: [String: Any] = ["schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]]
-        try JSONSerialization.data(withJSONObject: index, options: [.sortedKeys]).write(to: URL(fileURLWithPath: root + "/index.json"))
+        let index: [String: Any] = [
+            "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry],
+        ]
+        try JSONSerialization.data(withJSONObject: index, options: [.sortedKeys]).write(
+            to: URL(fileURLWithPath: root + "/index.json"))
     }
 }

@@ -44,7 +44,8 @@ public enum TarFixture {
 
     /// A member: its header, then its data padded to whole blocks.
     public static func member(name: String, type: UInt8 = UInt8(ascii: "0"), data: [UInt8]) -> [UInt8] {
-        header(name: name, type: type, size: data.count) + data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+        header(name: name, type: type, size: data.count) + data
+            + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
     }
 
     /// The two zero blocks that end an archive.

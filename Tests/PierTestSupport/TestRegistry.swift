@@ -104,7 +104,9 @@ public final class TestRegistry: @unchecked Sendable {
     public func restart() throws {
         stop()
         process = try Self.launch(directory)
-        guard Self.waitForPort(port) else { throw Tools.ToolError(description: "docker-registry did not restart on \(port)") }
+        guard Self.waitForPort(port) else {
+            throw Tools.ToolError(description: "docker-registry did not restart on \(port)")
+        }
     }
 
     /// Stops the registry, as when a backup registry goes down mid-run.
@@ -134,22 +136,32 @@ public final class Certificates: Sendable {
     public init() throws {
         directory = Tools.temporaryDirectory("pier-certs")
         let d = directory
-        try Tools.run("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-            "-subj", "/CN=pier test CA", "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.pem",
-        ])
-        try Tools.run("openssl", [
-            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
-            "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr",
-        ])
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: "\(d)/ext.cnf", atomically: true, encoding: .utf8)
-        try Tools.run("openssl", [
-            "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key", "-CAcreateserial",
-            "-days", "2", "-extfile", "\(d)/ext.cnf", "-out", "\(d)/server.pem",
-        ])
-        try Tools.run("openssl", [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-            "-subj", "/CN=pier token signer", "-keyout", "\(d)/token.key", "-out", "\(d)/token.pem",
-        ])
+        try Tools.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", "/CN=pier test CA", "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.pem",
+            ])
+        try Tools.run(
+            "openssl",
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+                "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr",
+            ])
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(
+            toFile: "\(d)/ext.cnf", atomically: true, encoding: .utf8)
+        try Tools.run(
+            "openssl",
+            [
+                "x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key",
+                "-CAcreateserial",
+                "-days", "2", "-extfile", "\(d)/ext.cnf", "-out", "\(d)/server.pem",
+            ])
+        try Tools.run(
+            "openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", "/CN=pier token signer", "-keyout", "\(d)/token.key", "-out", "\(d)/token.pem",
+            ])
     }
 }

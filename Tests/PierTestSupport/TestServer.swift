@@ -18,12 +18,15 @@ public final class TestServer: Sendable {
     let server: Server<HTTP1Channel>
     let running: Task<Void, Never>
 
-    public init(router: Router<BasicRequestContext>, address: BindAddress = .hostname("127.0.0.1", port: 0)) async throws {
+    public init(router: Router<BasicRequestContext>, address: BindAddress = .hostname("127.0.0.1", port: 0))
+        async throws
+    {
         var logger = Logger(label: "pier-test-server")
         logger.logLevel = .critical
         let responder = router.buildResponder()
         let serverLogger = logger
-        let channel = HTTP1Channel(responder: { (request: Request, writer: consuming ResponseWriter, channel: any Channel) in
+        let channel = HTTP1Channel(responder: {
+            (request: Request, writer: consuming ResponseWriter, channel: any Channel) in
             let context = BasicRequestContext(source: .init(channel: channel, logger: serverLogger))
             let response: Response
             do { response = try await responder.respond(to: request, context: context) } catch {

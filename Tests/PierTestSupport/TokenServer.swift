@@ -25,13 +25,16 @@ public final class TokenServer: Sendable {
     /// Token requests seen, by space-joined sorted scopes.
     public func requests() async -> [String: Int] { await counter.byScope }
 
-    public init(certificates: Certificates, user: String = "pier", password: String = "s3cret-pw", lifetime: Int = 300) async throws {
+    public init(certificates: Certificates, user: String = "pier", password: String = "s3cret-pw", lifetime: Int = 300)
+        async throws
+    {
         self.certificates = certificates
         self.user = user
         self.password = password
         let counter = Counter()
         self.counter = counter
-        let key = try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: certificates.tokenKey, encoding: .utf8))
+        let key = try P256.Signing.PrivateKey(
+            pemRepresentation: String(contentsOfFile: certificates.tokenKey, encoding: .utf8))
         let pem = try String(contentsOfFile: certificates.tokenCert, encoding: .utf8)
         let der = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         let service = self.service
@@ -43,7 +46,9 @@ public final class TokenServer: Sendable {
             for scope in scopes {
                 let parts = scope.split(separator: ":", maxSplits: 2).map(String.init)
                 guard parts.count == 3 else { continue }
-                access.append(["type": parts[0], "name": parts[1], "actions": parts[2].split(separator: ",").map(String.init)])
+                access.append([
+                    "type": parts[0], "name": parts[1], "actions": parts[2].split(separator: ",").map(String.init),
+                ])
             }
             let now = Int(Date().timeIntervalSince1970)
             let header: [String: Any] = ["typ": "JWT", "alg": "ES256", "x5c": [der]]
@@ -51,23 +56,32 @@ public final class TokenServer: Sendable {
                 "iss": issuer, "sub": subject, "aud": service, "exp": now + lifetime, "nbf": now - 10, "iat": now,
                 "jti": UUID().uuidString, "access": access,
             ]
-            let signingInput = try base64URL(JSONSerialization.data(withJSONObject: header)) + "."
+            let signingInput =
+                try base64URL(JSONSerialization.data(withJSONObject: header)) + "."
                 + base64URL(JSONSerialization.data(withJSONObject: claims))
             let signature = try key.signature(for: Data(signingInput.utf8)).rawRepresentation
             let token = signingInput + "." + base64URL(signature)
             let body = try JSONSerialization.data(withJSONObject: [
                 "token": token, "access_token": token, "expires_in": lifetime,
             ])
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: body)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(data: body)))
         }
         router.get("/token") { request, _ -> Response in
             let scopes = request.uri.queryParameters.getAll("scope").map { String($0) }
             await counter.add(scopes.sorted().joined(separator: " "))
             guard let authorization = request.headers[.authorization], authorization.hasPrefix("Basic "),
-                let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).flatMap({ String(data: $0, encoding: .utf8) }),
+                let decoded = Data(base64Encoded: String(authorization.dropFirst(6))).flatMap({
+                    String(data: $0, encoding: .utf8)
+                }),
                 decoded == "\(user):\(password)"
             else {
-                return Response(status: .unauthorized, body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#)))
+                return Response(
+                    status: .unauthorized,
+                    body: .init(
+                        byteBuffer: ByteBuffer(
+                            string: #"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#)))
             }
             return try issue(subject: user, scopes: scopes)
         }
@@ -76,7 +90,9 @@ public final class TokenServer: Sendable {
             let body = try await request.collectBody(upTo: 1 << 16)
             var form: [String: String] = [:]
             for pair in String(buffer: body).split(separator: "&") {
-                let kv = pair.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                let kv = pair.split(separator: "=", maxSplits: 1).map {
+                    String($0).removingPercentEncoding ?? String($0)
+                }
                 if kv.count == 2 { form[kv[0]] = kv[1] }
             }
             let scopes = (form["scope"] ?? "").split(separator: " ").map(String.init)

@@ -46,7 +46,9 @@ public enum Tools {
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
             stderr: String(decoding: errData, as: UTF8.self), stdoutBytes: outData)
         if check, result.status != 0 {
-            throw ToolError(description: "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+            throw ToolError(
+                description:
+                    "\(executable) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
         return result
     }
@@ -68,7 +70,9 @@ public enum Tools {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
@@ -86,7 +90,8 @@ public enum Tools {
     public static var pierBinary: String {
         if let bin = ProcessInfo.processInfo.environment["PIER_BIN"] { return bin }
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pier").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pier")
+                .path,
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent(".build/debug/pier").path,
         ]
@@ -95,7 +100,9 @@ public enum Tools {
 
     /// Runs pier with a private docker config directory.
     @discardableResult
-    public static func pier(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    public static func pier(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws
+        -> Result
+    {
         try run(pierBinary, arguments, stdin: stdin, environment: environment, check: false)
     }
 

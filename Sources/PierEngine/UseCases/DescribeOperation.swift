@@ -1,6 +1,6 @@
 import Foundation
-import PierModel
 import PierHostedAPIs
+import PierModel
 import PierRegistry
 
 /// `pier describe`: set a Docker Hub repository's short and full description.
@@ -27,8 +27,9 @@ public struct DescribeOperation: Sendable {
     }
 
     public func run(session: Session) async throws(PierError) {
-        guard case .native(let api) = try RegistryAPISelection.choose(
-            for: ImageReference.dockerHub, operation: "describe", session: session),
+        guard
+            case .native(let api) = try RegistryAPISelection.choose(
+                for: ImageReference.dockerHub, operation: "describe", session: session),
             let hub = api as? DockerHubAPI
         else {
             throw PierError(.other, operation: "describe", message: "no Docker Hub API for \(repository.registry)")

@@ -21,10 +21,12 @@ public struct LoginOperation: Sendable {
                 hint: "pier login \(host) -u USER --password-stdin (or set PIER_USERNAME and PIER_PASSWORD)")
         }
         do {
-            try await session.pool.client(for: registry == "docker.io" ? ImageReference.dockerHub : registry).checkLogin()
-        } catch where error.kind == .auth {
+            try await session.pool.client(for: registry == "docker.io" ? ImageReference.dockerHub : registry)
+                .checkLogin()
+        } catch  where error.kind == .auth {
             var refused = error
-            refused.hint = "\(registry) refused the password or token of \(user): check it (and its scopes) and log in again"
+            refused.hint =
+                "\(registry) refused the password or token of \(user): check it (and its scopes) and log in again"
             throw refused
         }
         try session.settings.network.dockerConfig.store(host: registry, username: user, password: password)

@@ -14,7 +14,9 @@ public struct NotesOperation: Sendable {
         public var templatePath: String?
         public var includeChangelog = true
 
-        public init(image: String? = nil, reportPath: String? = nil, templatePath: String? = nil, includeChangelog: Bool = true) {
+        public init(
+            image: String? = nil, reportPath: String? = nil, templatePath: String? = nil, includeChangelog: Bool = true
+        ) {
             self.image = image
             self.reportPath = reportPath
             self.templatePath = templatePath
@@ -37,7 +39,8 @@ public struct NotesOperation: Sendable {
                 let published = try? ReportJSON.decoder().decode(PublishReport.self, from: data)
             else {
                 throw PierError(
-                    .invalidInput, operation: "read publish report", message: "\(path) is not a pier publish --json report")
+                    .invalidInput, operation: "read publish report",
+                    message: "\(path) is not a pier publish --json report")
             }
             return published
         }
@@ -52,7 +55,9 @@ public struct NotesOperation: Sendable {
     }
 
     /// The version the notes are for: the run's `--version`/CI tag, else the report's.
-    public func version(in settings: Settings) -> String? { settings.release.context.version ?? report?.context.version }
+    public func version(in settings: Settings) -> String? {
+        settings.release.context.version ?? report?.context.version
+    }
 
     /// Collects the notes. Without a report, the tags are the run's planned tags (from flags, CI or git).
     public func notes(session: Session) async throws(PierError) -> ReleaseNotes {
@@ -61,12 +66,15 @@ public struct NotesOperation: Sendable {
         var tags = try TagPlanner.plan(context: release.context, rules: release.rules).map(\.name)
         var image = request.image
         if let report {
-            targets = try report.registries.map { (entry) throws(PierError) in try ImageReference(parsing: entry.repository) }
+            targets = try report.registries.map { (entry) throws(PierError) in
+                try ImageReference(parsing: entry.repository)
+            }
             tags = report.tags.map(\.name)
             image = image ?? targets.first.map { "\($0.repositoryName)@\(report.digest)" }
         }
         guard let image else {
-            throw PierError(.usage, operation: "notes", message: "no image", hint: "pass --source IMAGE or --report FILE")
+            throw PierError(
+                .usage, operation: "notes", message: "no image", hint: "pass --source IMAGE or --report FILE")
         }
         guard let version = version(in: session.settings) else {
             throw PierError(.usage, operation: "notes", message: "no version", hint: "pass --version")
@@ -78,7 +86,8 @@ public struct NotesOperation: Sendable {
                 changelog: request.includeChangelog)
         }
         // Planned tags are only candidates: list the ones that point at this digest on the registries.
-        return report == nil ? try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store) : notes
+        return report == nil
+            ? try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store) : notes
     }
 
     /// Collects the notes of `source` as published to `registries` under `tags`.

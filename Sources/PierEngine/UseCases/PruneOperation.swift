@@ -31,7 +31,8 @@ public struct PruneOperation: Sendable {
         let texts = request.repositories.isEmpty ? settings.config.registries.map(\.repository) : request.repositories
         guard !texts.isEmpty else {
             throw PierError(
-                .usage, operation: "prune", message: "no repository to prune", hint: "name one, or list registries in pier.yml")
+                .usage, operation: "prune", message: "no repository to prune",
+                hint: "name one, or list registries in pier.yml")
         }
         repositories = try texts.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
     }
@@ -40,7 +41,8 @@ public struct PruneOperation: Sendable {
     static func policy(_ request: Request, config: PierConfig) throws(PierError) -> RetentionPolicy {
         if let path = request.ecrPolicyPath { return .ecr(try ECRLifecyclePolicy.load(path)) }
         let noRuleFlag =
-            request.keepLast == nil && request.keepNewerThan == nil && request.keep.isEmpty && request.expireOlderThan == nil
+            request.keepLast == nil && request.keepNewerThan == nil && request.keep.isEmpty
+            && request.expireOlderThan == nil
         if noRuleFlag, var rules = config.prune {
             rules.untagged = rules.untagged || request.untagged
             return .rules(rules)

@@ -31,7 +31,9 @@ public struct PublishOperation: Sendable {
         self.settings = settings
         let release = settings.release
         guard request.build != nil || release.source != nil else {
-            throw PierError(.usage, operation: "publish", message: "no source image", hint: "pass --source or set source in pier.yml")
+            throw PierError(
+                .usage, operation: "publish", message: "no source image",
+                hint: "pass --source or set source in pier.yml")
         }
         if request.build == nil, let source = release.source { _ = try ImageLocation(parsing: source) }
         guard !release.targets.isEmpty else {
@@ -72,7 +74,8 @@ public struct PublishOperation: Sendable {
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
         return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
-            let publisher = Publisher(store: session.store, options: options, logger: session.logger, progress: progress)
+            let publisher = Publisher(
+                store: session.store, options: options, logger: session.logger, progress: progress)
             let report = try await publisher.publish(image, to: release.targets)
             if let notes, let path = request.notesFile, report.status != .failed {
                 try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
@@ -82,13 +85,16 @@ public struct PublishOperation: Sendable {
     }
 
     /// Builds into pier.yml's `build.output` layout when it names one, else into `scratch`; returns the source.
-    static func build(_ spec: BuildSpec, scratch: ScratchDirectory, session: Session) async throws(PierError) -> String {
+    static func build(_ spec: BuildSpec, scratch: ScratchDirectory, session: Session) async throws(PierError) -> String
+    {
         var (directory, tag) = (scratch.path, "latest")
         if let text = spec.output, case .ociLayout(let path, let named) = try ImageLocation(parsing: text) {
             (directory, tag) = (path, named ?? "latest")
         }
-        _ = try await ImageBuilder(store: session.store, logger: session.logger, environment: session.settings.environment)
-            .build(spec, directory: directory, tag: tag)
+        _ = try await ImageBuilder(
+            store: session.store, logger: session.logger, environment: session.settings.environment
+        )
+        .build(spec, directory: directory, tag: tag)
         return "oci:\(directory):\(tag)"
     }
 
@@ -106,7 +112,8 @@ public struct PublishOperation: Sendable {
         do {
             collected = try await NotesOperation.collect(
                 version: version, source: report.dryRun ? localImage : published, registries: targets,
-                tags: report.tags.map(\.name), changelog: report.context.version != nil && notes.request.includeChangelog)
+                tags: report.tags.map(\.name),
+                changelog: report.context.version != nil && notes.request.includeChangelog)
         } catch {
             await published.close()
             throw error

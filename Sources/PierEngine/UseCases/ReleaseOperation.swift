@@ -1,5 +1,5 @@
-import PierModel
 import PierHostedAPIs
+import PierModel
 import PierRegistry
 
 /// `pier release github|gitlab`: create or update the forge's release for the version's tag, with pier's notes
@@ -34,16 +34,20 @@ public struct ReleaseOperation: Sendable {
         switch forge {
         case .github(let repository, let assets):
             guard let token = services.githubToken else {
-                throw PierError(.auth, operation: "release github", message: "GITHUB_TOKEN is not set",
+                throw PierError(
+                    .auth, operation: "release github", message: "GITHUB_TOKEN is not set",
                     hint: "a token with contents: write (in Actions: permissions: contents: write)")
             }
             guard let repository = repository ?? services.githubRepository else {
-                throw PierError(.usage, operation: "release github", message: "no repository", hint: "pass --repo owner/name")
+                throw PierError(
+                    .usage, operation: "release github", message: "no repository", hint: "pass --repo owner/name")
             }
             target = .github(token: token, repository: repository, base: services.githubAPIURL, assets: assets)
         case .gitlab(let project, let apiURL):
             guard let base = apiURL ?? services.gitlabAPIURL else {
-                throw PierError(.usage, operation: "release gitlab", message: "no API URL", hint: "pass --api-url or set CI_API_V4_URL")
+                throw PierError(
+                    .usage, operation: "release gitlab", message: "no API URL",
+                    hint: "pass --api-url or set CI_API_V4_URL")
             }
             guard let project = project ?? services.gitlabProject else {
                 throw PierError(.usage, operation: "release gitlab", message: "no project", hint: "pass --project")
@@ -75,7 +79,8 @@ public struct ReleaseOperation: Sendable {
             return Outcome(forge: "GitHub", tag: tag, result: result)
         case .gitlab(let token, let project, let base):
             let api = GitLabReleasesAPI(
-                transport: transport, base: base, project: project, privateToken: token.privateToken, jobToken: token.jobToken)
+                transport: transport, base: base, project: project, privateToken: token.privateToken,
+                jobToken: token.jobToken)
             return Outcome(forge: "GitLab", tag: tag, result: try await api.publish(tag: tag, name: tag, body: body))
         }
     }

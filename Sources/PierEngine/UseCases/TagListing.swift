@@ -10,7 +10,8 @@ public enum TagListing {
         case .ociLayout(let path, _):
             return try OCILayoutTags.tags(path)
         default:
-            throw PierError(.usage, operation: "list tags", message: "tags lists a registry repository or an oci: layout")
+            throw PierError(
+                .usage, operation: "list tags", message: "tags lists a registry repository or an oci: layout")
         }
     }
 
@@ -20,8 +21,11 @@ public enum TagListing {
         let release = session.settings.release
         var existing: [String] = []
         for target in release.targets {
-            do { existing += try await session.store.client(for: target.registry).tags(repository: target.repository) } catch
-                where error.kind == .notFound {}
+            do {
+                existing += try await session.store.client(for: target.registry).tags(repository: target.repository)
+            } catch
+                where error.kind == .notFound
+            {}
         }
         return try TagPlanner.plan(context: release.context, rules: release.rules, existingTags: existing)
     }
