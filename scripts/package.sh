@@ -46,7 +46,10 @@ for archive in "$static_dir"/libCoreFoundation.a "$static_dir"/lib_Foundation*.a
   library="$(basename "$archive" .a)"
   helpers+=(-Xlinker "-l${library#lib}")
 done
-swift build -c "$configuration" --product pier --static-swift-stdlib "${helpers[@]}" -Xlinker -s >&2
+# The toolchain's static-stdlib-args.lnk links with -export-dynamic, which puts every Swift symbol of the
+# executable into .dynsym/.dynstr (about 4 MB that strip keeps); nothing loads pier's symbols dynamically.
+swift build -c "$configuration" --product pier --static-swift-stdlib "${helpers[@]}" -Xlinker -s \
+  -Xlinker --no-export-dynamic >&2
 bin="$(swift build -c "$configuration" --show-bin-path)/pier"
 
 stage="$(mktemp -d)"
