@@ -17,25 +17,8 @@ struct GitHubReleaseCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(
-            release.settingsFlags(targeting: source.map { [$0] } ?? []),
-            prepare: { settings in
-                try ReleaseOperation(
-                    .github(repository: repo, assets: assets), notes: notesOptions.request(source: source),
-                    settings: settings)
-            }
-        ) { operation, session in
-            ReleaseSummary.print(try await operation.run(session: session))
-        }
-    }
-}
-
-/// What `release github|gitlab` prints.
-enum ReleaseSummary {
-    static func print(_ outcome: ReleaseOperation.Outcome) {
-        Terminal.shared.print(
-            "\(outcome.result.action) \(outcome.forge) release \(outcome.tag)"
-                + (outcome.result.url.map { ": \($0)" } ?? ""))
-        for asset in outcome.result.assets { Terminal.shared.print("uploaded \(asset)") }
+        try await ReleaseCommand.run(
+            .github(repository: repo, assets: assets), source: source, release: release, notes: notesOptions,
+            global: global)
     }
 }

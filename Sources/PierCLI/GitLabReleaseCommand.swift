@@ -14,15 +14,8 @@ struct GitLabReleaseCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await global.run(
-            release.settingsFlags(targeting: source.map { [$0] } ?? []),
-            prepare: { settings in
-                try ReleaseOperation(
-                    .gitlab(project: project, apiURL: apiURL), notes: notesOptions.request(source: source),
-                    settings: settings)
-            }
-        ) { operation, session in
-            ReleaseSummary.print(try await operation.run(session: session))
-        }
+        try await ReleaseCommand.run(
+            .gitlab(project: project, apiURL: apiURL), source: source, release: release, notes: notesOptions,
+            global: global)
     }
 }
