@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PierHTTP
 import PierModel
 import PierRegistry
 
@@ -18,6 +19,13 @@ extension Settings {
         func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let config = try PierConfig.forRun(path: flags.configPath ?? variable("PIER_CONFIG"))
         let services = ServiceSettings(environment: environment)
+        try checkURL(services.githubAPIURL, from: "GITHUB_API_URL")
+        try checkURL(services.gitlabAPIURL, from: "CI_API_V4_URL")
+        try checkURL(services.aws.endpoint, from: "AWS_ENDPOINT_URL_ECR or AWS_ENDPOINT_URL")
+        try checkURL(flags.apiURL, from: "--api-url")
+        for entry in config.registries {
+            try checkURL(entry.apiURL, from: "api_url of \(entry.repository) in pier.yml")
+        }
         let startedAt = Date()
         let release = try resolveRelease(flags, config: config, environment: environment, now: startedAt)
 
@@ -107,6 +115,14 @@ extension Settings {
         return Settings(
             config: config, environment: environment, startedAt: startedAt, network: network, registries: registries,
             services: services, release: release)
+    }
+
+    /// An API base URL pier will send credentials to: http or https, a host, a port from 1 to 65535.
+    static func checkURL(_ url: String?, from origin: String) throws(PierError) {
+        guard let url, case .failure(let refusal) = HTTPOrigin.parse(url) else { return }
+        throw PierError(
+            .usage, operation: "read options", message: "\(origin) \(url) is \(refusal)",
+            hint: "give a URL such as https://host[:port]/path")
     }
 
     /// The tag context, rules, targets and policies of a release.

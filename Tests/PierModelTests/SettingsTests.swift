@@ -87,6 +87,17 @@ import Testing
                 (error as? PierError)?.kind == .usage && "\(error)".contains(text)
             }
         }
+        for (name, value, text) in [
+            ("AWS_ENDPOINT_URL_ECR", "http://127.0.0.1:99999", "port 99999"),
+            ("GITHUB_API_URL", "file:///etc", "a file: URL"),
+            ("CI_API_V4_URL", "https://gitlab.example.com:x/api/v4", "port x"),
+        ] {
+            #expect {
+                _ = try Settings.resolve(given, environment: [name: value])
+            } throws: { error in
+                (error as? PierError)?.kind == .usage && "\(error)".contains(name) && "\(error)".contains(text)
+            }
+        }
         var huge = SettingsFlags()
         huge.concurrency = 1000
         #expect(throws: PierError.self) { _ = try Settings.resolve(huge, environment: [:]) }
