@@ -33,7 +33,11 @@ struct Pier: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            exit(withError: error)
+            // A parse error quotes what was typed (or pasted): shown escaped, as every other text pier prints.
+            let code = exitCode(for: error)
+            guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+            for line in fullMessage(for: error).split(separator: "\n") { Terminal.shared.log(String(line)) }
+            Foundation.exit(code.rawValue)
         }
     }
 

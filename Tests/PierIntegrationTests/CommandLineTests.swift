@@ -96,6 +96,14 @@ import Testing
         #expect(none.status == 0 && !none.stderr.contains("done in"), "\(none.stderr)")
     }
 
+    /// ArgumentParser's own errors quote what was typed; a pasted escape sequence reaches the terminal escaped.
+    @Test func parseErrorsAreEscaped() throws {
+        let result = try Harness.pier("prune", "--keep-last", "\u{1B}]0;owned\u{07}", "x/y")
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(!result.stderr.contains("\u{1B}") && !result.stderr.contains("\u{07}"), "\(result.stderr)")
+        #expect(result.stderr.contains("\\x1B]0;owned\\x07"), "\(result.stderr)")
+    }
+
     /// `--version` is pier's at the top and the release's on publish; other subcommands do not list it.
     @Test func versionFlagOnlyWhereItDoesSomething() throws {
         let top = try Harness.pier("--version")
