@@ -79,7 +79,7 @@ struct GlobalOptions: ParsableArguments {
         let logger = bootstrapLogging()
         do {
             let settings = try Settings.resolve(
-                flags, environment: ProcessInfo.processInfo.environment, readPassword: readPasswordFromStdin)
+                flags, environment: ProcessInfo.processInfo.environment, readPassword: StandardInput.password)
             let prepared = try prepare(settings)
             try await Session.run(settings, logger: logger, userAgent: "pier/\(BuildInfo.version)") { session in
                 try await body(prepared, session)
@@ -111,11 +111,4 @@ func settingsFlags(targeting locations: [String]?) -> SettingsFlags {
     var flags = SettingsFlags()
     flags.targetLocations = locations
     return flags
-}
-
-func readPasswordFromStdin() -> String {
-    let data = FileHandle.standardInput.readDataToEndOfFile()
-    var text = String(decoding: data, as: UTF8.self)
-    while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
-    return text
 }

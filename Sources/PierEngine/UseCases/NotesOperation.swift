@@ -63,7 +63,7 @@ public struct NotesOperation: Sendable {
     public func notes(session: Session) async throws(PierError) -> ReleaseNotes {
         let release = session.settings.release
         var targets = release.targets
-        var tags = try TagPlanner.plan(context: release.context, rules: release.rules).map(\.name)
+        var tags: [String]
         var image = request.image
         if let report {
             targets = try report.registries.map { (entry) throws(PierError) in
@@ -71,6 +71,9 @@ public struct NotesOperation: Sendable {
             }
             tags = report.tags.map(\.name)
             image = image ?? targets.first.map { "\($0.repositoryName)@\(report.digest)" }
+        } else {
+            // Without a report the tags are the run's plan (from flags, CI or git); the report's tags win over it.
+            tags = try TagPlanner.plan(context: release.context, rules: release.rules).map(\.name)
         }
         guard let image else {
             throw PierError(
