@@ -13,6 +13,9 @@ struct APIClient: Sendable {
     let service: String
     let userAgent: String
     let retry: RetryPolicy
+    /// The API's request budget (GitHub's `x-ratelimit-remaining`), read from every answer: pier slows down when
+    /// it runs low and waits for a reset it can afford to wait for, instead of failing halfway through a run.
+    let budget = RateLimitBudget()
 
     init(transport: HTTPTransport, service: String, retry: RetryPolicy = RetryPolicy()) {
         http = transport.verifying
@@ -68,6 +71,7 @@ struct APIClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            try await spendBudget(url: url, operation: operation)
             if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
             let answer: Answer
             do {
@@ -85,6 +89,7 @@ struct APIClient: Sendable {
                 try await pause(wait, operation)
                 continue
             }
+            await budget.observe(answer.headers)
             if accept.contains(answer.status) { return answer }
             let decision = retry.afterAnswer(status: answer.status, headers: answer.headers, attempt: attempt)
             if repeatability == .createsOnce, answer.status != 429,
@@ -96,6 +101,25 @@ struct APIClient: Sendable {
             case .retry(let wait): try await pause(wait, operation)
             case .stop(let serverWait): throw failure(answer, url: url, operation: operation, rateLimited: serverWait)
             }
+        }
+    }
+
+    /// Waits as the budget says before the next request, or stops before one the API would refuse.
+    private func spendBudget(url: String, operation: String) async throws(PierError) {
+        switch await budget.admit(longestWait: retry.maxServerWait) {
+        case .go:
+            return
+        case .wait(let duration):
+            try await pause(duration, operation)
+        case .exhausted(let reset):
+            var error = PierError(
+                .network, operation: operation,
+                message: "\(service)'s rate limit is used up (\(await budget.current?.summary ?? "0 remaining"))",
+                registry: URLComponents(string: url)?.host,
+                hint: reset.map { "it resets at \(ISO8601DateFormatter().string(from: $0)); rerun then" }
+                    ?? "rerun later")
+            error.isFinal = true
+            throw error
         }
     }
 
