@@ -39,6 +39,10 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
     @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
     @Flag(
+        name: .customLong("create-repository"),
+        help: "Create missing ECR repositories (pier.yml ecr: settings; also create: true per registry).")
+    var createRepository = false
+    @Flag(
         help:
             "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest."
     )
@@ -58,6 +62,7 @@ struct PublishCommand: AsyncParsableCommand {
         flags.onConflict = onConflict
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR
+        flags.createRepository = createRepository
         try await global.run(
             flags,
             prepare: { settings in

@@ -118,6 +118,10 @@ public actor ECRLogin: RegistryLoginSource {
         await provider.invalidate()
     }
 
+    public nonisolated func missingRepositoryHint(for registry: String) -> String? {
+        ECRRepositoryCreation.missingRepositoryHint
+    }
+
     public nonisolated func loginHint(for registry: String) -> String {
         "pier logs in to ECR with AWS credentials: \(AWSCredentialSources.hint); or run 'pier login \(registry)'"
     }

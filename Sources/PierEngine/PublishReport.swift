@@ -25,6 +25,8 @@ public struct PublishReport: Sendable, Codable {
     public var status: Status
     public var registries: [RegistryReport]
     public var seconds: Double
+    /// ECR repositories this run created (`host/name`), when the registry's settings said to; absent otherwise.
+    public var createdRepositories: [String]?
 
     public init(
         source: String, digest: Digest, mediaType: String, platforms: [String], context: TagContext, tags: [PlannedTag],

@@ -524,7 +524,14 @@ public final class RegistryClient: Sendable {
         case 403:
             kind = .auth
             hint = "the credentials for \(registry) lack permission for this; check the token's scopes"
-        case 404: kind = .notFound
+        case 404:
+            kind = .notFound
+            if ![.GET, .HEAD].contains(request.method), details.contains(where: { $0.errorCode == .nameUnknown }),
+                let source = options.credentials.loginSource,
+                source.logsIn(to: DockerConfig.normalizedHost(registry))
+            {
+                hint = source.missingRepositoryHint(for: registry)
+            }
         case 405:
             kind = .unsupported
             hint = "the registry does not support this operation"

@@ -13,4 +13,6 @@ public protocol RegistryLoginSource: Sendable {
     func invalidate(registry: String) async
     /// What to tell a user whose registry refused the credential, or who has none.
     func loginHint(for registry: String) -> String
+    /// What to tell a user whose push was answered NAME_UNKNOWN (ECR does not create repositories on push).
+    func missingRepositoryHint(for registry: String) -> String?
 }

@@ -146,6 +146,68 @@ struct ECRIntegrationTests {
     }
 }
 
+extension ECRIntegrationTests {
+    /// moto's view of an ECR repository: [scanOnPush, tag mutability], or [] when it does not exist.
+    static func repositoryOnMoto(_ moto: String, _ name: String) throws -> [String] {
+        let python = """
+            import boto3, json, sys
+            c = boto3.client("ecr", region_name="eu-west-1", endpoint_url=sys.argv[1], aws_access_key_id="AKIDPIERTEST", aws_secret_access_key="x")
+            try:
+                r = c.describe_repositories(repositoryNames=[sys.argv[2]])["repositories"][0]
+                print(json.dumps([str(r["imageScanningConfiguration"]["scanOnPush"]), r["imageTagMutability"]]))
+            except c.exceptions.RepositoryNotFoundException:
+                print("[]")
+            """
+        return try JSONDecoder().decode(
+            [String].self, from: Tools.run("python3", ["-c", python, moto, name]).stdoutBytes)
+    }
+
+    /// `create: true` with pier.yml's `ecr:` settings: publish creates the missing repository (scan on push,
+    /// immutable tags) on moto, logs it and reports it; a second publish finds it and creates nothing. `copy
+    /// --create-repository` creates its destination the same way.
+    @Test func publishAndCopyCreateMissingRepositories() async throws {
+        try Harness.requireTools()
+        let registry = try TestRegistry(auth: .htpasswd(user: "AWS", password: Self.defaultAccountPassword))
+        defer { registry.stop() }
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1)
+        try await ManagementAPITests().withMoto { moto in
+            let config = try Self.config(
+                registry, repository: "team/app",
+                entry: "    create: true\n    ecr: {scan_on_push: true, tag_mutability: IMMUTABLE}")
+            let env = Self.environment(
+                moto: moto, config: config,
+                ["AWS_ACCESS_KEY_ID": "AKIDPIERTEST", "AWS_SECRET_ACCESS_KEY": "aws-secret-never-shown"])
+            #expect(try Self.repositoryOnMoto(moto, "team/app") == [])
+            let first = try Harness.pier(
+                "publish", "--json", "--no-sha-tag", "--source", "oci:\(layout):1.0", "--version", "1.0.0", env: env)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("created ECR repository \(registry.host)/team/app"))
+            let report = try ReportJSON.decoder().decode(PublishReport.self, from: first.stdoutBytes)
+            #expect(report.createdRepositories == ["\(registry.host)/team/app"])
+            #expect(try Self.repositoryOnMoto(moto, "team/app") == ["True", "IMMUTABLE"])
+            #expect(
+                !first.stderr.contains("aws-secret-never-shown") && !first.stdout.contains(Self.defaultAccountPassword))
+
+            let second = try Harness.pier(
+                "publish", "--json", "--no-sha-tag", "--source", "oci:\(layout):1.0", "--version", "1.0.1", env: env)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(!second.stderr.contains("created ECR repository"))
+            #expect(
+                try ReportJSON.decoder().decode(PublishReport.self, from: second.stdoutBytes).createdRepositories == nil
+            )
+
+            let copied = try Harness.pier(
+                "copy", "--create-repository", "oci:\(layout):1.0", "\(registry.host)/other:1.0",
+                env: Self.environment(
+                    moto: moto, config: try Self.config(registry),
+                    ["AWS_ACCESS_KEY_ID": "AKIDPIERTEST", "AWS_SECRET_ACCESS_KEY": "aws-secret-never-shown"]))
+            #expect(copied.status == 0, "\(copied.stderr)")
+            #expect(copied.stderr.contains("created ECR repository \(registry.host)/other"))
+            #expect(try Self.repositoryOnMoto(moto, "other") == ["False", "MUTABLE"])
+        }
+    }
+}
+
 /// GitHub Actions' ID-token endpoint: answers `{"value": idToken}` to a GET bearing `requestToken`, recording the
 /// audiences asked for.
 final class FakeIDTokenEndpoint: Sendable {

@@ -76,7 +76,10 @@ public struct PublishOperation: Sendable {
         return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
             let publisher = Publisher(
                 store: session.store, options: options, logger: session.logger, progress: progress)
-            let report = try await publisher.publish(image, to: release.targets)
+            let created =
+                request.dryRun ? [] : try await ECRRepositoryCreation.createMissing(release.targets, session: session)
+            var report = try await publisher.publish(image, to: release.targets)
+            if !created.isEmpty { report.createdRepositories = created }
             if let notes, let path = request.notesFile, report.status != .failed {
                 try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
             }
