@@ -74,3 +74,38 @@ extension ECRAPI {
         return ECRScanFindings(status: status, countsBySeverity: bySeverity)
     }
 }
+
+extension ECRAPI {
+    /// Starts ECR's preview of `policy` on `repository` (`StartLifecyclePolicyPreview`).
+    public func startLifecyclePolicyPreview(_ repository: String, policy: String) async throws(PierError) {
+        _ = try await call(
+            "StartLifecyclePolicyPreview", ["repositoryName": repository, "lifecyclePolicyText": policy])
+    }
+
+    /// The preview's status and, once `COMPLETE`, every image it expires (`GetLifecyclePolicyPreview`, paged by
+    /// `nextToken`).
+    public func lifecyclePolicyPreview(_ repository: String) async throws(PierError) -> ECRLifecyclePreview {
+        var preview = ECRLifecyclePreview(status: "IN_PROGRESS", expiring: [:])
+        var token: String?
+        for _ in 0..<APIClient.maximumPages {
+            var payload: [String: Any] = ["repositoryName": repository, "maxResults": Self.previewPageSize]
+            if let token { payload["nextToken"] = token }
+            let page = try await call("GetLifecyclePolicyPreview", payload).json as? [String: Any]
+            preview.status = page?["status"] as? String ?? "UNKNOWN"
+            for result in page?["previewResults"] as? [[String: Any]] ?? [] {
+                guard let digest = (result["imageDigest"] as? String).flatMap({ try? Digest($0) }),
+                    ((result["action"] as? [String: Any])?["type"] as? String ?? "EXPIRE") == "EXPIRE"
+                else { continue }
+                preview.expiring[digest] = (
+                    result["imageTags"] as? [String] ?? [], (result["appliedRulePriority"] as? NSNumber)?.intValue
+                )
+            }
+            guard let next = page?["nextToken"] as? String, !next.isEmpty, next != token else { break }
+            token = next
+        }
+        return preview
+    }
+
+    /// Preview results per `GetLifecyclePolicyPreview` page: the API returns at most 100.
+    static let previewPageSize = 100
+}
