@@ -42,6 +42,12 @@ struct PublishCommand: AsyncParsableCommand {
         name: .customLong("create-repository"),
         help: "Create missing ECR repositories (pier.yml ecr: settings; also create: true per registry).")
     var createRepository = false
+    @Option(
+        name: .customLong("fail-on-severity"),
+        help: ArgumentHelp(
+            "Release gate: wait for ECR's scan of the published digest and exit 70 on findings at or above this severity (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED).",
+            discussion: "An ECR target without a completed scan, or no ECR target at all, also exits 70."))
+    var failOnSeverity: String?
     @Flag(
         help:
             "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest."
@@ -75,6 +81,9 @@ struct PublishCommand: AsyncParsableCommand {
                 request.annotationPairs = annotationPairs
                 request.notesFile = notesFile
                 request.notes.templatePath = notesTemplate
+                request.failOnSeverity = try failOnSeverity.map { (text) throws(PierError) in
+                    try ECRScanGate.checkedSeverity(text)
+                }
                 return try PublishOperation(request, settings: settings)
             }
         ) { operation, session in
@@ -82,7 +91,18 @@ struct PublishCommand: AsyncParsableCommand {
             let report = try await operation.run(session: session, progress: display.callback)
             Terminal.shared.clearProgress()
             if json { try Terminal.shared.printJSON(report) } else { PublishSummary.print(report) }
+            if !json {
+                for (repository, scan) in (report.scans ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    Terminal.shared.print(
+                        "scan \(repository)@\(report.digest.short): \(scan.status), \(ECRScanGate.summary(scan))")
+                }
+            }
             try PublishSummary.exitStatus(report)
+            if let threshold = operation.request.failOnSeverity, !report.dryRun,
+                let failure = ECRScanGate.failure(report.scans ?? [:], threshold: threshold)
+            {
+                throw failure
+            }
         }
     }
 }
