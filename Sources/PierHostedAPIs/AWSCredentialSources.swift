@@ -59,13 +59,6 @@ public struct AWSCredentialSources: Sendable, Equatable {
         stsEndpoint = value("AWS_ENDPOINT_URL_STS") ?? value("AWS_ENDPOINT_URL")
     }
 
-    /// Whether any source is configured at all (a profile file that exists counts).
-    public var anyConfigured: Bool {
-        accessKeyID != nil || webIdentityTokenFile != nil || actionsIDTokenURL != nil
-            || FileManager.default.fileExists(atPath: sharedCredentialsFile)
-            || FileManager.default.fileExists(atPath: configFile)
-    }
-
     /// The sources, named for a hint when none gave credentials.
     public static let hint =
         "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or (GitHub Actions, permissions id-token: write) AWS_ROLE_ARN or aws.role_arn in pier.yml"

@@ -208,6 +208,36 @@ extension ECRIntegrationTests {
     }
 }
 
+extension ECRIntegrationTests {
+    /// ECR answers a push to a missing repository NAME_UNKNOWN (as this stand-in does for every write): the error
+    /// names pier.yml's `create: true` and `--create-repository`.
+    @Test func missingRepositoryHintNamesTheOption() async throws {
+        try Harness.requireTools()
+        let router = Router()
+        router.get("/v2/") { _, _ in Response(status: .ok) }
+        router.post("/v2/**") { _, _ -> Response in
+            let body =
+                #"{"errors":[{"code":"NAME_UNKNOWN","message":"The repository with name 'app' does not exist in the registry with id '123456789012'"}]}"#
+            return Response(
+                status: .notFound, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let server = try await TestServer(router: router)
+        let host = "127.0.0.1:\(server.port)"
+        let config = Tools.temporaryDirectory("pier-ecr-config") + "/pier.yml"
+        try "registries:\n  - repository: \(host)/app\n    api: ecr\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let layout = try ImageFixtures.umociImage(at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1)
+        let result = try Harness.pier(
+            "copy", "oci:\(layout):1.0", "\(host)/app:1.0",
+            env: Self.environment(moto: "http://127.0.0.1:9", config: config))
+        #expect(result.status == 66, "\(result.stderr)")
+        #expect(result.stderr.contains("NAME_UNKNOWN") && result.stderr.contains("create: true"), "\(result.stderr)")
+        #expect(result.stderr.contains("--create-repository"))
+        await server.shutdown()
+    }
+}
+
 /// GitHub Actions' ID-token endpoint: answers `{"value": idToken}` to a GET bearing `requestToken`, recording the
 /// audiences asked for.
 final class FakeIDTokenEndpoint: Sendable {
