@@ -54,7 +54,7 @@ public enum ECRScanGate {
 
     /// ECR's scans of the digests `status` shows in each ECR repository of `targets`, at most `maximumLookups`
     /// reads in all, without waiting; nil when no repository is ECR. A repository whose scans cannot be read is
-    /// logged and left out.
+    /// left out (and logged, unless there are no AWS credentials to read them with).
     public static func statusScans(_ status: RegistryStatus, targets: [ImageReference], session: Session) async
         -> [String: [String: ECRScanFindings]]?
     {
@@ -70,6 +70,8 @@ public enum ECRScanGate {
                     }
                     scans[target.repositoryName, default: [:]][digest.description] = found
                 } catch {
+                    // No AWS credentials (logged in with docker or a helper): no scans to show, and nothing wrong.
+                    if error.kind == .auth, error.status == nil { break }
                     session.logger.warning(
                         "warning: cannot read ECR's scans of \(target.repositoryName): \(error.message)")
                     break

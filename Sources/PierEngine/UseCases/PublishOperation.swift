@@ -105,6 +105,12 @@ public struct PublishOperation: Sendable {
                     scans[target.repositoryName] = found
                 }
             } catch {
+                // Pushed with a docker login or credential helper and no AWS credentials: nothing to read scans
+                // with, which only a release gate needs to hear about.
+                if request.failOnSeverity == nil, error.kind == .auth, error.status == nil {
+                    session.logger.debug("no AWS credentials to read ECR's scan of \(target.repositoryName)")
+                    continue
+                }
                 session.logger.warning("warning: cannot read ECR's scan of \(target.repositoryName): \(error.message)")
                 scans[target.repositoryName] = ECRScanFindings(status: "UNAVAILABLE", countsBySeverity: [:])
             }
