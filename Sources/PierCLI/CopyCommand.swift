@@ -31,11 +31,16 @@ struct CopyCommand: AsyncParsableCommand {
             "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username)."
     )
     var destinationUser: String?
+    @Flag(
+        name: .customLong("create-repository"),
+        help: "Create the destination repository when it is a missing ECR repository.")
+    var createRepository = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
         var flags = settingsFlags(targeting: [destination])
+        flags.createRepository = createRepository
         if let sourceUser {
             flags.scopedUsers.append(
                 .init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
@@ -59,6 +64,9 @@ struct CopyCommand: AsyncParsableCommand {
             let display = global.progressDisplay
             let copier = Copier(
                 concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
+            if case .registry(let reference) = to {
+                _ = try await ECRRepositoryCreation.createMissing([reference], session: session)
+            }
             let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }

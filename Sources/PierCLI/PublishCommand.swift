@@ -39,6 +39,16 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
     @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
     @Flag(
+        name: .customLong("create-repository"),
+        help: "Create missing ECR repositories (pier.yml ecr: settings; also create: true per registry).")
+    var createRepository = false
+    @Option(
+        name: .customLong("fail-on-severity"),
+        help: ArgumentHelp(
+            "Release gate: wait for ECR's scan of the published digest and exit 70 on findings at or above this severity (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED).",
+            discussion: "An ECR target without a completed scan, or no ECR target at all, also exits 70."))
+    var failOnSeverity: String?
+    @Flag(
         help:
             "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest."
     )
@@ -58,6 +68,7 @@ struct PublishCommand: AsyncParsableCommand {
         flags.onConflict = onConflict
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR
+        flags.createRepository = createRepository
         try await global.run(
             flags,
             prepare: { settings in
@@ -70,6 +81,9 @@ struct PublishCommand: AsyncParsableCommand {
                 request.annotationPairs = annotationPairs
                 request.notesFile = notesFile
                 request.notes.templatePath = notesTemplate
+                request.failOnSeverity = try failOnSeverity.map { (text) throws(PierError) in
+                    try ECRScanGate.checkedSeverity(text)
+                }
                 return try PublishOperation(request, settings: settings)
             }
         ) { operation, session in
@@ -77,7 +91,18 @@ struct PublishCommand: AsyncParsableCommand {
             let report = try await operation.run(session: session, progress: display.callback)
             Terminal.shared.clearProgress()
             if json { try Terminal.shared.printJSON(report) } else { PublishSummary.print(report) }
+            if !json {
+                for (repository, scan) in (report.scans ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    Terminal.shared.print(
+                        "scan \(repository)@\(report.digest.short): \(scan.status), \(ECRScanGate.summary(scan))")
+                }
+            }
             try PublishSummary.exitStatus(report)
+            if let threshold = operation.request.failOnSeverity, !report.dryRun,
+                let failure = ECRScanGate.failure(report.scans ?? [:], threshold: threshold)
+            {
+                throw failure
+            }
         }
     }
 }

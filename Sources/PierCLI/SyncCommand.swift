@@ -15,11 +15,17 @@ struct SyncCommand: AsyncParsableCommand {
     var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
+    @Flag(
+        name: .customLong("create-repository"),
+        help: "Create destination repositories that are missing ECR repositories.")
+    var createRepository = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        var flags = settingsFlags(targeting: destinations)
+        flags.createRepository = createRepository
         try await global.run(
-            settingsFlags(targeting: destinations),
+            flags,
             prepare: { _ in
                 (
                     try ImageReference(parsing: source).with(tag: nil),
@@ -34,6 +40,7 @@ struct SyncCommand: AsyncParsableCommand {
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
             )
+            if !dryRun { _ = try await ECRRepositoryCreation.createMissing(backups, session: session) }
             let actions = try await sync.sync(from: primary, to: backups, tags: tags, semver: range)
             if json {
                 try Terminal.shared.printJSON(actions)

@@ -1,4 +1,5 @@
 import Foundation
+import PierHostedAPIs
 import PierModel
 
 /// The result of `pier publish`, printed as a human summary or as JSON (`--json`). The JSON schema is stable:
@@ -25,6 +26,11 @@ public struct PublishReport: Sendable, Codable {
     public var status: Status
     public var registries: [RegistryReport]
     public var seconds: Double
+    /// ECR repositories this run created (`host/name`), when the registry's settings said to; absent otherwise.
+    public var createdRepositories: [String]?
+    /// ECR's scan of the published digest, by repository (`host/name`), for every ECR target that was written;
+    /// absent when no target is ECR. Status `NOT_SCANNED` when the repository does not scan on push.
+    public var scans: [String: ECRScanFindings]?
 
     public init(
         source: String, digest: Digest, mediaType: String, platforms: [String], context: TagContext, tags: [PlannedTag],

@@ -64,6 +64,8 @@ public struct SettingsFlags: Sendable {
     /// `--registry-api` and `--api-url`: they apply to every registry the command names.
     public var registryAPI: RegistryAPISelection.Kind?
     public var apiURL: String?
+    /// `--create-repository`: create a missing ECR repository on every registry the command writes to.
+    public var createRepository = false
 
     public init() {}
 }

@@ -369,6 +369,7 @@ public final class RegistryClient: Sendable {
     }
 
     private func invalidateToken(endpoint: Endpoint, scopes: [String]) async {
+        if endpoint.credential == .anonymous { await options.credentials.invalidateLogin(for: registry) }
         guard let bearer = endpoint.challenges.first(where: { $0.scheme == "bearer" }) else { return }
         await tokens.invalidate(key: tokenKey(bearer, scopes: scopes))
     }
@@ -378,11 +379,15 @@ public final class RegistryClient: Sendable {
         -> String?
     {
         if case .bearer(let token) = endpoint.credential { return "Bearer \(token)" }
+        let credential =
+            endpoint.challenges.isEmpty
+            ? endpoint.credential
+            : try await options.credentials.current(for: registry, pinged: endpoint.credential, transport: transport)
         if let bearer = endpoint.challenges.first(where: { $0.scheme == "bearer" }) {
             let key = tokenKey(bearer, scopes: scopes)
             do {
                 let token = try await tokens.token(key: key) { [self] in
-                    try await fetchToken(bearer, scopes: scopes, credential: endpoint.credential, endpoint: endpoint)
+                    try await fetchToken(bearer, scopes: scopes, credential: credential, endpoint: endpoint)
                 }
                 return "Bearer \(token)"
             } catch let error as PierError {
@@ -392,7 +397,7 @@ public final class RegistryClient: Sendable {
             }
         }
         if endpoint.challenges.contains(where: { $0.scheme == "basic" }),
-            case .basic(let user, let password) = endpoint.credential
+            case .basic(let user, let password) = credential
         {
             return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         }
@@ -543,7 +548,14 @@ public final class RegistryClient: Sendable {
         case 403:
             kind = .auth
             hint = "the credentials for \(registry) lack permission for this; check the token's scopes"
-        case 404: kind = .notFound
+        case 404:
+            kind = .notFound
+            if ![.GET, .HEAD].contains(request.method), details.contains(where: { $0.errorCode == .nameUnknown }),
+                let source = options.credentials.loginSource,
+                source.logsIn(to: DockerConfig.normalizedHost(registry))
+            {
+                hint = source.missingRepositoryHint(for: registry)
+            }
         case 405:
             kind = .unsupported
             hint = "the registry does not support this operation"
