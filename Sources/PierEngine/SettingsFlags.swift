@@ -65,5 +65,9 @@ public struct SettingsFlags: Sendable {
     public var registryAPI: RegistryAPISelection.Kind?
     public var apiURL: String?
 
+    /// `--sign-key` (publish) and `--verify-key` (rollback, sync): a key file or env://NAME.
+    public var signKey: String?
+    public var verifyKey: String?
+
     public init() {}
 }
