@@ -15,22 +15,32 @@ struct SyncCommand: AsyncParsableCommand {
     var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
+    @Option(
+        name: .customLong("verify-key"),
+        help:
+            "Copy only images with a valid cosign signature by this public key on the primary (others: unsigned, exit 70): a PEM file or env://NAME (also pier.yml signing.verify_key)."
+    )
+    var verifyKey: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        var flags = settingsFlags(targeting: destinations)
+        flags.verifyKey = verifyKey
         try await global.run(
-            settingsFlags(targeting: destinations),
-            prepare: { _ in
+            flags,
+            prepare: { settings in
                 (
                     try ImageReference(parsing: source).with(tag: nil),
                     try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil)
                     },
-                    try semver.map { (text) throws(PierError) in try SemverRange(text) }
+                    try semver.map { (text) throws(PierError) in try SemverRange(text) },
+                    try settings.verificationKey(flag: "--verify-key")
                 )
             }
         ) { prepared, session in
-            let (primary, backups, range) = prepared
+            let (primary, backups, range, key) = prepared
             var sync = Sync(store: session.store)
+            sync.verificationKey = key
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
             )
