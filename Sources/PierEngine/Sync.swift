@@ -68,7 +68,7 @@ public struct Sync: Sendable {
                     continue
                 }
                 if let reason = try await unsignedReason(
-                    head.digest, in: source, client: sourceClient, checked: &signatureChecks)
+                    head.digest, tag: tag, in: source, client: sourceClient, checked: &signatureChecks)
                 {
                     action.action = .unsigned
                     action.message = reason

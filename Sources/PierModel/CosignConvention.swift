@@ -12,4 +12,13 @@ public enum CosignConvention {
     /// The tag that holds an image's signatures (§Tag-based Discovery): the digest with `:` replaced by `-`, then
     /// `.sig`, in the image's repository: `sha256-<hex>.sig`.
     public static func signatureTag(for digest: Digest) -> String { "\(digest.algorithm)-\(digest.encoded).sig" }
+
+    /// Suffixes of the tags cosign stores an image's signatures, attestations and SBOMs under.
+    public static let artifactTagSuffixes = [".sig", ".att", ".sbom"]
+
+    /// True for `sha256-<hex>.sig`, `.att`, `.sbom`: a tag holding an artifact about an image, not an image.
+    public static func isArtifactTag(_ tag: String) -> Bool {
+        guard let suffix = artifactTagSuffixes.first(where: { tag.hasSuffix($0) }) else { return false }
+        return (try? Digest(String(tag.dropLast(suffix.count)).replacingOccurrences(of: "-", with: ":"))) != nil
+    }
 }

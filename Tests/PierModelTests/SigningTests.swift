@@ -121,6 +121,12 @@ import Testing
         let signature = try ImageSignature(
             signing: SimpleSigningPayload(dockerReference: "r/app", manifestDigest: Self.digest), with: key)
         #expect(CosignConvention.signatureTag(for: Self.digest) == "sha256-\(Self.digest.encoded).sig")
+        for suffix in [".sig", ".att", ".sbom"] {
+            #expect(CosignConvention.isArtifactTag("sha256-\(Self.digest.encoded)\(suffix)"))
+        }
+        for tag in ["sha256-abc.sig", "1.0.sig", "sha256-\(Self.digest.encoded)", "latest"] {
+            #expect(!CosignConvention.isArtifactTag(tag))
+        }
         let other = Descriptor(
             mediaType: CosignConvention.payloadMediaType, digest: Self.digest, size: 10,
             annotations: [CosignConvention.signatureAnnotation: "c2ln", "dev.sigstore.cosign/bundle": "{}"])
