@@ -101,8 +101,14 @@ public struct SignatureStore: Sendable {
         for layer in layers {
             var payload: [UInt8]?
             if layer.mediaType == CosignConvention.payloadMediaType, layer.size <= SimpleSigningPayload.maximumSize {
-                payload = try? await client.blobBytes(
-                    repository: repository, digest: layer.digest, limit: SimpleSigningPayload.maximumSize)
+                do {
+                    payload = try await client.blobBytes(
+                        repository: repository, digest: layer.digest, limit: SimpleSigningPayload.maximumSize)
+                } catch {
+                    // A payload that is missing or does not match its digest fails this signature; a registry that
+                    // cannot be reached or refuses the credentials fails the run with its own exit code.
+                    if error.kind == .network || error.kind == .auth { throw error }
+                }
             }
             let problem = ImageSignature.problem(layer: layer, payload: payload, digest: digest, key: key)
             checks.append(
