@@ -215,6 +215,36 @@ import Testing
         #expect((try? Harness.skopeoRaw("\(backup.host)/app:stable")).map(Harness.sha256) == digests["b"])
     }
 
+    /// --referrer on a registry with the referrers API: a manifest with `subject` and cosign's artifact type, pushed
+    /// by digest, listed by the API, its signature verified by openssl; no `.sig` tag written.
+    @Test func referrerSigningOnARegistryWithTheReferrersAPI() async throws {
+        let registry = try await ReferrersAPIRegistry()
+        let repo = "\(registry.host)/app"
+        let digest = try pushImage("\(repo):1.0.0")
+        let keys = try keyPair()
+        let signed = try Harness.pier("sign", "\(repo):1.0.0", "--key", keys.key, "--referrer", "--json")
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let report = try JSONSerialization.jsonObject(with: signed.stdoutBytes) as! [String: Any]
+        #expect(report["outcome"] as? String == "referrer")
+        let listed = await registry.referrers(of: digest, in: "app")
+        #expect(listed.count == 1)
+        #expect(listed.first?["artifactType"] as? String == "application/vnd.dev.cosign.artifact.sig.v1+json")
+        let referrer = try #require(listed.first?["digest"] as? String)
+        #expect(report["location"] as? String == "\(repo)@\(referrer)")
+        let manifest =
+            try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(repo)@\(referrer)")) as! [String: Any]
+        #expect((manifest["subject"] as? [String: Any])?["digest"] as? String == digest)
+        #expect((manifest["config"] as? [String: Any])?["mediaType"] as? String == "application/vnd.oci.empty.v1+json")
+        let layer = (manifest["layers"] as! [[String: Any]])[0]
+        let store = try Harness.store()
+        let payload = try await store.client(for: registry.host).blobBytes(
+            repository: "app", digest: try Digest(layer["digest"] as! String))
+        await store.pool.shutdown()
+        #expect(try opensslVerifies((layer, Data(payload)), pub: keys.pub))
+        #expect((try? Harness.skopeoRaw("\(repo):\(signatureTag(digest))")) == nil)
+        await registry.shutdown()
+    }
+
     /// --referrer on a registry without the referrers API (docker-registry 2.8) refuses before writing anything.
     @Test func referrerSigningRefusesWithoutTheReferrersAPI() throws {
         let registry = try TestRegistry()
