@@ -85,37 +85,70 @@ public struct SignatureStore: Sendable {
         return built.manifest.digest
     }
 
-    /// Every signature layer found for `digest` under its `.sig` tag, each with why it does not verify with `key`
-    /// (nil when it does).
+    /// Every signature layer found for `digest`, under its `.sig` tag and, where the registry serves the referrers
+    /// API, in referrers of cosign's signature type whose subject is `digest`; each with why it does not verify with
+    /// `key` (nil when it does).
     public func check(_ digest: Digest, key: VerificationKey) async throws(PierError) -> [SignatureCheck] {
+        var found: [(location: String, layers: [Descriptor])] = []
         let tag = CosignConvention.signatureTag(for: digest)
-        guard let manifest = try await signatureManifest(tag: tag) else { return [] }
-        let layers = manifest.document.layers ?? []
-        guard layers.count <= SignatureManifest.maximumLayers else {
+        if let manifest = try await signatureManifest(tag: tag) {
+            found.append(("\(client.registry)/\(repository):\(tag)", manifest.document.layers ?? []))
+        }
+        for referrer in try await signatureReferrers(of: digest).prefix(SignatureManifest.maximumLayers) {
+            let manifest: ManifestBlob
+            do {
+                manifest = try await client.manifest(repository: repository, reference: referrer.digest.description)
+            } catch {
+                if error.kind == .network || error.kind == .auth { throw error }
+                continue
+            }
+            // A referrer listed for another subject signs nothing here.
+            guard manifest.document.subject?.digest == digest else { continue }
+            found.append(("\(client.registry)/\(repository)@\(referrer.digest)", manifest.document.layers ?? []))
+        }
+        let total = found.reduce(0) { $0 + $1.layers.count }
+        guard total <= SignatureManifest.maximumLayers else {
             throw PierError(
-                .invalidInput, operation: "verify", message: "\(tag) has \(layers.count) layers",
+                .invalidInput, operation: "verify", message: "\(digest.short) has \(total) signature layers",
                 registry: client.registry, repository: repository, reference: tag,
                 hint: "pier reads at most \(SignatureManifest.maximumLayers) signatures")
         }
         var checks: [SignatureCheck] = []
-        for layer in layers {
-            var payload: [UInt8]?
-            if layer.mediaType == CosignConvention.payloadMediaType, layer.size <= SimpleSigningPayload.maximumSize {
-                do {
-                    payload = try await client.blobBytes(
-                        repository: repository, digest: layer.digest, limit: SimpleSigningPayload.maximumSize)
-                } catch {
-                    // A payload that is missing or does not match its digest fails this signature; a registry that
-                    // cannot be reached or refuses the credentials fails the run with its own exit code.
-                    if error.kind == .network || error.kind == .auth { throw error }
-                }
+        for (location, layers) in found {
+            for layer in layers {
+                let problem = ImageSignature.problem(
+                    layer: layer, payload: try await payload(of: layer), digest: digest, key: key)
+                checks.append(SignatureCheck(location: location, payload: layer.digest, problem: problem))
             }
-            let problem = ImageSignature.problem(layer: layer, payload: payload, digest: digest, key: key)
-            checks.append(
-                SignatureCheck(
-                    location: "\(client.registry)/\(repository):\(tag)", payload: layer.digest, problem: problem))
         }
         return checks
+    }
+
+    /// The referrers of cosign's signature type the registry lists for `digest`; none when it has no referrers API
+    /// or its answer is unusable (the `.sig` tag still counts). Network and auth failures fail the run.
+    func signatureReferrers(of digest: Digest) async throws(PierError) -> [Descriptor] {
+        do {
+            return try await client.referrerDescriptors(
+                repository: repository, digest: digest, artifactType: CosignConvention.signatureArtifactType) ?? []
+        } catch {
+            if error.kind == .network || error.kind == .auth { throw error }
+            return []
+        }
+    }
+
+    /// A signature layer's payload bytes; nil when they are not a simple-signing payload, too large, missing or not
+    /// matching their digest (the signature then fails). A registry that cannot be reached or refuses the
+    /// credentials fails the run with its own exit code.
+    func payload(of layer: Descriptor) async throws(PierError) -> [UInt8]? {
+        guard layer.mediaType == CosignConvention.payloadMediaType, layer.size <= SimpleSigningPayload.maximumSize
+        else { return nil }
+        do {
+            return try await client.blobBytes(
+                repository: repository, digest: layer.digest, limit: SimpleSigningPayload.maximumSize)
+        } catch {
+            if error.kind == .network || error.kind == .auth { throw error }
+            return nil
+        }
     }
 
     /// Throws a verification error (exit 70) unless a signature by `key` for `digest` is stored here; the error

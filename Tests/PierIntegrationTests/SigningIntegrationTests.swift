@@ -242,6 +242,13 @@ import Testing
         await store.pool.shutdown()
         #expect(try opensslVerifies((layer, Data(payload)), pub: keys.pub))
         #expect((try? Harness.skopeoRaw("\(repo):\(signatureTag(digest))")) == nil)
+        // verify finds it through the referrers API, and a tag signature beside it.
+        #expect(try Harness.pier("sign", "\(repo):1.0.0", "--key", keyPair().key).status == 0)
+        let verified = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub, "--json")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let checks = try JSONSerialization.jsonObject(with: verified.stdoutBytes) as! [String: Any]
+        #expect(checks["found"] as? Int == 2)
+        #expect(checks["valid"] as? Int == 1)
         await registry.shutdown()
     }
 
