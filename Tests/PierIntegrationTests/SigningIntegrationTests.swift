@@ -117,9 +117,14 @@ import Testing
         #expect(report["found"] as? Int == 2)
         #expect(report["valid"] as? Int == 0)
         #expect(wrong.stderr.contains("2 signature(s), none valid"))
-        // The private key never reaches output.
-        let secret = try String(contentsOfFile: first.key, encoding: .utf8).split(separator: "\n")[1]
-        for output in [signed.stdout, signed.stderr, wrong.stdout, wrong.stderr] { #expect(!output.contains(secret)) }
+        // The private key never reaches output, and is refused on the command line without being repeated.
+        let pem = try String(contentsOfFile: first.key, encoding: .utf8)
+        let secret = pem.split(separator: "\n")[1]
+        let inline = try Harness.pier("sign", "\(repo):1.0.0", "--key", pem)
+        #expect(inline.status == 64)
+        for output in [signed.stdout, signed.stderr, wrong.stdout, wrong.stderr, inline.stdout, inline.stderr] {
+            #expect(!output.contains(secret))
+        }
     }
 
     /// A payload changed after signing (its blob and the layer digest swapped, the signature kept) fails verify.

@@ -193,5 +193,7 @@ import Testing
         #expect(!(privateAsPublic.map { "\($0)" } ?? "").contains(body))
         let unset = refusal { _ = try settings.signingKey("env://NOT_SET_ANYWHERE", flag: "--key") }
         #expect(unset?.message.contains("NOT_SET_ANYWHERE") == true)
+        let typo = refusal { _ = try PierConfig.parse("signing:\n  verify-key: pub.pem\n") }
+        #expect(typo?.kind == .invalidInput && typo?.message.contains("verify-key") == true)
     }
 }
