@@ -51,7 +51,7 @@ struct PublishCommand: AsyncParsableCommand {
         String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
     @Option(
-        name: .customLong("sign-key"),
+        name: .customLong("sign-key"), parsing: .unconditional,
         help:
             "Sign the image (cosign format) with this ECDSA P-256 private key: a PEM file or env://NAME (also pier.yml signing.key). Signed once; the signature goes to every registry and is verified there."
     )

@@ -16,7 +16,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "The repository whose digest of VERSION wins when registries disagree.") var trust: String?
     @Flag(help: "Write the tags.") var apply = false
     @Option(
-        name: .customLong("verify-key"),
+        name: .customLong("verify-key"), parsing: .unconditional,
         help:
             "Refuse (exit 70, nothing moved) unless the version's image has a valid cosign signature by this public key: a PEM file or env://NAME (also pier.yml signing.verify_key)."
     )

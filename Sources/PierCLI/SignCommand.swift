@@ -16,7 +16,11 @@ struct SignCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The image: a registry reference by tag or digest.") var image: String
-    @Option(help: "The private key: a PEM file, or env://NAME (default: pier.yml signing.key).") var key: String?
+    // `.unconditional`: a value that starts with `-` (PEM text pasted by mistake) reaches pier's own check, which
+    // refuses it without repeating it, instead of the parser's error, which would.
+    @Option(
+        parsing: .unconditional, help: "The private key: a PEM file, or env://NAME (default: pier.yml signing.key).")
+    var key: String?
     @Option(
         name: [.short, .customLong("annotation")],
         help: "KEY=VALUE added to the payload's optional claims (repeatable).")

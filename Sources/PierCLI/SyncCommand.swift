@@ -16,7 +16,7 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
     @Option(
-        name: .customLong("verify-key"),
+        name: .customLong("verify-key"), parsing: .unconditional,
         help:
             "Copy only images with a valid cosign signature by this public key on the primary (others: unsigned, exit 70): a PEM file or env://NAME (also pier.yml signing.verify_key)."
     )

@@ -14,7 +14,10 @@ struct VerifyCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The image: a registry reference by tag or digest.") var image: String
-    @Option(help: "The public key: a PEM file, or env://NAME (default: pier.yml signing.verify_key).") var key: String?
+    @Option(
+        parsing: .unconditional,
+        help: "The public key: a PEM file, or env://NAME (default: pier.yml signing.verify_key).")
+    var key: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @OptionGroup var global: GlobalOptions
 

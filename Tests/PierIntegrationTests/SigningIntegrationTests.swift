@@ -120,11 +120,13 @@ import Testing
         // The private key never reaches output, and is refused on the command line without being repeated.
         let pem = try String(contentsOfFile: first.key, encoding: .utf8)
         let secret = pem.split(separator: "\n")[1]
-        let inline = try Harness.pier("sign", "\(repo):1.0.0", "--key", pem)
-        #expect(inline.status == 64)
-        for output in [signed.stdout, signed.stderr, wrong.stdout, wrong.stderr, inline.stdout, inline.stderr] {
-            #expect(!output.contains(secret))
+        var outputs = [signed.stdout, signed.stderr, wrong.stdout, wrong.stderr]
+        for arguments in [["--key", pem], ["--key=\(pem)"], ["--sign-key", pem]] {
+            let inline = try Harness.pier(["sign", "\(repo):1.0.0"] + arguments)
+            #expect(inline.status == 64)
+            outputs += [inline.stdout, inline.stderr]
         }
+        for output in outputs { #expect(!output.contains(secret), "\(output)") }
     }
 
     /// A payload changed after signing (its blob and the layer digest swapped, the signature kept) fails verify.
