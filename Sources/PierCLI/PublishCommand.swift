@@ -60,6 +60,12 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile:
         String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
+    @Option(
+        name: .customLong("sign-key"), parsing: .unconditional,
+        help:
+            "Sign the image (cosign format) with this ECDSA P-256 private key: a PEM file or env://NAME (also pier.yml signing.key). Signed once; the signature goes to every registry and is verified there."
+    )
+    var signKey: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -69,6 +75,7 @@ struct PublishCommand: AsyncParsableCommand {
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR
         flags.createRepository = createRepository
+        flags.signKey = signKey
         try await global.run(
             flags,
             prepare: { settings in

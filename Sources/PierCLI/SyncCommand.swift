@@ -19,24 +19,33 @@ struct SyncCommand: AsyncParsableCommand {
         name: .customLong("create-repository"),
         help: "Create destination repositories that are missing ECR repositories.")
     var createRepository = false
+    @Option(
+        name: .customLong("verify-key"), parsing: .unconditional,
+        help:
+            "Copy only images with a valid cosign signature by this public key on the primary (others: unsigned, exit 70): a PEM file or env://NAME (also pier.yml signing.verify_key)."
+    )
+    var verifyKey: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         var flags = settingsFlags(targeting: destinations)
         flags.createRepository = createRepository
+        flags.verifyKey = verifyKey
         try await global.run(
             flags,
-            prepare: { _ in
+            prepare: { settings in
                 (
                     try ImageReference(parsing: source).with(tag: nil),
                     try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil)
                     },
-                    try semver.map { (text) throws(PierError) in try SemverRange(text) }
+                    try semver.map { (text) throws(PierError) in try SemverRange(text) },
+                    try settings.verificationKey(flag: "--verify-key")
                 )
             }
         ) { prepared, session in
-            let (primary, backups, range) = prepared
+            let (primary, backups, range, key) = prepared
             var sync = Sync(store: session.store)
+            sync.verificationKey = key
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
             )

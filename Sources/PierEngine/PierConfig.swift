@@ -42,6 +42,8 @@ public struct PierConfig: Sendable, Equatable {
     public var prune: RetentionPolicy.Rules?
     /// `aws.role_arn`: the role assumed with a web identity (GitHub Actions OIDC) when `AWS_ROLE_ARN` is unset.
     public var awsRoleARN: String?
+    /// The `signing:` section: the keys publish signs with and rollback and sync verify with.
+    public var signing = SigningSettings()
 
     public init() {}
 
@@ -71,7 +73,7 @@ public struct PierConfig: Sendable, Equatable {
             allowed: [
                 "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
                 "insecure_registries",
-                "ca_file", "build", "prune", "aws",
+                "ca_file", "build", "prune", "aws", "signing",
             ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -182,6 +184,7 @@ public struct PierConfig: Sendable, Equatable {
         config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
         if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
         if let node = top["prune"] { config.prune = try parsePrune(node, reader: reader) }
+        if let node = top["signing"] { config.signing = try parseSigning(node, reader: reader) }
         return config
     }
 

@@ -91,6 +91,8 @@ public struct RegistryReport: Sendable, Codable {
     public var wouldUpload: [Digest] = []
     /// Every tag HEADed back to the root digest and every child manifest present.
     public var verified = false
+    /// With a signing key: whether the signature was added or already there (then read back and verified).
+    public var signature: SignatureStore.Outcome?
     public var seconds: Double = 0
     /// Docker Hub style rate-limit headers, when the registry sent them.
     public var rateLimit: String?
@@ -101,7 +103,7 @@ public struct RegistryReport: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case repository, role, tags, blobsUploaded, blobsMounted, blobsSkipped, bytesUploaded, manifestsPushed,
             wouldUpload,
-            verified, seconds, rateLimit, error
+            verified, seconds, rateLimit, error, signature
     }
 
     public init(repository: String, role: Role) {

@@ -21,6 +21,8 @@ public struct Publisher: Sendable {
         public var concurrency = 4
         /// Annotations added to the root manifest or index (changes its digest; off unless asked).
         public var annotations: [String: String] = [:]
+        /// Signs the root once and appends the signature on every registry after its tags are verified.
+        public var signingKey: SigningKey?
         public init(context: TagContext) { self.context = context }
     }
 
@@ -56,6 +58,12 @@ public struct Publisher: Sendable {
         loaded.root = try ImageAnnotator.annotate(original, with: options.annotations)
         let graph = loaded
         let root = graph.root
+        // One payload for the digest, signed once; its docker-reference names the primary (cosign ignores it).
+        let signature = try options.signingKey.map { (key) throws(PierError) in
+            try ImageSignature(
+                signing: SimpleSigningPayload(dockerReference: targets[0].repositoryName, manifestDigest: root.digest),
+                with: key)
+        }
         let platforms = graph.children.compactMap { child in
             root.document.manifests?.first { $0.digest == child.digest }?.platform?.description
         }
@@ -87,7 +95,7 @@ public struct Publisher: Sendable {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
                                 graph, from: source, to: target, plan: plan, writes: writes,
-                                sharedReads: sharedReads.map { ($0, index) },
+                                sharedReads: sharedReads.map { ($0, index) }, signature: signature,
                                 report: &report)
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
@@ -133,7 +141,8 @@ public struct Publisher: Sendable {
     /// One registry: conflicts checked, blobs, child manifests, root, then tags; then every tag verified.
     func publish(
         _ graph: ImageGraph, from source: any ImageSource, to target: ImageReference, plan: [PlannedTag], writes: Bool,
-        sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, report: inout RegistryReport
+        sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, signature: ImageSignature? = nil,
+        report: inout RegistryReport
     ) async throws(PierError) {
         let client = await store.client(for: target.registry)
         let destination = RegistryImageDestination(reference: target.with(tag: nil), client: client)
@@ -215,6 +224,12 @@ public struct Publisher: Sendable {
                 ))
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
+        if let signature, let key = options.signingKey?.verificationKey {
+            let signatures = SignatureStore(client: client, repository: target.repository)
+            report.signature = try await signatures.append(signature, for: root.digest, signer: key)
+            try await signatures.requireValidSignature(
+                for: root.digest, key: key, payload: signature.layer.digest, operation: "verify signature")
+        }
         report.verified = true
     }
 

@@ -22,6 +22,8 @@ public struct Settings: Sendable {
     /// Tokens and endpoints of the hosted services (GitHub, GitLab, Docker Hub, AWS).
     public var services: ServiceSettings
     public var release: ReleaseSettings
+    /// The keys that sign and verify images (`--sign-key`, `--verify-key`, pier.yml `signing:`).
+    public var signing = SigningSettings()
 
     /// The entry for `host`; a host nobody configured gets the defaults.
     public func registry(_ host: String) -> RegistrySettings {

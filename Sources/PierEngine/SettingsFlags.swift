@@ -67,5 +67,9 @@ public struct SettingsFlags: Sendable {
     /// `--create-repository`: create a missing ECR repository on every registry the command writes to.
     public var createRepository = false
 
+    /// `--sign-key` (publish) and `--verify-key` (rollback, sync): a key file or env://NAME.
+    public var signKey: String?
+    public var verifyKey: String?
+
     public init() {}
 }

@@ -26,6 +26,7 @@ public struct PublishOperation: Sendable {
     public let settings: Settings
     let annotations: [String: String]
     let notes: NotesOperation?
+    let signingKey: SigningKey?
 
     /// Checks everything that needs no network: the source or build, the targets, the tag plan, the annotations and
     /// the notes template. A mistake here is a usage error before any registry is asked anything.
@@ -56,6 +57,7 @@ public struct PublishOperation: Sendable {
             request.annotate
             ? ImageAnnotator.standard(context: release.context, environment: settings.environment, extra: extra) : [:]
         notes = request.notesFile == nil ? nil : try NotesOperation(request.notes)
+        signingKey = try settings.signingKey(flag: "--sign-key")
     }
 
     /// Publishes. Never throws for one registry's failure (that is in the report); throws when nothing could
@@ -76,6 +78,7 @@ public struct PublishOperation: Sendable {
         options.pushOnPullRequest = release.pushOnPullRequest
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
+        options.signingKey = signingKey
         return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
             let publisher = Publisher(
                 store: session.store, options: options, logger: session.logger, progress: progress)
