@@ -140,6 +140,8 @@ public struct ServiceSettings: Sendable {
 public struct ReleaseSettings: Sendable {
     /// The image to publish (`--source`, `PIER_SOURCE`, pier.yml `source`).
     public var source: String?
+    /// Several `--source` images, merged into one index before publishing (`ImageMerger`); empty for one.
+    public var mergeSources: [String] = []
     /// The repositories (`--to`, `PIER_TO`, pier.yml `registries`): the first is the primary. Tags are dropped.
     public var targets: [ImageReference] = []
     public var rules = TagRules()

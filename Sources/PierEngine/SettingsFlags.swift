@@ -57,6 +57,8 @@ public struct SettingsFlags: Sendable {
     public var targets: [String] = []
 
     public var source: String?
+    /// `--source` given more than once: the builds `pier publish` merges into one index.
+    public var mergeSources: [String] = []
     public var onConflict: ConflictPolicy?
     public var failFast = false
     public var pushOnPullRequest = false
