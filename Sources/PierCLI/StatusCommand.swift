@@ -7,7 +7,8 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Tags × registries by digest (HEAD only), marking missing, diverged and extra (backup-only) tags.")
 
-    @Argument(help: "Repositories; the first is the primary.") var repositories: [String]
+    @Argument(help: "Repositories; the first is the primary (none: pier.yml's repositories, as --org).")
+    var repositories: [String] = []
     @Option(help: "Only tags matching this regex.") var tags: String?
     @Flag(help: "Exit 70 when a tag of the primary is missing or diverged on a backup (for a scheduled CI job).")
     var check = false
@@ -23,11 +24,19 @@ struct StatusCommand: AsyncParsableCommand {
             "Config file whose prune: rules the --html page previews (default pier.yml when present; also PIER_CONFIG)."
     )
     var configPath: String?
+    @OptionGroup(title: "Organisation") var organisation: OrganisationOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         var flags = settingsFlags(targeting: repositories)
         flags.configPath = configPath
+        if repositories.isEmpty || organisation.requested {
+            var options = OrganisationOperation.Options()
+            options.details = html != nil
+            return try await OrganisationRun.run(
+                .status, options: options, flags: flags, organisation: organisation, global: global, json: json,
+                html: html, check: check)
+        }
         try await global.run(
             flags,
             prepare: { settings in

@@ -7,17 +7,30 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Make backups match the primary for the selected tags, copying only what differs.")
 
-    @Argument(help: "The primary repository.") var source: String
-    @Argument(help: "Backup repositories.") var destinations: [String]
+    @Argument(help: "The primary repository (none: pier.yml's repositories, as --org).") var source: String?
+    @Argument(help: "Backup repositories.") var destinations: [String] = []
     @Option(help: "Only tags matching this regex.") var tags: String?
     @Option(help: "Only versions in this semver range (>=1.2.0 <2.0.0, ^1.2, ~1.2.3, 1.x).") var semver: String?
     @Option(name: .customLong("on-conflict"), help: "fail, overwrite or backup, when a version tag differs.")
     var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
+    @Option(
+        name: .customLong("config"),
+        help: "Config file with the repositories: list (default pier.yml; also PIER_CONFIG).")
+    var configPath: String?
+    @OptionGroup(title: "Organisation") var organisation: OrganisationOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        guard let source, !organisation.requested else {
+            var options = OrganisationOperation.Options()
+            (options.dryRun, options.onConflict) = (dryRun, onConflict)
+            var flags = SettingsFlags()
+            flags.configPath = configPath
+            return try await OrganisationRun.run(
+                .sync, options: options, flags: flags, organisation: organisation, global: global, json: json)
+        }
         try await global.run(
             settingsFlags(targeting: destinations),
             prepare: { _ in

@@ -34,6 +34,8 @@ public struct PierConfig: Sendable, Equatable {
     public var build: BuildSpec?
     /// The `prune:` section: the retention rules `pier prune` uses when no rule flag is given.
     public var prune: RetentionPolicy.Rules?
+    /// `organisation:` and `repositories:`: many repositories for sync, prune and status.
+    public var organisation: OrganisationConfig?
 
     public init() {}
 
@@ -63,7 +65,7 @@ public struct PierConfig: Sendable, Equatable {
             allowed: [
                 "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
                 "insecure_registries",
-                "ca_file", "build", "prune",
+                "ca_file", "build", "prune", "organisation", "repositories",
             ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -166,6 +168,8 @@ public struct PierConfig: Sendable, Equatable {
         config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
         if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
         if let node = top["prune"] { config.prune = try parsePrune(node, reader: reader) }
+        config.organisation = try parseOrganisation(
+            top["organisation"], repositories: top["repositories"], reader: reader)
         return config
     }
 

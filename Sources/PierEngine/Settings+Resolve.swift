@@ -112,9 +112,11 @@ extension Settings {
         for (host, credential) in explicit { network.explicitCredentials[host] = credential }
         network.originByHost = origins
 
-        return Settings(
+        var settings = Settings(
             config: config, environment: environment, startedAt: startedAt, network: network, registries: registries,
             services: services, release: release)
+        settings.organisation = try resolveOrganisation(flags, config: config, environment: environment)
+        return settings
     }
 
     /// An API base URL pier will send credentials to: http or https, a host, a port from 1 to 65535.

@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     /// Tokens and endpoints of the hosted services (GitHub, GitLab, Docker Hub, AWS).
     public var services: ServiceSettings
     public var release: ReleaseSettings
+    /// pier.yml's `repositories:` with this job's shard; nil without that list.
+    public var organisation: OrganisationSettings? = nil
 
     /// The entry for `host`; a host nobody configured gets the defaults.
     public func registry(_ host: String) -> RegistrySettings {

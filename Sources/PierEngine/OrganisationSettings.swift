@@ -1,0 +1,92 @@
+import PierModel
+
+/// The organisation's repositories as this job runs them: every reference resolved and checked, and this job's
+/// shard (`--shard I/N`, GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, or a Kubernetes indexed Job's JOB_COMPLETION_INDEX).
+public struct OrganisationSettings: Sendable {
+    public struct Repository: Sendable {
+        public var name: String
+        public var primary: ImageReference
+        public var backups: [ImageReference]
+        public var tags: String?
+        /// This repository's retention rules, else pier.yml's top-level `prune:`.
+        public var prune: RetentionPolicy.Rules?
+    }
+    /// Every repository of pier.yml, in its order.
+    public var repositories: [Repository]
+    /// Repositories in flight at once.
+    public var concurrency: Int
+    public var shard: Shard
+
+    /// Repositories worked on at once unless pier.yml says otherwise.
+    public static let defaultConcurrency = 4
+
+    /// This job's share, in pier.yml's order.
+    public var assigned: [Repository] { repositories.filter { shard.contains($0.name) } }
+}
+
+extension Settings {
+    /// The organisation of pier.yml, with this job's shard: `--shard I/N` (1-based), else CI_NODE_INDEX and
+    /// CI_NODE_TOTAL (GitLab `parallel:`, 1-based), else JOB_COMPLETION_INDEX (0-based) with `--shards N` or
+    /// `organisation.shards`; else the whole. Nil without a `repositories:` list.
+    static func resolveOrganisation(
+        _ flags: SettingsFlags, config: PierConfig, environment: [String: String]
+    ) throws(PierError) -> OrganisationSettings? {
+        guard let organisation = config.organisation else {
+            if flags.shard != nil || flags.shards != nil {
+                throw PierError(
+                    .usage, operation: "read options", message: "--shard needs a repositories: list in pier.yml",
+                    hint: "list the organisation's repositories in pier.yml (see README, Organisations)")
+            }
+            return nil
+        }
+        func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func count(_ name: String) throws(PierError) -> Int? {
+            guard let text = variable(name) else { return nil }
+            guard let value = Shard.number(Substring(text)) else {
+                throw PierError(.usage, operation: "read options", message: "\(name) \(text) is not a whole number")
+            }
+            return value
+        }
+        var shard = Shard.all
+        if let text = flags.shard {
+            shard = try Shard(parsing: text)
+        } else if let index = try count("CI_NODE_INDEX") {
+            guard let total = try count("CI_NODE_TOTAL") else {
+                throw PierError(
+                    .usage, operation: "read options", message: "CI_NODE_INDEX is set without CI_NODE_TOTAL")
+            }
+            shard = try Shard(index: index - 1, of: total, from: "CI_NODE_INDEX \(index) / CI_NODE_TOTAL \(total)")
+        } else if let index = try count("JOB_COMPLETION_INDEX") {
+            guard let total = flags.shards ?? organisation.shards else {
+                throw PierError(
+                    .usage, operation: "read options",
+                    message: "JOB_COMPLETION_INDEX is set, but not the number of shards",
+                    hint: "pass --shards N (the Job's completions) or set organisation.shards in pier.yml")
+            }
+            shard = try Shard(index: index, of: total, from: "JOB_COMPLETION_INDEX \(index) of \(total)")
+        }
+        func reference(_ text: String, line: Int) throws(PierError) -> ImageReference {
+            do { return try ImageReference(parsing: text).with(tag: nil) } catch {
+                throw PierError(
+                    .invalidInput, operation: "read config",
+                    message: "pier.yml:\(line): \(text) is not a repository reference (\(error.message))")
+            }
+        }
+        var repositories: [OrganisationSettings.Repository] = []
+        for entry in organisation.repositories {
+            let primary = try reference(
+                entry.primary ?? "\(organisation.primary ?? "")/\(entry.name)", line: entry.line)
+            var backups: [ImageReference] = []
+            for text in entry.backups ?? organisation.backups.map({ "\($0)/\(entry.name)" }) {
+                backups.append(try reference(text, line: entry.line))
+            }
+            repositories.append(
+                .init(
+                    name: entry.name, primary: primary, backups: backups, tags: entry.tags,
+                    prune: entry.prune ?? config.prune))
+        }
+        return OrganisationSettings(
+            repositories: repositories,
+            concurrency: organisation.concurrency ?? OrganisationSettings.defaultConcurrency, shard: shard)
+    }
+}
