@@ -14,7 +14,7 @@ enum OrganisationRun {
         try await global.run(
             flags, prepare: { settings in try OrganisationOperation(command, options: options, settings: settings) }
         ) { operation, session in
-            let (summary, sections) = await operation.run(session: session)
+            let (summary, sections) = try await operation.run(session: session)
             if let html { try StatusPageFile.write(sections, to: html, now: session.settings.startedAt) }
             if json {
                 try Terminal.shared.printJSON(summary)

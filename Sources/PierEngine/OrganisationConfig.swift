@@ -10,6 +10,7 @@ import Yams
 ///   backups: [mirror.example.com/org]
 ///   concurrency: 4                          # repositories worked on at once
 ///   shards: 4                               # jobs of a Kubernetes indexed Job (JOB_COMPLETION_INDEX)
+///   discover: "team-.*"                     # also these names from the primary registry's /v2/_catalog
 /// repositories:
 ///   - app
 ///   - name: api
@@ -40,6 +41,9 @@ public struct OrganisationConfig: Sendable, Equatable {
     /// The number of jobs when only a 0-based index is given (JOB_COMPLETION_INDEX).
     public var shards: Int?
     public var repositories: [Repository] = []
+    /// Also every repository under `primary` in the registry's catalog whose name (the path after the prefix)
+    /// matches this regex (whole name).
+    public var discover: String?
 
     public init() {}
 }
@@ -52,7 +56,8 @@ extension PierConfig {
         guard node != nil || list != nil else { return nil }
         var organisation = OrganisationConfig()
         if let node {
-            let o = try reader.mapping(node, "organisation", allowed: ["primary", "backups", "concurrency", "shards"])
+            let o = try reader.mapping(
+                node, "organisation", allowed: ["primary", "backups", "concurrency", "shards", "discover"])
             organisation.primary = try o["primary"].map { (n) throws(PierError) in
                 try reader.string(n, "organisation.primary")
             }
@@ -64,6 +69,16 @@ extension PierConfig {
             organisation.concurrency = try o["concurrency"].map { (n) throws(PierError) in
                 try reader.concurrency(n, "organisation.concurrency")
             }
+            if let value = o["discover"] {
+                let pattern = try reader.string(value, "organisation.discover")
+                guard (try? RetentionPolicy.regex(pattern, "discover")) != nil else {
+                    throw reader.fail(value, "organisation.discover \"\(pattern)\" is not a valid regular expression")
+                }
+                guard organisation.primary != nil else {
+                    throw reader.fail(value, "organisation.discover needs organisation.primary (where to look)")
+                }
+                organisation.discover = pattern
+            }
             if let value = o["shards"] {
                 let total = try reader.int(value, "organisation.shards")
                 guard (1...Shard.maximumTotal).contains(total) else {
@@ -72,7 +87,8 @@ extension PierConfig {
                 organisation.shards = total
             }
         }
-        guard let list else { throw reader.fail(node!, "organisation needs a repositories: list") }
+        if list == nil, organisation.discover != nil { return organisation }
+        guard let list else { throw reader.fail(node!, "organisation needs a repositories: list or discover:") }
         var names: Set<String> = []
         for (index, item) in try reader.sequence(list, "repositories").enumerated() {
             let key = "repositories[\(index)]"

@@ -16,12 +16,49 @@ public struct OrganisationSettings: Sendable {
     /// Repositories in flight at once.
     public var concurrency: Int
     public var shard: Shard
+    /// `organisation.discover`, and what a discovered repository is made of.
+    public var discover: String?
+    public var primaryPrefix: String?
+    public var backupPrefixes: [String] = []
+    public var defaultPrune: RetentionPolicy.Rules?
 
     /// Repositories worked on at once unless pier.yml says otherwise.
     public static let defaultConcurrency = 4
 
     /// This job's share, in pier.yml's order.
     public var assigned: [Repository] { repositories.filter { shard.contains($0.name) } }
+
+    /// A repository under the organisation's prefixes.
+    func repository(named name: String) throws(PierError) -> Repository {
+        func reference(_ text: String) throws(PierError) -> ImageReference {
+            try ImageReference(parsing: text).with(tag: nil)
+        }
+        return Repository(
+            name: name, primary: try reference("\(primaryPrefix ?? "")/\(name)"),
+            backups: try backupPrefixes.map { (prefix) throws(PierError) in try reference("\(prefix)/\(name)") },
+            tags: nil, prune: defaultPrune)
+    }
+
+    /// Adds the repositories of `catalog` (full paths on the primary's registry) that lie under the primary prefix
+    /// and whose name matches `discover`; listed repositories keep their own settings.
+    public func adding(catalog: [String]) throws(PierError) -> OrganisationSettings {
+        guard let discover, let primaryPrefix else { return self }
+        let pattern = try RetentionPolicy.regex(discover, "organisation.discover")
+        let base = try ImageReference(parsing: primaryPrefix + "/x").repository.dropLast(2)
+        let listed = Set(repositories.map(\.name))
+        var copy = self
+        for path in catalog.sorted() {
+            let name = base.isEmpty ? path : path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : nil
+            guard let name, !listed.contains(name), RetentionPolicy.matches(pattern, name) else { continue }
+            copy.repositories.append(try repository(named: name))
+        }
+        return copy
+    }
+
+    /// The registry host whose catalog discovery reads.
+    public var discoveryRegistry: String? {
+        primaryPrefix.flatMap { try? ImageReference(parsing: $0 + "/x").registry }
+    }
 }
 
 extension Settings {
@@ -85,8 +122,13 @@ extension Settings {
                     name: entry.name, primary: primary, backups: backups, tags: entry.tags,
                     prune: entry.prune ?? config.prune))
         }
-        return OrganisationSettings(
+        var resolved = OrganisationSettings(
             repositories: repositories,
             concurrency: organisation.concurrency ?? OrganisationSettings.defaultConcurrency, shard: shard)
+        (resolved.discover, resolved.primaryPrefix, resolved.backupPrefixes, resolved.defaultPrune) = (
+            organisation.discover, organisation.primary, organisation.backups, config.prune
+        )
+        if let prefix = organisation.primary { _ = try reference(prefix + "/x", line: 0) }
+        return resolved
     }
 }

@@ -13,7 +13,7 @@ import Testing
         try ReportJSON.decoder().decode(OrganisationSummary.self, from: result.stdoutBytes)
     }
 
-    @Test func syncStatusAndPruneOverFourRepositoriesWithOneSummary() throws {
+    @Test func syncStatusAndPruneOverFourRepositoriesWithOneSummary() async throws {
         let primary = try TestRegistry()
         let backup = try TestRegistry()
         let work = Tools.temporaryDirectory("pier-org")
@@ -91,5 +91,24 @@ import Testing
         let pruned = try summary(try Harness.pier(["prune", "--org"] + base))
         #expect(pruned.results.map(\.outcome) == [.skipped, .changed, .skipped, .skipped])
         #expect(pruned.results[1].removed == 2)
+
+        // Discovery: the primary's catalog, read page by page, adds what the pattern matches under the prefix.
+        let store = try Harness.store()
+        let catalog = try await store.client(for: primary.host).catalog(pageSize: 1)
+        #expect(catalog == names.map { "org/\($0)" }.sorted())
+        let discovering = work + "/discover.yml"
+        try """
+        organisation:
+          primary: \(primary.host)/org
+          backups: [\(backup.host)/mirror]
+          discover: "team/.*|w.*"
+        repositories:
+          - name: app
+            tags: "1[.]0[.]0"
+
+        """.write(toFile: discovering, atomically: true, encoding: .utf8)
+        let found = try summary(try Harness.pier(["status", "--config", discovering, "--json"]))
+        #expect(found.results.map(\.name) == ["app", "team/tools", "web"])
+        #expect(found.results.map(\.outcome) == [.ok, .drift, .drift])
     }
 }

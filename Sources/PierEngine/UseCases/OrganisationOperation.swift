@@ -39,8 +39,15 @@ public struct OrganisationOperation: Sendable {
     }
 
     /// Runs every assigned repository; never throws for one repository's failure.
-    public func run(session: Session) async -> (summary: OrganisationSummary, sections: [StatusPage.Section]) {
+    public func run(session: Session) async throws(PierError) -> (
+        summary: OrganisationSummary, sections: [StatusPage.Section]
+    ) {
         let clock = ContinuousClock.now
+        var organisation = self.organisation
+        if organisation.discover != nil, let registry = organisation.discoveryRegistry {
+            let catalog = try await session.store.client(for: registry).catalog()
+            organisation = try organisation.adding(catalog: catalog)
+        }
         let assigned = organisation.assigned
         let work = {
             @Sendable (repository: OrganisationSettings.Repository) async -> (
