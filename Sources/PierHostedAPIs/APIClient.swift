@@ -72,7 +72,15 @@ struct APIClient: Sendable {
                 try await pause(wait, operation)
                 continue
             }
-            if accept.contains(answer.status) { return answer }
+            if accept.contains(answer.status) {
+                // GitHub's x-ratelimit-remaining: slow down before the budget is gone (RateLimitBudget).
+                if let reading = RateLimitBudget.reading(answer.headers),
+                    let wait = RateLimitBudget.pause(after: reading)
+                {
+                    try? await Task.sleep(for: wait)
+                }
+                return answer
+            }
             switch retry.afterAnswer(status: answer.status, headers: answer.headers, attempt: attempt) {
             case .retry(let wait): try await pause(wait, operation)
             case .stop(let serverWait): throw failure(answer, url: url, operation: operation, rateLimited: serverWait)

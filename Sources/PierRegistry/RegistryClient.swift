@@ -237,6 +237,12 @@ public final class RegistryClient: Sendable {
                 let limit = response.headers.first(name: "ratelimit-limit").map { " of \($0)" } ?? ""
                 await session.record(rateLimit: "\(remaining) remaining\(limit)")
             }
+            if let reading = RateLimitBudget.reading(response.headers),
+                let pause = RateLimitBudget.pause(after: reading)
+            {
+                logger.info("\(registry): \(reading.remaining) requests left in the rate limit; pausing \(pause)")
+                try? await Task.sleep(for: pause)
+            }
             guard request.followRedirects, [301, 302, 303, 307, 308].contains(Int(response.status.code)),
                 let location = response.headers.first(name: "Location")
             else { return (response, origin) }
