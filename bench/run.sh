@@ -3,6 +3,7 @@
 #   bash bench/run.sh            # all cases, 3 runs each
 #   RUNS=5 CASES=many-16m bash bench/run.sh
 #   PRUNE_ONLY=1 bash bench/run.sh   # the prune plan at 500, 2,000, 5,000 tags (bench/prune.py) instead
+#   ORG_ONLY=1 bash bench/run.sh     # sync and status over 50, 200, 800 repositories × 20 tags (bench/org.py)
 # Output: bench/out/results.md (table) and bench/out/results.json. No figure is a test expectation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,9 @@ bash scripts/install-test-deps.sh
 command -v curl >/dev/null || { apt-get update -qq && apt-get install -y -qq curl >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 swift build -c release --product pier
+if [ "${ORG_ONLY:-0}" = 1 ]; then
+  PIER="$(swift build -c release --show-bin-path)/pier" exec python3 bench/org.py "$@"
+fi
 if [ "${PRUNE_ONLY:-0}" = 1 ]; then
   PIER="$(swift build -c release --show-bin-path)/pier" exec python3 bench/prune.py "$@"
 fi

@@ -14,6 +14,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v curl >/dev/null || need+=(curl)
 # pier's image, shell variant (scripts/image.sh --shell) and its test.
 command -v busybox >/dev/null || need+=(busybox-static)
+# A real browser for the status page test (pier status --html): DOM checks and a screenshot.
+command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -58,7 +58,7 @@ struct Pier: AsyncParsableCommand {
             RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self,
             DigestCommand.self, TagsCommand.self, LoginCommand.self,
-            LogoutCommand.self, SignCommand.self, VerifyCommand.self,
+            LogoutCommand.self, SignCommand.self, VerifyCommand.self, MergeCommand.self,
         ]
     )
 }

@@ -73,6 +73,7 @@ struct PruneCommand: AsyncParsableCommand {
             "Config file whose prune: section and registries apply when no rule flag and no repository are given (default pier.yml when present; also PIER_CONFIG)."
     )
     var configPath: String?
+    @OptionGroup(title: "Organisation") var organisation: OrganisationOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -81,6 +82,12 @@ struct PruneCommand: AsyncParsableCommand {
         flags.targetLocations = repositories.isEmpty ? nil : repositories
         flags.registryAPI = registryAPI
         flags.apiURL = apiURL
+        if organisation.requested {
+            var options = OrganisationOperation.Options()
+            (options.apply, options.allowUntagFallback) = (apply, allowUntagFallback)
+            return try await OrganisationRun.run(
+                .prune, options: options, flags: flags, organisation: organisation, global: global, json: json)
+        }
         var request = PruneOperation.Request()
         request.repositories = repositories
         (request.keepLast, request.keepNewerThan, request.keep, request.only) = (keepLast, keepNewerThan, keep, only)

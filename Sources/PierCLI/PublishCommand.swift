@@ -16,9 +16,9 @@ struct PublishCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE)."
+            "The image: oci:DIR[:tag], oci-archive:FILE, docker-archive:FILE or a registry reference (also PIER_SOURCE). Repeat it to merge per-architecture builds into one index first (as pier merge)."
     )
-    var source: String?
+    var source: [String] = []
     @Flag(
         name: .customLong("build"),
         help:
@@ -70,7 +70,8 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         var flags = release.settingsFlags()
-        flags.source = source
+        flags.source = source.first
+        flags.mergeSources = source.count > 1 ? source : []
         flags.onConflict = onConflict
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR

@@ -7,8 +7,8 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Make backups match the primary for the selected tags, copying only what differs.")
 
-    @Argument(help: "The primary repository.") var source: String
-    @Argument(help: "Backup repositories.") var destinations: [String]
+    @Argument(help: "The primary repository (none: pier.yml's repositories, as --org).") var source: String?
+    @Argument(help: "Backup repositories.") var destinations: [String] = []
     @Option(help: "Only tags matching this regex.") var tags: String?
     @Option(help: "Only versions in this semver range (>=1.2.0 <2.0.0, ^1.2, ~1.2.3, 1.x).") var semver: String?
     @Option(name: .customLong("on-conflict"), help: "fail, overwrite or backup, when a version tag differs.")
@@ -25,9 +25,24 @@ struct SyncCommand: AsyncParsableCommand {
             "Copy only images with a valid cosign signature by this public key on the primary (others: unsigned, exit 70): a PEM file or env://NAME (also pier.yml signing.verify_key)."
     )
     var verifyKey: String?
+    @Option(
+        name: .customLong("config"),
+        help: "Config file with the repositories: list (default pier.yml; also PIER_CONFIG).")
+    var configPath: String?
+    @OptionGroup(title: "Organisation") var organisation: OrganisationOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        guard let source, !organisation.requested else {
+            var options = OrganisationOperation.Options()
+            (options.dryRun, options.onConflict) = (dryRun, onConflict)
+            var flags = SettingsFlags()
+            flags.configPath = configPath
+            flags.createRepository = createRepository
+            flags.verifyKey = verifyKey
+            return try await OrganisationRun.run(
+                .sync, options: options, flags: flags, organisation: organisation, global: global, json: json)
+        }
         var flags = settingsFlags(targeting: destinations)
         flags.createRepository = createRepository
         flags.verifyKey = verifyKey

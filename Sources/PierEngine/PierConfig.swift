@@ -44,6 +44,8 @@ public struct PierConfig: Sendable, Equatable {
     public var awsRoleARN: String?
     /// The `signing:` section: the keys publish signs with and rollback and sync verify with.
     public var signing = SigningSettings()
+    /// `organisation:` and `repositories:`: many repositories for sync, prune and status.
+    public var organisation: OrganisationConfig?
 
     public init() {}
 
@@ -73,7 +75,7 @@ public struct PierConfig: Sendable, Equatable {
             allowed: [
                 "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
                 "insecure_registries",
-                "ca_file", "build", "prune", "aws", "signing",
+                "ca_file", "build", "prune", "aws", "signing", "organisation", "repositories",
             ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -185,6 +187,8 @@ public struct PierConfig: Sendable, Equatable {
         if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
         if let node = top["prune"] { config.prune = try parsePrune(node, reader: reader) }
         if let node = top["signing"] { config.signing = try parseSigning(node, reader: reader) }
+        config.organisation = try parseOrganisation(
+            top["organisation"], repositories: top["repositories"], reader: reader)
         return config
     }
 

@@ -26,11 +26,22 @@ public struct RegistryStatus: Sendable, Codable {
         /// Digest per repository, nil where the tag is missing.
         public var digests: [String: Digest?]
         public var state: State
+
+        public init(tag: String, digests: [String: Digest?], state: State) {
+            self.tag = tag
+            self.digests = digests
+            self.state = state
+        }
     }
     public var repositories: [String]
     public var rows: [Row]
     /// ECR's scans of the digests shown, by repository then digest, for ECR repositories (`ECRScanGate.statusScans`).
     public var scans: [String: [String: ECRScanFindings]]?
+
+    public init(repositories: [String], rows: [Row]) {
+        self.repositories = repositories
+        self.rows = rows
+    }
     public var drift: Bool { rows.contains { $0.state.isDrift } }
 
     /// The error `pier status --check` exits with, nil when nothing drifted.

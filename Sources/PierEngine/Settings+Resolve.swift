@@ -133,6 +133,7 @@ extension Settings {
             services: services, release: release)
         settings.signing.key = flags.signKey ?? config.signing.key
         settings.signing.verifyKey = flags.verifyKey ?? config.signing.verifyKey
+        settings.organisation = try resolveOrganisation(flags, config: config, environment: environment)
         return settings
     }
 
@@ -182,11 +183,13 @@ extension Settings {
             : TagContext(
                 version: flags.version, gitSHA: flags.gitSHA, branch: flags.branch, buildNumber: flags.buildNumber,
                 event: flags.event ?? (flags.version == nil ? .push : .tag), timestamp: now)
-        return ReleaseSettings(
+        var release = ReleaseSettings(
             source: flags.source ?? environment["PIER_SOURCE"].flatMap { $0.isEmpty ? nil : $0 } ?? config.source,
             targets: targets, rules: rules, context: context, onConflict: onConflict,
             failFast: flags.failFast || (config.failFast ?? false),
             pushOnPullRequest: flags.pushOnPullRequest || (config.pushOnPullRequest ?? false))
+        release.mergeSources = flags.mergeSources
+        return release
     }
 
     /// The usernames given by flags and environment, each with the registry it is for. `--creds` wins over

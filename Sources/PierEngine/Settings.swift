@@ -24,6 +24,8 @@ public struct Settings: Sendable {
     public var release: ReleaseSettings
     /// The keys that sign and verify images (`--sign-key`, `--verify-key`, pier.yml `signing:`).
     public var signing = SigningSettings()
+    /// pier.yml's `repositories:` with this job's shard; nil without that list.
+    public var organisation: OrganisationSettings? = nil
 
     /// The entry for `host`; a host nobody configured gets the defaults.
     public func registry(_ host: String) -> RegistrySettings {
@@ -154,6 +156,8 @@ public struct ServiceSettings: Sendable {
 public struct ReleaseSettings: Sendable {
     /// The image to publish (`--source`, `PIER_SOURCE`, pier.yml `source`).
     public var source: String?
+    /// Several `--source` images, merged into one index before publishing (`ImageMerger`); empty for one.
+    public var mergeSources: [String] = []
     /// The repositories (`--to`, `PIER_TO`, pier.yml `registries`): the first is the primary. Tags are dropped.
     public var targets: [ImageReference] = []
     public var rules = TagRules()

@@ -57,6 +57,11 @@ public struct SettingsFlags: Sendable {
     public var targets: [String] = []
 
     public var source: String?
+    /// `--source` given more than once: the builds `pier publish` merges into one index.
+    public var mergeSources: [String] = []
+    /// `--shard I/N` and `--shards N`: this job's share of pier.yml's repositories.
+    public var shard: String?
+    public var shards: Int?
     public var onConflict: ConflictPolicy?
     public var failFast = false
     public var pushOnPullRequest = false

@@ -40,6 +40,14 @@ public struct PublishOperation: Sendable {
                 hint: "pass --source or set source in pier.yml")
         }
         if request.build == nil, let source = release.source { _ = try ImageLocation(parsing: source) }
+        if !release.mergeSources.isEmpty {
+            guard request.build == nil else {
+                throw PierError(
+                    .usage, operation: "publish", message: "--build and several --source images do not go together",
+                    hint: "build each platform on its runner, then publish --source A --source B")
+            }
+            _ = try MergeOperation(sources: release.mergeSources, output: "oci:unused")
+        }
         guard !release.targets.isEmpty else {
             throw PierError(
                 .usage, operation: "publish", message: "no registries to publish to",
@@ -79,7 +87,7 @@ public struct PublishOperation: Sendable {
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
         options.signingKey = signingKey
-        return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
+        let publish = { (image: any ImageSource) async throws(PierError) -> PublishReport in
             let publisher = Publisher(
                 store: session.store, options: options, logger: session.logger, progress: progress)
             let created =
@@ -91,6 +99,16 @@ public struct PublishOperation: Sendable {
                 try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
             }
             return report
+        }
+        if !release.mergeSources.isEmpty {
+            let locations = try release.mergeSources.map { (text) throws(PierError) in try ImageLocation(parsing: text)
+            }
+            return try await session.store.withMergedSource(locations) { (merged) throws(PierError) in
+                try await publish(merged)
+            }
+        }
+        return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
+            try await publish(image)
         }
     }
 

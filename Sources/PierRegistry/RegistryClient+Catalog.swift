@@ -1,0 +1,62 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import PierHTTP
+import PierModel
+
+extension RegistryClient {
+    /// Repositories per catalog page asked for (the same bound as tag lists: ECR and others refuse more than 1,000).
+    public static let catalogPageSize = 1_000
+    /// Pages followed before pier calls the catalog broken: a million repositories at 1,000 a page.
+    static let maximumCatalogPages = 1_000
+    /// Bytes of one catalog page: 1,000 names of up to 255 characters, quoted, with room to spare.
+    static let catalogPageLimit = 16 << 20
+
+    /// `GET /v2/_catalog?n=N`, following `Link: <…>; rel="next"` (distribution's catalog API; not in the OCI
+    /// distribution-spec, and hosted registries often refuse it). Needs the `registry:catalog:*` scope. A listing
+    /// that links back to a page already read, or goes on past `maximumCatalogPages`, is an error, never a partial
+    /// list. Names that are not repository paths are dropped (someone else wrote them).
+    public func catalog(pageSize: Int = catalogPageSize) async throws(PierError) -> [String] {
+        struct Page: Decodable { var repositories: [String]? }
+        let size = min(max(1, pageSize), Self.catalogPageSize)
+        var target = "/v2/_catalog?n=\(size)"
+        var all: [String] = []
+        var seen: Set<String> = []
+        for _ in 0..<Self.maximumCatalogPages {
+            seen.insert(target)
+            let response = try await send(
+                Request(
+                    method: .GET, target: target, scopes: ["registry:catalog:*"], operation: "list repositories",
+                    accept: [200]))
+            let body: ByteBuffer
+            do { body = try await buffered(response, upTo: Self.catalogPageLimit) } catch {
+                throw bodyError(
+                    error, what: "catalog page", limit: Self.catalogPageLimit, operation: "list repositories",
+                    repository: nil)
+            }
+            guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
+                throw PierError(
+                    .invalidInput, operation: "list repositories", message: "the catalog is not JSON",
+                    registry: registry)
+            }
+            let names = page.repositories ?? []
+            all += names.filter(ImageReference.isValidRepository)
+            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link), !names.isEmpty
+            else { return all }
+            let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
+            let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
+            guard !seen.contains(nextTarget) else {
+                throw PierError(
+                    .invalidInput, operation: "list repositories",
+                    message: "the catalog links back to a page already read, after \(all.count) repositories",
+                    registry: registry, hint: "the registry's pagination is broken; pier will not act on a partial list"
+                )
+            }
+            target = nextTarget
+        }
+        throw PierError(
+            .invalidInput, operation: "list repositories",
+            message: "the catalog did not end after \(Self.maximumCatalogPages) pages (\(all.count) repositories)",
+            registry: registry, hint: "the registry's pagination does not end; pier will not act on a partial list")
+    }
+}

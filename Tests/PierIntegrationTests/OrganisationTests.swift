@@ -1,0 +1,114 @@
+import Foundation
+import PierEngine
+import PierModel
+import PierTestSupport
+import Testing
+
+/// `pier sync|status|prune` over pier.yml's repositories on two real registries: one summary, a rerun that finds
+/// everything done by HEAD, shards that split the work, and the status page over all of them.
+@Suite(.serialized) struct OrganisationTests {
+    init() throws { try Harness.requireTools() }
+
+    func summary(_ result: Tools.Result) throws -> OrganisationSummary {
+        try ReportJSON.decoder().decode(OrganisationSummary.self, from: result.stdoutBytes)
+    }
+
+    @Test func syncStatusAndPruneOverFourRepositoriesWithOneSummary() async throws {
+        let primary = try TestRegistry()
+        let backup = try TestRegistry()
+        let work = Tools.temporaryDirectory("pier-org")
+        let layout = work + "/images"
+        for (name, month) in [("a", 1), ("b", 2)] {
+            try ImageFixtures.umociImage(
+                at: layout, tag: name, layers: 1, layerSize: 800, created: "2026-0\(month)-01T00:00:00Z")
+        }
+        let names = ["app", "api", "web", "team/tools"]
+        for name in names {
+            for (tag, image) in [("1.0.0", "a"), ("1.1.0", "b")] {
+                let copied = try Harness.pier("copy", "oci:\(layout):\(image)", "\(primary.host)/org/\(name):\(tag)")
+                #expect(copied.status == 0, "\(copied.stderr)")
+            }
+        }
+        let config = work + "/pier.yml"
+        try """
+        organisation:
+          primary: \(primary.host)/org
+          backups: [\(backup.host)/mirror]
+          concurrency: 2
+        repositories:
+          - app
+          - name: api
+            prune: {keep_last: 1}
+          - name: web
+            tags: "^1[.]1[.]0$"
+          - team/tools
+
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let base = ["--config", config, "--json"]
+
+        let first = try Harness.pier(["sync"] + base)
+        #expect(first.status == 0, "\(first.stderr)")
+        let synced = try summary(first)
+        #expect(synced.results.map(\.name) == names)
+        #expect(synced.results.map(\.copied) == [2, 2, 1, 2])
+        #expect(synced.counts == ["changed": 4])
+        for name in ["app", "api", "team/tools"] {
+            #expect(
+                try Harness.sha256(Harness.skopeoRaw("\(backup.host)/mirror/\(name):1.1.0"))
+                    == Harness.layoutDigest(layout, tag: "b"))
+        }
+        #expect((try? Harness.skopeoRaw("\(backup.host)/mirror/web:1.0.0")) == nil)
+
+        // The rerun finds everything done by HEAD and copies nothing.
+        let again = try summary(try Harness.pier(["sync"] + base))
+        #expect(again.counts == ["ok": 4] && again.results.allSatisfy { $0.copied == 0 })
+
+        // Shards split the repositories: disjoint, and together the whole (2/2 through GitLab's variables).
+        let one = try summary(try Harness.pier(["sync", "--shard", "1/2"] + base))
+        let two = try summary(
+            try Harness.pier(
+                ["sync"] + base, env: Harness.isolatedEnvironment(["CI_NODE_INDEX": "2", "CI_NODE_TOTAL": "2"])))
+        #expect(one.shard == "1/2" && two.shard == "2/2")
+        #expect(Set(one.results.map(\.name)).isDisjoint(with: two.results.map(\.name)))
+        #expect(Set(one.results.map(\.name)).union(two.results.map(\.name)) == Set(names))
+        #expect(one.results.map(\.name) == names.filter { Shard.index(of: $0, total: 2) == 0 })
+
+        // A tag deleted from one backup is drift; the page shows it across every repository.
+        try Tools.run(
+            "skopeo", ["delete", "--tls-verify=false", "docker://\(backup.host)/mirror/team/tools:1.0.0"])
+        let page = work + "/org.html"
+        let status = try Harness.pier(["status", "--html", page] + base)
+        #expect(status.status == 0, "\(status.stderr)")
+        let seen = try summary(status)
+        #expect(seen.results.map(\.outcome) == [.ok, .ok, .ok, .drift])
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.components(separatedBy: "class=\"cell drift\"").count - 1 == 1)
+        #expect(html.components(separatedBy: "<section>").count - 1 == 4)
+        let checked = try Harness.pier(["status", "--check"] + base)
+        #expect(checked.status == 70, "\(checked.stderr)")
+
+        // Prune plans only where rules are set: api keeps its newest image on both registries.
+        let pruned = try summary(try Harness.pier(["prune", "--org"] + base))
+        #expect(pruned.results.map(\.outcome) == [.skipped, .changed, .skipped, .skipped])
+        #expect(pruned.results[1].removed == 2)
+
+        // Discovery: the primary's catalog, read page by page, adds what the pattern matches under the prefix.
+        let store = try Harness.store()
+        let catalog = try await store.client(for: primary.host).catalog(pageSize: 1)
+        #expect(catalog == names.map { "org/\($0)" }.sorted())
+        let discovering = work + "/discover.yml"
+        try """
+        organisation:
+          primary: \(primary.host)/org
+          backups: [\(backup.host)/mirror]
+          discover: "team/.*|w.*"
+        repositories:
+          - name: app
+            tags: "1[.]0[.]0"
+
+        """.write(toFile: discovering, atomically: true, encoding: .utf8)
+        let found = try summary(try Harness.pier(["status", "--config", discovering, "--json"]))
+        #expect(found.results.map(\.name) == ["app", "team/tools", "web"])
+        #expect(found.results.map(\.outcome) == [.ok, .drift, .drift])
+    }
+}

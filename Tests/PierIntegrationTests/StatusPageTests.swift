@@ -1,0 +1,95 @@
+import Foundation
+import PierEngine
+import PierModel
+import PierTestSupport
+import Testing
+
+/// `pier status --html`: the page for two real registries, read by a real browser (Chromium, headless): its DOM
+/// (drift, extra and retention cells counted) and a screenshot kept in .build/test-artifacts.
+@Suite(.serialized) struct StatusPageTests {
+    init() throws {
+        try Harness.requireTools()
+        guard Tools.isInstalled("chromium") else {
+            throw Tools.ToolError(description: "chromium is not installed: run scripts/install-test-deps.sh")
+        }
+    }
+
+    static func chromium(_ arguments: [String]) throws -> Tools.Result {
+        // --no-sandbox: CI runs tests as root, where Chromium's sandbox refuses to start.
+        try Tools.run(
+            "chromium",
+            ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"] + arguments)
+    }
+
+    static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test func pageShowsDriftExtraAndRetentionInABrowser() throws {
+        let primary = try TestRegistry()
+        let backup = try TestRegistry()
+        let work = Tools.temporaryDirectory("pier-status-page")
+        let layout = work + "/images"
+        for name in ["a", "b"] {
+            try ImageFixtures.umociImage(
+                at: layout, tag: name, layers: 1, layerSize: 1_000, created: "2026-0\(name == "a" ? 1 : 2)-01T00:00:00Z"
+            )
+        }
+        func copy(_ tag: String, _ to: String) throws {
+            let copied = try Harness.pier("copy", "oci:\(layout):\(tag)", to)
+            #expect(copied.status == 0, "\(copied.stderr)")
+        }
+        let (p, b) = ("\(primary.host)/org/app", "\(backup.host)/mirror/app")
+        // 1.0.0 in sync; 1.1.0 diverged; latest missing on the backup; old only on the backup.
+        try copy("a", "\(p):1.0.0")
+        try copy("a", "\(b):1.0.0")
+        try copy("b", "\(p):1.1.0")
+        try copy("a", "\(b):1.1.0")
+        try copy("b", "\(p):latest")
+        try copy("a", "\(b):old")
+        let config = work + "/pier.yml"
+        try "prune:\n  keep_last: 1\n".write(toFile: config, atomically: true, encoding: .utf8)
+
+        let page = work + "/status.html"
+        let status = try Harness.pier("status", "--config", config, "--html", page, "--json", p, b)
+        #expect(status.status == 0, "\(status.stderr)")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"))
+
+        // The DOM as Chromium parsed it.
+        let dom = try Self.chromium(["--dump-dom", "file://\(page)"]).stdout
+        let report = try JSONDecoder().decode(RegistryStatus.self, from: status.stdoutBytes)
+        let drifted = report.rows.filter(\.state.isDrift).count
+        #expect(drifted == 2)
+        #expect(Self.count("class=\"cell drift\"", in: dom) == drifted)
+        #expect(Self.count("class=\"cell extra\"", in: dom) == 1)
+        #expect(Self.count("class=\"cell ok\"", in: dom) == 1)
+        #expect(Self.count("class=\"digest absent\"", in: dom) == 2)
+        // keep_last 1 keeps the newest image (b: 1.1.0 and latest) and removes a (1.0.0).
+        #expect(Self.count("class=\"plan delete\"", in: dom) == 1)
+        #expect(Self.count("class=\"plan keep\"", in: dom) == 2)
+        #expect(dom.contains("<span id=\"drifted\">2 drifted</span>"))
+        #expect(Self.count("class=\"age\"", in: dom) == 6)
+
+        // A screenshot, kept with the test output.
+        let artifacts = FileManager.default.currentDirectoryPath + "/.build/test-artifacts"
+        try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        let shot = artifacts + "/status-page.png"
+        try? FileManager.default.removeItem(atPath: shot)
+        _ = try Self.chromium(["--screenshot=\(shot)", "--window-size=1100,520", "file://\(page)"])
+        let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+        #expect(png.prefix(8) == Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+        #expect(png.count > 10_000)
+    }
+
+    @Test func everyRemoteStringIsEscaped() throws {
+        let hostile = "<img src=x onerror=alert(1)>&\"'"
+        let digest = Digest.sha256(of: Array("x".utf8))
+        let status = RegistryStatus(
+            repositories: [hostile, "b"],
+            rows: [.init(tag: hostile, digests: [hostile: .some(digest), "b": Digest?.none], state: .missing)])
+        let html = StatusPage.render(
+            [StatusPage.Section(status: status), StatusPage.Section(status: status, failure: hostile)], now: Date())
+        #expect(!html.contains("<img"))
+        #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#39;"))
+        #expect(StatusPage.escape("a\u{1b}[2Jb") == "a&#xFFFD;[2Jb")
+    }
+}
