@@ -230,25 +230,19 @@ extension RegistryClient {
                 .other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
         }
         defer { close(fd) }
+        let file = BackgroundFileWriter(fd: fd, path: path)
+        defer { file.drain() }
         var hasher = DigestHasher()
         do {
             for try await buffer in response.body {
                 try buffer.withUnsafeReadableBytes { bytes throws(PierError) in
                     hasher.update(bytes)
-                    var written = 0
-                    while written < bytes.count {
-                        let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                        guard result > 0 else {
-                            throw PierError(
-                                .other, operation: operation, message: "cannot write \(path)",
-                                cause: String(cString: strerror(errno)))
-                        }
-                        written += result
-                    }
+                    try file.write(bytes)
                 }
                 progress?(buffer.readableBytes)
                 if let size, hasher.count > size { break }
             }
+            try file.finish()
         } catch let error as PierError {
             throw error
         } catch {
