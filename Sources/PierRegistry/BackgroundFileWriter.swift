@@ -7,9 +7,10 @@ import PierModel
     import Darwin
 #endif
 
-/// Writes a stream to a file in 1 MiB pieces on its own thread, two pieces double-buffered, so the caller (a
-/// download, hashing what it receives) never waits on the disk unless the disk is behind by two pieces. A
-/// download's body arrives in 64 KiB reads; writing each from the hashing task put a syscall per read on its path.
+/// Hashes a stream and writes it to a file in 1 MiB pieces on its own thread, two pieces double-buffered, so the
+/// caller (a download's task) only copies what it receives and never waits on the hash or the disk unless they are
+/// two pieces behind. A download's body arrives in 64 KiB reads; hashing and writing each on the task put 40 µs
+/// of SHA-256 and a syscall per read between one read and the next.
 final class BackgroundFileWriter: @unchecked Sendable {
     /// Bytes per write: 256 writes for a 256 MiB layer.
     static let pieceSize = 1 << 20
@@ -24,6 +25,8 @@ final class BackgroundFileWriter: @unchecked Sendable {
     private var filled = 0
     /// errno of the first failed write; read only after a piece's semaphore was taken.
     private var failure: Int32 = 0
+    /// The bytes written so far, hashed on the writer's queue; read after `finish()`.
+    private var hasher = DigestHasher()
     private var drained = false
 
     /// Writes to `fd` (not closed here); `path` names it in errors. Call `finish()` or `drain()` before closing it.
@@ -40,8 +43,12 @@ final class BackgroundFileWriter: @unchecked Sendable {
         for piece in pieces { piece.deallocate() }
     }
 
+    /// Bytes accepted so far.
+    private(set) var count: Int64 = 0
+
     /// Appends bytes; throws if an earlier write failed.
     func write(_ bytes: UnsafeRawBufferPointer) throws(PierError) {
+        count += Int64(bytes.count)
         var offset = 0
         while offset < bytes.count {
             let count = min(bytes.count - offset, Self.pieceSize - filled)
@@ -52,11 +59,12 @@ final class BackgroundFileWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes what is left and waits for every write.
-    func finish() throws(PierError) {
+    /// Writes what is left, waits for every write, and returns the digest and size of what was written.
+    func finish() throws(PierError) -> (digest: Digest, size: Int64) {
         if filled > 0 { try submit() }
         drain()
         try check()
+        return (hasher.finalize(), hasher.count)
     }
 
     /// Waits for the writes in flight (after an error, before the file is closed or removed).
@@ -73,6 +81,7 @@ final class BackgroundFileWriter: @unchecked Sendable {
         let count = filled
         queue.async { [self] in
             let start = UnsafeRawPointer(pieces[index].baseAddress!)
+            hasher.update(UnsafeRawBufferPointer(start: start, count: count))
             var written = 0
             while failure == 0, written < count {
                 let result = systemWrite(fd, start + written, count - written)

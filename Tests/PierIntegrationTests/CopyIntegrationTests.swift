@@ -59,6 +59,25 @@ import Testing
         let again = try Harness.pier("copy", "--json", "\(registry.host)/pull/app:1.0", "oci:\(out):2.0")
         let report = try ReportJSON.decoder().decode(CopyReport.self, from: again.stdoutBytes)
         #expect(report.blobsUploaded == 0 && report.blobsSkipped == 3)
+
+        // The registry now serves other bytes of the same length for the first layer: the pull fails on the digest
+        // and leaves no layout, no blob and no temporary file behind.
+        let manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + expected.dropFirst(7))))
+            as! [String: Any]
+        let layer = ((manifest["layers"] as! [[String: Any]])[0]["digest"] as! String).dropFirst(7)
+        let stored = "\(registry.directory)/data/docker/registry/v2/blobs/sha256/\(layer.prefix(2))/\(layer)/data"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: stored))
+        let bad = Tools.temporaryDirectory("pier-pull-bad") + "/out"
+        let refused = try Harness.pier("copy", "\(registry.host)/pull/app:1.0", "oci:\(bad):1.0")
+        #expect(refused.status == 70, "\(refused.stderr)")
+        #expect(refused.stderr.contains("hash to"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bad), "a failed pull left \(bad)")
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: (bad as NSString).deletingLastPathComponent)
+        #expect(siblings.isEmpty, "\(siblings)")
     }
 
     @Test func multiPlatformIndexStaysIntact() async throws {
