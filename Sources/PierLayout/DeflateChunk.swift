@@ -101,16 +101,16 @@ final class DeflateChunk: @unchecked Sendable {
     /// True when the block's byte entropy is at or above `incompressibleEntropy`.
     static func looksIncompressible(_ block: UnsafeRawBufferPointer) -> Bool {
         guard block.count >= minimumSample else { return false }
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { counts in
-            counts.initialize(repeating: 0)
+        var counts = [Int](repeating: 0, count: 256)
+        counts.withUnsafeMutableBufferPointer { counts in
             for byte in block { counts[Int(byte)] &+= 1 }
-            let total = Double(block.count)
-            var sum = 0.0
-            for count in counts where count > 0 {
-                let c = Double(count)
-                sum += c * log2(c)
-            }
-            return log2(total) - sum / total >= incompressibleEntropy
         }
+        let total = Double(block.count)
+        var sum = 0.0
+        for count in counts where count > 0 {
+            let c = Double(count)
+            sum += c * log2(c)
+        }
+        return log2(total) - sum / total >= incompressibleEntropy
     }
 }
