@@ -34,10 +34,14 @@ let package = Package(
         ),
         // zlib, for deterministic gzip of docker-archive layers.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libzstd, for zstd layers (`pier build --compression zstd`).
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         // Local image formats: OCI layout directories, OCI archives, docker-archive (`docker save`).
         .target(
             name: "PierLayout",
-            dependencies: ["PierModel", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PierModel", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // Layer 2a: the one HTTP layer under the distribution client and the hosted-service APIs: the shared

@@ -4,6 +4,8 @@
 #   RUNS=5 CASES=many-16m bash bench/run.sh
 #   PRUNE_ONLY=1 bash bench/run.sh   # the prune plan at 500, 2,000, 5,000 tags (bench/prune.py) instead
 #   ORG_ONLY=1 bash bench/run.sh     # sync and status over 50, 200, 800 repositories × 20 tags (bench/org.py)
+#   CASES=build-100m,build-100m-text,pull-256m,fan-1g BENCH_NICE=-19 setsid bash bench/run.sh
+#       # the build, pull and fan-out rows, interleaved, ahead of other work on a shared machine
 # Output: bench/out/results.md (table) and bench/out/results.json. No figure is a test expectation.
 set -euo pipefail
 cd "$(dirname "$0")/.."

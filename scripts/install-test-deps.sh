@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what pier's tests and demo need, from Debian's packages, when missing:
 # docker-registry (CNCF distribution), skopeo and umoci (independent peers), buildah (pier build's Dockerfile
-# builder in CI), htpasswd, openssl, zlib headers.
+# builder in CI), htpasswd, openssl, zlib and zstd headers (zstd to read zstd layers back).
 set -euo pipefail
 need=()
 command -v docker-registry >/dev/null || need+=(docker-registry)
@@ -11,6 +11,8 @@ command -v buildah >/dev/null || need+=(buildah)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v openssl >/dev/null || need+=(openssl)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+[ -f /usr/include/zstd.h ] || need+=(libzstd-dev)
+command -v zstd >/dev/null || need+=(zstd)
 command -v curl >/dev/null || need+=(curl)
 # pier's image, shell variant (scripts/image.sh --shell) and its test.
 command -v busybox >/dev/null || need+=(busybox-static)

@@ -53,6 +53,12 @@ struct BuildOptions: ParsableArguments {
     @Option(help: "Native: user (name or UID[:GID]).") var user: String?
     @Option(name: .customLong("expose"), help: "Native: exposed port, PORT[/tcp|udp] (repeatable).") var exposedPorts:
         [String] = []
+    @Option(help: "Native: layer compression, gzip (default) or zstd (containerd ≥ 1.5, podman, docker ≥ 23).")
+    var compression: String?
+    @Option(
+        name: .customLong("compression-level"),
+        help: "Native: compression level, 1–9 for gzip (default 6), 1–19 for zstd (default 3).")
+    var compressionLevel: Int?
 
     /// The spec from pier.yml overridden by these flags.
     func spec(config: PierConfig, context: String?, output: String?) throws(PierError) -> BuildSpec {
@@ -82,6 +88,8 @@ struct BuildOptions: ParsableArguments {
         flags.workingDir = workdir
         flags.user = user
         flags.exposedPorts = exposedPorts
+        flags.compression = compression
+        flags.compressionLevel = compressionLevel
         flags.output = output
         return (config.build ?? BuildSpec()).overridden(by: flags)
     }

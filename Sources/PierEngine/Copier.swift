@@ -131,6 +131,11 @@ public struct Copier: Sendable {
                 logger.debug("streaming copy of \(blob.digest.short) refused (\(error.description)); spooling instead")
             }
         }
+        // Registry to a layout: download into the layout itself, no spool file copied in again.
+        if let from = source as? RegistryImageSource, let to = destination as? LayoutImageDestination {
+            try await to.downloadBlob(blob, from: from, progress: report)
+            return .uploaded(blob.size)
+        }
         var file = try await source.blob(blob, progress: nil)
         if let sharedReads {
             file.sharing = sharedReads.reads.member(blob.digest, participant: sharedReads.participant)

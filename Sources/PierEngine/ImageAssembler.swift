@@ -37,6 +37,8 @@ public struct BuildRecipe: Sendable {
     public var binaryDirectory = "/usr/local/bin"
     public var additions: [LayerBuilder.Addition] = []
     public var config = ConfigChanges()
+    /// How new layers are compressed (`--compression`, `--compression-level`).
+    public var compression = LayerCompression.standard
     /// Layer mtimes and the config's `created` (SOURCE_DATE_EPOCH; 0 by default, so rebuilds give the same digest).
     public var sourceDateEpoch: Int64 = 0
 
@@ -78,14 +80,14 @@ public struct ImageAssembler: Sendable {
     func assemble(_ recipe: BuildRecipe, into layout: OCILayout, tag: String) async throws(PierError) -> ManifestBlob {
         let bases = try await baseImages(recipe, into: layout)
         let epoch = recipe.sourceDateEpoch
-        var shared: Gzip.Result?
+        var shared: CompressedLayer?
         if !recipe.additions.isEmpty {
             let entries = try LayerBuilder.entries(for: recipe.additions, mtime: epoch, parents: recipe.isScratch)
-            shared = try LayerBuilder.writeLayer(entries, into: layout)
+            shared = try LayerBuilder.writeLayer(entries, into: layout, compression: recipe.compression)
         }
         var images: [ManifestBlob] = []
         for base in bases {
-            var layers: [(Gzip.Result, String)] = []
+            var layers: [(CompressedLayer, String)] = []
             if let shared { layers.append((shared, "pier build: add files")) }
             var binaryPath: String?
             if !recipe.binaries.isEmpty,
@@ -106,7 +108,10 @@ public struct ImageAssembler: Sendable {
                 let name = (binary.path as NSString).lastPathComponent
                 binaryPath = "/" + (try LayerBuilder.imagePath(recipe.binaryDirectory) + [name]).joined(separator: "/")
                 layers.append(
-                    (try LayerBuilder.writeLayer(entries, into: layout), "pier build: add binary \(binaryPath!)"))
+                    (
+                        try LayerBuilder.writeLayer(entries, into: layout, compression: recipe.compression),
+                        "pier build: add binary \(binaryPath!)"
+                    ))
             }
             images.append(
                 try writeImage(
@@ -202,7 +207,7 @@ public struct ImageAssembler: Sendable {
 
     /// Writes one platform's config and manifest.
     func writeImage(
-        base: BaseImage, layers: [(Gzip.Result, String)], recipe: BuildRecipe, binaryPath: String?,
+        base: BaseImage, layers: [(CompressedLayer, String)], recipe: BuildRecipe, binaryPath: String?,
         into layout: OCILayout
     ) throws(PierError) -> ManifestBlob {
         let created = ISO8601DateFormatter().string(
@@ -231,12 +236,21 @@ public struct ImageAssembler: Sendable {
             mediaType: docker ? MediaType.dockerConfig : MediaType.ociConfig, digest: Digest.sha256(of: configBytes),
             size: Int64(configBytes.count))
         try layout.putBlob(bytes: configBytes, descriptor: configDescriptor)
-        let layerType = docker ? MediaType.dockerLayerGzip : MediaType.ociLayerGzip
+        if docker, case .zstd = recipe.compression {
+            throw PierError(
+                .usage, operation: "build",
+                message: "the base \(recipe.base) is a Docker image, which has no zstd layers",
+                hint: "use --compression gzip, or an OCI base")
+        }
         let manifestType = docker ? MediaType.dockerManifest : MediaType.ociManifest
         var manifest = ManifestDocument(
             schemaVersion: 2, mediaType: manifestType, config: configDescriptor,
             layers: (base.manifest?.document.layers ?? [])
-                + layers.map { Descriptor(mediaType: layerType, digest: $0.0.digest, size: $0.0.size) })
+                + layers.map {
+                    Descriptor(
+                        mediaType: docker ? MediaType.dockerLayerGzip : $0.0.mediaType, digest: $0.0.digest,
+                        size: $0.0.size)
+                })
         if !docker, let baseManifest = base.manifest, !recipe.base.hasPrefix("oci:"),
             !recipe.base.hasPrefix("oci-archive:")
         {

@@ -35,6 +35,9 @@ public struct BuildSpec: Sendable, Equatable {
     public var workingDir: String?
     public var user: String?
     public var exposedPorts: [String] = []
+    /// `gzip` (default) or `zstd`, and its level (default 6 for gzip, 3 for zstd).
+    public var compression: String?
+    public var compressionLevel: Int?
     /// `oci:DIR[:tag]`.
     public var output: String?
 
@@ -69,6 +72,8 @@ public struct BuildSpec: Sendable, Equatable {
         result.workingDir = other.workingDir ?? workingDir
         result.user = other.user ?? user
         if !other.exposedPorts.isEmpty { result.exposedPorts = other.exposedPorts }
+        result.compression = other.compression ?? compression
+        result.compressionLevel = other.compressionLevel ?? compressionLevel
         result.output = other.output ?? output
         return result
     }
@@ -90,6 +95,7 @@ public struct BuildSpec: Sendable, Equatable {
         var recipe = BuildRecipe()
         recipe.base = base ?? "scratch"
         recipe.platforms = try parsedPlatforms()
+        recipe.compression = try LayerCompression(name: compression, level: compressionLevel)
         for item in binaries {
             guard let equals = item.firstIndex(of: "="), item.index(after: equals) != item.endIndex else {
                 throw PierError(

@@ -150,6 +150,18 @@ public final class LayoutImageDestination: ImageDestination {
         try layout.putBlob(descriptor, from: file.path)
         progress?(Int(file.size))
     }
+
+    /// Downloads a blob from a registry straight into the layout: one write and one hash of the bytes (the
+    /// download checks size and digest), then a rename into place, instead of a spool file copied in again.
+    public func downloadBlob(
+        _ descriptor: Descriptor, from source: RegistryImageSource, progress: (@Sendable (Int) -> Void)?
+    ) async throws(PierError) {
+        let temporary = try layout.temporaryBlobPath(descriptor.digest)
+        try await source.client.downloadBlob(
+            repository: source.reference.repository, digest: descriptor.digest, size: descriptor.size, to: temporary,
+            progress: progress)
+        try layout.moveVerifiedBlob(from: temporary, digest: descriptor.digest)
+    }
     public func hasManifest(_ digest: Digest) async throws(PierError) -> Bool {
         FileManager.default.fileExists(atPath: layout.blobPath(digest))
     }

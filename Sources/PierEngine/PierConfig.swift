@@ -266,6 +266,7 @@ public struct PierConfig: Sendable, Equatable {
                 "builder", "context", "file", "build_args", "target", "labels", "platforms", "base", "add", "chmod",
                 "chown",
                 "binaries", "binary_dir", "entrypoint", "cmd", "env", "workdir", "user", "expose", "output", "pass_env",
+                "compression", "compression_level",
             ])
         var spec = BuildSpec()
         func text(_ key: String) throws(PierError) -> String? {
@@ -311,6 +312,10 @@ public struct PierConfig: Sendable, Equatable {
         spec.exposedPorts = try list("expose")
         spec.output = try text("output")
         spec.passEnvironment = try list("pass_env")
+        spec.compression = try text("compression")
+        spec.compressionLevel = try b["compression_level"].map { (n) throws(PierError) in
+            try reader.int(n, "build.compression_level")
+        }
         return spec
     }
 

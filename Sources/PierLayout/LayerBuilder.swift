@@ -152,34 +152,28 @@ public enum LayerBuilder {
         }
     }
 
-    /// Writes `entries` as a gzip-compressed tar layer into `layout`'s blobs.
-    /// Returns the compressed digest and size and the diff ID (digest of the uncompressed tar).
-    public static func writeLayer(_ entries: [TarWriter.Entry], into layout: OCILayout) throws(PierError) -> Gzip.Result
-    {
+    /// Writes `entries` as a compressed tar layer into `layout`'s blobs, in one pass: tar, diff ID, compression on
+    /// up to `workers` cores, blob digest. The bytes depend only on the entries and `compression`.
+    public static func writeLayer(
+        _ entries: [TarWriter.Entry], into layout: OCILayout, compression: LayerCompression = .standard,
+        workers: Int = LayerCompression.availableCores
+    ) throws(PierError) -> CompressedLayer {
         try layout.create()
-        let unique = "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let tarPath = layout.root + "/layer-\(unique).tar.tmp"
-        let gzipPath = layout.root + "/layer-\(unique).gz.tmp"
-        defer {
-            unlink(tarPath)
-            unlink(gzipPath)
-        }
-        let fd = try FileSystem.openWrite(tarPath, operation: "write layer")
-        let writer = TarWriter(fd: fd, path: tarPath)
+        let spoolPath = layout.root + "/layer-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).tmp"
+        defer { unlink(spoolPath) }
+        let fd = try FileSystem.openWrite(spoolPath, operation: "write layer")
+        defer { close(fd) }
+        let encoder = try LayerEncoder(compression: compression, fd: fd, path: spoolPath, workers: workers)
+        let writer = TarWriter { (bytes) throws(PierError) in try encoder.write(bytes) }
         do {
             for entry in entries { try writer.append(entry) }
         } catch {
-            try? writer.finish()
-            close(fd)
+            writer.buffer.deallocate()
             throw error
         }
-        do { try writer.finish() } catch {
-            close(fd)
-            throw error
-        }
-        close(fd)
-        let result = try Gzip.compress(tarPath, to: gzipPath)
-        try FileSystem.rename(gzipPath, to: layout.blobPath(result.digest))
+        try writer.finish()
+        let result = try encoder.finish()
+        try FileSystem.rename(spoolPath, to: layout.blobPath(result.digest))
         return result
     }
 }

@@ -173,6 +173,17 @@ public struct OCILayout: Sendable {
         try FileSystem.rename(temporary, to: destination)
     }
 
+    /// A fresh temporary path beside where `digest`'s blob goes (same directory, so a rename moves it in).
+    public func temporaryBlobPath(_ digest: Digest) throws(PierError) -> String {
+        try FileSystem.makeDirectories("\(root)/blobs/\(digest.algorithm)")
+        return blobPath(digest) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Moves a file whose bytes were already checked against `digest` (a verified download) into place.
+    public func moveVerifiedBlob(from temporary: String, digest: Digest) throws(PierError) {
+        try FileSystem.rename(temporary, to: blobPath(digest))
+    }
+
     /// Stores a small blob pier authored (a config) under its digest.
     public func putBlob(bytes: [UInt8], descriptor: Descriptor) throws(PierError) {
         try FileSystem.makeDirectories("\(root)/blobs/\(descriptor.digest.algorithm)")

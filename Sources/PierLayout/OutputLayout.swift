@@ -33,8 +33,13 @@ public struct OutputLayout: Sendable {
             staging = nil
             layout = OCILayout(root: directory)
         case .missing, .empty:
-            let parent = (directory as NSString).deletingLastPathComponent
-            let base = (directory as NSString).lastPathComponent
+            // Split by hand: Foundation's NSString path methods trap on some one-character paths ("z").
+            var trimmed = Substring(directory)
+            while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+            let slash = trimmed.lastIndex(of: "/")
+            let parent =
+                slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? ""
+            let base = slash.map { String(trimmed[trimmed.index(after: $0)...]) } ?? String(trimmed)
             if !parent.isEmpty { try FileSystem.makeDirectories(parent) }
             let path = try Self.makeStagingDirectory(prefix: (parent.isEmpty ? "" : parent + "/") + ".\(base).pier-")
             staging = path

@@ -6,7 +6,8 @@ import PierModel
     import Darwin
 #endif
 
-/// Writes a tar stream to a file descriptor, one entry at a time, file contents copied through a fixed buffer.
+/// Writes a tar stream to a file descriptor or to a consumer (a `LayerEncoder`), one entry at a time, file contents
+/// copied through a fixed buffer.
 ///
 /// Headers are POSIX ustar; names or link targets over 100 bytes, sizes of 8 GiB and more, and ids that do not fit
 /// the octal fields get a PAX extended header (POSIX.1-2001 pax format), which every image extractor reads. User and
@@ -39,14 +40,18 @@ public struct TarWriter {
         }
     }
 
-    let fd: Int32
-    let path: String
+    /// Where the archive's bytes go.
+    let emit: (UnsafeRawBufferPointer) throws(PierError) -> Void
     let buffer: UnsafeMutableRawBufferPointer
 
     /// Writes to `fd` (not closed here); `path` names it in errors. Call `finish()` once, which frees the buffer.
     public init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
+        self.init { (bytes) throws(PierError) in try FileSystem.writeAll(fd, bytes, path: path) }
+    }
+
+    /// Hands the archive's bytes to `emit`, in order. Call `finish()` once, which frees the buffer.
+    public init(emit: @escaping (UnsafeRawBufferPointer) throws(PierError) -> Void) {
+        self.emit = emit
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 16)
     }
 
@@ -76,7 +81,7 @@ public struct TarWriter {
                 name: "PaxHeaders/" + String(decoding: name.utf8.prefix(80), as: UTF8.self), mode: 0o644, uid: 0,
                 gid: 0,
                 size: Int64(pax.count), mtime: entry.mtime, type: UInt8(ascii: "x"), link: "")
-            try FileSystem.writeAll(fd, pax, path: path)
+            try write(pax)
             try writePadding(Int64(pax.count))
         }
         try writeHeader(
@@ -91,7 +96,7 @@ public struct TarWriter {
     /// Writes the two zero blocks that end an archive and frees the buffer.
     public func finish() throws(PierError) {
         defer { buffer.deallocate() }
-        try FileSystem.writeAll(fd, [UInt8](repeating: 0, count: 1024), path: path)
+        try write([UInt8](repeating: 0, count: 1024))
     }
 
     func copyContents(of source: String, size: Int64) throws(PierError) {
@@ -105,7 +110,7 @@ public struct TarWriter {
                     .invalidInput, operation: "write archive", message: "\(source) changed size while it was read",
                     hint: "do not modify the inputs during a build")
             }
-            try FileSystem.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<got]), path: path)
+            try emit(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             remaining -= Int64(got)
         }
     }
@@ -148,13 +153,21 @@ public struct TarWriter {
         octal(sum, at: 148, width: 7)
         header[154] = 0
         header[155] = 32
-        try FileSystem.writeAll(fd, header, path: path)
+        try write(header)
     }
 
     func writePadding(_ size: Int64) throws(PierError) {
         let pad = Int(TarReader.padded(size) - size)
         guard pad > 0 else { return }
-        try FileSystem.writeAll(fd, [UInt8](repeating: 0, count: pad), path: path)
+        try write([UInt8](repeating: 0, count: pad))
+    }
+
+    func write(_ bytes: [UInt8]) throws(PierError) {
+        let failure: PierError? = bytes.withUnsafeBytes { buffer in
+            do throws(PierError) { try emit(buffer) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// One PAX record: `"<length> <key>=<value>\n"`, where the length counts itself.

@@ -230,25 +230,16 @@ extension RegistryClient {
                 .other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        var hasher = DigestHasher()
+        let file = BackgroundFileWriter(fd: fd, path: path)
+        defer { file.drain() }
+        let received: (digest: Digest, size: Int64)
         do {
             for try await buffer in response.body {
-                try buffer.withUnsafeReadableBytes { bytes throws(PierError) in
-                    hasher.update(bytes)
-                    var written = 0
-                    while written < bytes.count {
-                        let result = write(fd, bytes.baseAddress! + written, bytes.count - written)
-                        guard result > 0 else {
-                            throw PierError(
-                                .other, operation: operation, message: "cannot write \(path)",
-                                cause: String(cString: strerror(errno)))
-                        }
-                        written += result
-                    }
-                }
+                try buffer.withUnsafeReadableBytes { bytes throws(PierError) in try file.write(bytes) }
                 progress?(buffer.readableBytes)
-                if let size, hasher.count > size { break }
+                if let size, file.count > size { break }
             }
+            received = try file.finish()
         } catch let error as PierError {
             throw error
         } catch {
@@ -258,12 +249,12 @@ extension RegistryClient {
                     method: .GET, target: "", scopes: [], operation: operation, repository: repository,
                     reference: digest.description, accept: []))
         }
-        if let size, size >= 0, hasher.count != size {
+        if let size, size >= 0, received.size != size {
             throw PierError(
-                .verification, operation: operation, message: "got \(hasher.count) bytes, the descriptor says \(size)",
+                .verification, operation: operation, message: "got \(received.size) bytes, the descriptor says \(size)",
                 registry: registry, repository: repository, reference: digest.description)
         }
-        let actual = hasher.finalize()
+        let actual = received.digest
         if digest.algorithm == "sha256", actual != digest {
             throw PierError(
                 .verification, operation: operation, message: "the bytes hash to \(actual)", registry: registry,

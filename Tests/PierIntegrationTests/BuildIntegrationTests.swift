@@ -232,6 +232,61 @@ import Testing
         }
     }
 
+    /// The layer of one tree, its manifest entry and its path.
+    static func layer(of layout: String, tag: String) throws -> (mediaType: String, path: String) {
+        let digest = try Harness.layoutDigest(layout, tag: tag)
+        let manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: "\(layout)/blobs/sha256/" + digest.dropFirst(7))))
+            as! [String: Any]
+        let layer = (manifest["layers"] as! [[String: Any]])[0]
+        return (layer["mediaType"] as! String, "\(layout)/blobs/sha256/" + (layer["digest"] as! String).dropFirst(7))
+    }
+
+    /// Parallel gzip gives the same digest on one core (`taskset -c 0`) as on all of them, at every level; zstd
+    /// layers carry the OCI zstd type and are read back by zstd, GNU tar and skopeo.
+    @Test func compressionIsTheSameOnAnyCoreCountAndReadsBack() throws {
+        let site = try Self.sourceTree()
+        // Three chunks of 1 MiB and a bit: several deflate jobs, each with the previous chunk as dictionary.
+        try Data((0..<3_300_000).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }).write(
+            to: URL(fileURLWithPath: site + "/big.bin"))
+        let out = Tools.temporaryDirectory("pier-build-compress")
+        let add = ["--add", "\(site):/srv/www"]
+        var digests: [String: String] = [:]
+        for (name, extra) in [("default", []), ("level1", ["--compression-level", "1"])] {
+            let all = try Harness.pier(["build", "--output", "oci:\(out)/\(name)-all:1"] + add + extra)
+            #expect(all.status == 0, "\(all.stderr)")
+            let one = try Tools.run(
+                "taskset",
+                ["-c", "0", Tools.pierBinary, "build", "--output", "oci:\(out)/\(name)-one:1"] + add + extra,
+                environment: Harness.isolatedEnvironment(), check: false)
+            #expect(one.status == 0, "\(one.stderr)")
+            let digest = try Harness.layoutDigest("\(out)/\(name)-all", tag: "1")
+            #expect(try Harness.layoutDigest("\(out)/\(name)-one", tag: "1") == digest)
+            let layer = try Self.layer(of: "\(out)/\(name)-all", tag: "1")
+            #expect(layer.mediaType == MediaType.ociLayerGzip)
+            try Tools.run("gzip", ["-t", layer.path])
+            #expect(try Tools.run("tar", ["-tzf", layer.path]).stdout.contains("srv/www/big.bin"))
+            digests[name] = digest
+        }
+        #expect(digests["default"] != digests["level1"])
+
+        let zstd = try Harness.pier(["build", "--compression", "zstd", "--output", "oci:\(out)/zstd:1"] + add)
+        #expect(zstd.status == 0, "\(zstd.stderr)")
+        let layer = try Self.layer(of: "\(out)/zstd", tag: "1")
+        #expect(layer.mediaType == MediaType.ociLayerZstd)
+        try Tools.run("zstd", ["-t", layer.path])
+        #expect(try Tools.run("tar", ["--zstd", "-tf", layer.path]).stdout.contains("srv/www/big.bin"))
+        // skopeo decompresses the zstd layer to recompress it as gzip; umoci (0.4.7 reads no zstd) unpacks that.
+        try Tools.run(
+            "skopeo", ["copy", "--dest-compress-format", "gzip", "oci:\(out)/zstd:1", "oci:\(out)/regzip:1"])
+        #expect(try Self.layer(of: "\(out)/regzip", tag: "1").mediaType == MediaType.ociLayerGzip)
+        try Tools.run("umoci", ["unpack", "--rootless", "--image", "\(out)/regzip:1", out + "/bundle"])
+        #expect(
+            FileManager.default.contents(atPath: out + "/bundle/rootfs/srv/www/big.bin")
+                == FileManager.default.contents(atPath: site + "/big.bin"))
+    }
+
     @Test(
         arguments: [
             (["--add", "/nonexistent/pier-file:/x"], Int32(66), "does not exist"),
@@ -248,6 +303,10 @@ import Testing
             (["--binary", "linux/amd64=/bin/true", "--platform", "linux/arm64"], 64, "no --binary for linux/arm64"),
             (["--add", "/dev/null:/x"], 65, "not a file, directory or symlink"),
             (["--builder", "buildah", "--file", "/nonexistent/Dockerfile"], 64, "no Dockerfile"),
+            (["--add", "/etc/hostname:/x", "--compression-level", "10"], 64, "is not a gzip level (1–9)"),
+            (["--add", "/etc/hostname:/x", "--compression-level", "0"], 64, "is not a gzip level"),
+            (["--add", "/etc/hostname:/x", "--compression", "zstd", "--compression-level", "20"], 64, "zstd level"),
+            (["--add", "/etc/hostname:/x", "--compression", "brotli"], 64, "is not gzip or zstd"),
         ] as [([String], Int32, String)])
     func badBuildInputGetsOneLine(arguments: [String], status: Int32, message: String) throws {
         let out = Tools.temporaryDirectory("pier-build-bad") + "/out"

@@ -35,6 +35,51 @@ import Testing
         #expect(report.blobsUploaded == 0 && report.blobsSkipped == 4)
     }
 
+    /// Registry → layout downloads straight into the layout's blob directory: every blob byte for byte, no
+    /// temporary file left, and a second pull of the same image into it downloads nothing.
+    @Test func registryToLayoutWritesEveryBlobInPlace() throws {
+        let registry = try TestRegistry()
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/layout", tag: "1.0", layers: 2, layerSize: 3_000_000)
+        let expected = try Harness.layoutDigest(layout, tag: "1.0")
+        #expect(try Harness.pier("copy", "oci:\(layout):1.0", "\(registry.host)/pull/app:1.0").status == 0)
+        let out = Tools.temporaryDirectory("pier-pull") + "/out"
+        let pulled = try Harness.pier("copy", "\(registry.host)/pull/app:1.0", "oci:\(out):1.0")
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(try Harness.layoutDigest(out, tag: "1.0") == expected)
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: out + "/blobs/sha256")
+        #expect(blobs.allSatisfy { !$0.contains(".tmp") }, "\(blobs)")
+        #expect(blobs.count == 4, "\(blobs)")
+        for name in blobs {
+            #expect(
+                FileManager.default.contents(atPath: out + "/blobs/sha256/" + name)
+                    == FileManager.default.contents(atPath: layout + "/blobs/sha256/" + name), "\(name)")
+        }
+        try Tools.run("skopeo", ["copy", "oci:\(out):1.0", "oci:\(out)-check:x"])
+        let again = try Harness.pier("copy", "--json", "\(registry.host)/pull/app:1.0", "oci:\(out):2.0")
+        let report = try ReportJSON.decoder().decode(CopyReport.self, from: again.stdoutBytes)
+        #expect(report.blobsUploaded == 0 && report.blobsSkipped == 3)
+
+        // The registry now serves other bytes of the same length for the first layer: the pull fails on the digest
+        // and leaves no layout, no blob and no temporary file behind.
+        let manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + expected.dropFirst(7))))
+            as! [String: Any]
+        let layer = ((manifest["layers"] as! [[String: Any]])[0]["digest"] as! String).dropFirst(7)
+        let stored = "\(registry.directory)/data/docker/registry/v2/blobs/sha256/\(layer.prefix(2))/\(layer)/data"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: stored))
+        bytes[bytes.count / 2] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: stored))
+        let bad = Tools.temporaryDirectory("pier-pull-bad") + "/out"
+        let refused = try Harness.pier("copy", "\(registry.host)/pull/app:1.0", "oci:\(bad):1.0")
+        #expect(refused.status == 70, "\(refused.stderr)")
+        #expect(refused.stderr.contains("hash to"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bad), "a failed pull left \(bad)")
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: (bad as NSString).deletingLastPathComponent)
+        #expect(siblings.isEmpty, "\(siblings)")
+    }
+
     @Test func multiPlatformIndexStaysIntact() async throws {
         let registry = try TestRegistry()
         let layout = Tools.temporaryDirectory() + "/multi"
