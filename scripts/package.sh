@@ -8,7 +8,7 @@
 # PIER_DIST (output directory, default dist). The tarball holds pier-VERSION-linux-ARCH/{bin/pier,
 # share/man/man1/pier.1, share/bash-completion/completions/pier, share/zsh/site-functions/_pier,
 # share/fish/vendor_completions.d/pier.fish, LICENSE-NOTICE}. The binary still links glibc, libstdc++, libgcc_s,
-# libm and zlib from the system (README, Install).
+# libm, zlib and libzstd from the system (README, Install).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
