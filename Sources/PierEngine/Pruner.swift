@@ -140,7 +140,11 @@ public struct Pruner: Sendable {
         -> Result
     {
         let inventory = try await inventory(repository, now: now)
-        var decisions = try policy.decide(inventory.tags, now: now) { kept in
+        var members: [Digest: Set<Digest>] = [:]
+        for info in inventory.tags where ArtifactTag.isArtifactTag(info.tag) {
+            members[info.digest] = Self.children(of: [info.digest], in: inventory.manifests)
+        }
+        var decisions = try policy.decide(inventory.tags, now: now, artifactMembers: members) { kept in
             Self.children(of: kept, in: inventory.manifests)
         }
         var result = Result(
@@ -201,7 +205,7 @@ public struct Pruner: Sendable {
             }
         }
         let staying = Set(decisions.filter { $0.action != .delete }.map(\.digest))
-        let reached = staying.union(Self.children(of: staying, in: manifests))
+        let reached = Self.withReferrers(staying.union(Self.children(of: staying, in: manifests)), in: manifests)
         var result = policy.decideUntagged(inventory.untagged, tags: inventory.tags, reached: reached, now: now)
         // A kept untagged index keeps its children.
         let keptUntagged = Set(result.filter { $0.action == .keep }.map(\.digest))
@@ -291,10 +295,24 @@ public struct Pruner: Sendable {
                 continue
             }
             do {
+                // Referrers the registry indexes (no tag names them) go with their subject; listed first, while the
+                // subject is there to list them by.
+                var referrers: [Digest] = []
+                if case .distribution = api {
+                    let subjects = [decision.digest] + Self.children(of: [decision.digest], in: manifests)
+                    referrers = await apiReferrers(of: subjects, client: client, repository: repository.repository)
+                }
                 try await deleter.deleteDigest(
                     decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
                 deleted.insert(decision.digest)
                 result.removed.append(decision.tag)
+                for referrer in referrers where !needed.contains(referrer) && !deleted.contains(referrer) {
+                    do {
+                        try await deleter.deleteDigest(referrer, tags: [])
+                        deleted.insert(referrer)
+                        result.removed.append(referrer.description)
+                    } catch { logger.warning("could not delete referrer \(referrer.short): \(error.description)") }
+                }
                 for child in Self.children(of: [decision.digest], in: manifests)
                 where !needed.contains(child) && !deleted.contains(child) {
                     // A leftover child is harmless; failing to delete it is only logged.
@@ -325,6 +343,46 @@ public struct Pruner: Sendable {
             }
         }
         return result
+    }
+
+    /// `reached` and every manifest read whose `subject` is reached (referrers of staying images, recursively),
+    /// with their children.
+    static func withReferrers(_ reached: Set<Digest>, in manifests: [Digest: ManifestBlob]) -> Set<Digest> {
+        var result = reached
+        var grew = true
+        while grew {
+            grew = false
+            for (digest, manifest) in manifests where !result.contains(digest) {
+                guard let subject = manifest.document.subject?.digest, result.contains(subject) else { continue }
+                result.insert(digest)
+                result.formUnion(children(of: [digest], in: manifests))
+                grew = true
+            }
+        }
+        return result
+    }
+
+    /// Referrers the registry's referrers API lists for `digests`, recursively (`ReferrerDiscovery.maximumDepth`),
+    /// for deletion with their subject. Empty where the registry has no referrers API (its fallback index and cosign
+    /// tags are artifact tags, decided with their subjects).
+    func apiReferrers(of digests: [Digest], client: RegistryClient, repository: String) async -> [Digest] {
+        var found: [Digest] = []
+        var level = digests
+        for _ in 0..<ReferrerDiscovery.maximumDepth where !level.isEmpty {
+            var next: [Digest] = []
+            for digest in level {
+                guard
+                    case .listed(let descriptors, _)? = try? await client.referrers(
+                        repository: repository, digest: digest)
+                else { return found }
+                for descriptor in descriptors where !found.contains(descriptor.digest) {
+                    found.append(descriptor.digest)
+                    next.append(descriptor.digest)
+                }
+            }
+            level = next
+        }
+        return found
     }
 
     /// Every manifest reachable below the given digests (children of indexes, recursively).

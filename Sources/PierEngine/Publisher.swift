@@ -21,6 +21,8 @@ public struct Publisher: Sendable {
         public var concurrency = 4
         /// Annotations added to the root manifest or index (changes its digest; off unless asked).
         public var annotations: [String: String] = [:]
+        /// Which referrers of a registry source go to every registry.
+        public var referrers = ReferrerSelection()
         public init(context: TagContext) { self.context = context }
     }
 
@@ -56,6 +58,7 @@ public struct Publisher: Sendable {
         loaded.root = try ImageAnnotator.annotate(original, with: options.annotations)
         let graph = loaded
         let root = graph.root
+        let referrers = try await discoverReferrers(of: graph, original: original, source: source)
         let platforms = graph.children.compactMap { child in
             root.document.manifests?.first { $0.digest == child.digest }?.platform?.description
         }
@@ -86,7 +89,7 @@ public struct Publisher: Sendable {
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
-                                graph, from: source, to: target, plan: plan, writes: writes,
+                                graph, from: source, to: target, plan: plan, writes: writes, referrers: referrers,
                                 sharedReads: sharedReads.map { ($0, index) },
                                 report: &report)
                         } catch {
@@ -120,6 +123,22 @@ public struct Publisher: Sendable {
             tags: plan, dryRun: !writes, registries: reports, seconds: (ContinuousClock.now - started).seconds)
     }
 
+    /// The referrers of a registry source's manifests, found once for every registry. Annotations give the root a
+    /// new digest, which its referrers do not name: then only the children's referrers go.
+    func discoverReferrers(of graph: ImageGraph, original: ManifestBlob, source: any ImageSource)
+        async throws(PierError) -> [ReferrerDiscovery.Found]
+    {
+        guard options.referrers.carry, let registry = source as? RegistryImageSource else { return [] }
+        var subjects = graph.children.map(\.digest)
+        if graph.root.digest == original.digest {
+            subjects.append(original.digest)
+        } else {
+            logger.info("the root's referrers stay behind: annotations give it a new digest they do not name")
+        }
+        let carrier = ReferrerCarrier(selection: options.referrers, copier: Copier(logger: logger), logger: logger)
+        return try await carrier.discover(subjects: subjects, on: registry)
+    }
+
     /// A repository's tags; a repository that does not exist yet has none.
     func existingTags(_ target: ImageReference) async -> Result<[String], PierError> {
         do {
@@ -133,6 +152,7 @@ public struct Publisher: Sendable {
     /// One registry: conflicts checked, blobs, child manifests, root, then tags; then every tag verified.
     func publish(
         _ graph: ImageGraph, from source: any ImageSource, to target: ImageReference, plan: [PlannedTag], writes: Bool,
+        referrers: [ReferrerDiscovery.Found] = [],
         sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, report: inout RegistryReport
     ) async throws(PierError) {
         let client = await store.client(for: target.registry)
@@ -202,6 +222,12 @@ public struct Publisher: Sendable {
             try await destination.putManifest(manifest)
             report.manifestsPushed += 1
         }
+        if let registry = source as? RegistryImageSource, !referrers.isEmpty {
+            var carrier = ReferrerCarrier(selection: options.referrers, copier: copier, logger: logger)
+            // Referrer blobs are not among the shared reads of the image's blobs.
+            (carrier.copier.progress, carrier.copier.sharedReads) = (nil, nil)
+            report.referrers = try await carrier.carry(referrers, from: registry, to: destination)
+        }
         // Tags last: everything they reference is in place.
         for tag in plan {
             if before[tag.name] == root.digest {
@@ -215,6 +241,7 @@ public struct Publisher: Sendable {
                 ))
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
+        try await ReferrerCarrier.verify(&report.referrers, on: client, repository: target.repository)
         report.verified = true
     }
 

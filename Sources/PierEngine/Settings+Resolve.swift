@@ -112,9 +112,19 @@ extension Settings {
         for (host, credential) in explicit { network.explicitCredentials[host] = credential }
         network.originByHost = origins
 
-        return Settings(
+        var settings = Settings(
             config: config, environment: environment, startedAt: startedAt, network: network, registries: registries,
             services: services, release: release)
+        settings.referrers = resolveReferrers(flags, config: config)
+        return settings
+    }
+
+    /// Flags win over pier.yml's `referrers:`; `--referrers-type` replaces its `types`.
+    static func resolveReferrers(_ flags: SettingsFlags, config: PierConfig) -> ReferrerSelection {
+        var selection = config.referrers ?? ReferrerSelection()
+        if flags.noReferrers { selection.carry = false }
+        if !flags.referrerTypes.isEmpty { selection.artifactTypes = flags.referrerTypes }
+        return selection
     }
 
     /// An API base URL pier will send credentials to: http or https, a host, a port from 1 to 65535.

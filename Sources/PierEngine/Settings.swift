@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     /// Tokens and endpoints of the hosted services (GitHub, GitLab, Docker Hub, AWS).
     public var services: ServiceSettings
     public var release: ReleaseSettings
+    /// Which referrers copy, publish and sync carry (`--no-referrers`, `--referrers-type`, pier.yml `referrers:`).
+    public var referrers = ReferrerSelection()
 
     /// The entry for `host`; a host nobody configured gets the defaults.
     public func registry(_ host: String) -> RegistrySettings {

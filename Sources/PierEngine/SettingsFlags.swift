@@ -65,5 +65,10 @@ public struct SettingsFlags: Sendable {
     public var registryAPI: RegistryAPISelection.Kind?
     public var apiURL: String?
 
+    /// `--no-referrers`: signatures, SBOMs and attestations stay behind.
+    public var noReferrers = false
+    /// `--referrers-type TYPE` (repeatable): only referrers of these artifact types.
+    public var referrerTypes: [String] = []
+
     public init() {}
 }

@@ -28,6 +28,8 @@ public struct Sync: Sendable {
         public var action: Outcome
         public var backup: String?
         public var message: String?
+        /// Referrers carried to the backup (also for a tag already in sync: a signature added since), verified.
+        public var referrers: [Referrer]?
     }
 
     public let store: ImageStore
@@ -36,6 +38,8 @@ public struct Sync: Sendable {
     /// The run's time: every `bkup-<tag>-<time>` tag of one sync carries the same one, as in publish.
     public var timestamp = Date()
     public var logger = Logger(label: "pier")
+    /// Which referrers go with each tag.
+    public var referrers = ReferrerSelection()
 
     public init(store: ImageStore) { self.store = store }
 
@@ -44,8 +48,11 @@ public struct Sync: Sendable {
     ) async throws(PierError) -> [Action] {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
         let sourceClient = await store.client(for: source.registry)
+        // Artifact tags (`sha256-…`) travel with their subjects, unless the pattern asks for them by name.
+        let artifactTagsAsked = RetentionPolicy.asksForArtifactTags(only)
         let tags = try await sourceClient.tags(repository: source.repository).filter { tag in
-            (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
+            (artifactTagsAsked || !ArtifactTag.isArtifactTag(tag))
+                && (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
                 && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
         }.sorted()
         var actions: [Action] = []
@@ -59,6 +66,16 @@ public struct Sync: Sendable {
                 var action = Action(
                     repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
                 if before == head.digest {
+                    if referrers.carry, !dryRun {
+                        do {
+                            action.referrers = try await carryReferrers(
+                                source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                                destination: client)
+                        } catch {
+                            action.action = .failed
+                            action.message = "referrers: \(error.description)"
+                        }
+                    }
                     actions.append(action)
                     continue
                 }
@@ -87,9 +104,12 @@ public struct Sync: Sendable {
                     do {
                         let image = try RegistryImageSource(reference: source.with(tag: tag), client: sourceClient)
                         defer { Task { await image.close() } }
-                        _ = try await Copier(logger: logger).copy(
+                        var copier = Copier(logger: logger)
+                        copier.referrers = referrers
+                        let report = try await copier.copy(
                             from: image, to: RegistryImageDestination(reference: target.with(tag: tag), client: client))
                         action.action = .copied
+                        action.referrers = report.referrers
                     } catch {
                         action.action = .failed
                         action.message = error.description
@@ -99,6 +119,23 @@ public struct Sync: Sendable {
             }
         }
         return actions
+    }
+
+    /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
+    func carryReferrers(
+        _ source: ImageReference, client sourceClient: RegistryClient, to target: ImageReference,
+        destination client: RegistryClient
+    ) async throws(PierError) -> [Referrer] {
+        let image = try RegistryImageSource(reference: source, client: sourceClient)
+        defer { Task { await image.close() } }
+        let graph = try await ImageGraph.load(root: try await image.root(), from: image)
+        var copier = Copier(logger: logger)
+        copier.referrers = referrers
+        let destination = RegistryImageDestination(reference: target, client: client)
+        var carried = try await copier.carryReferrers(
+            of: graph.manifests.map(\.digest), from: image, to: destination)
+        try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)
+        return carried
     }
 
     /// The error a sync ends with when some tags were not synced: a conflict when all of them conflicted (exit 73),
