@@ -31,11 +31,13 @@ struct CopyCommand: AsyncParsableCommand {
             "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username)."
     )
     var destinationUser: String?
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
         var flags = settingsFlags(targeting: [destination])
+        referrers.apply(to: &flags)
         if let sourceUser {
             flags.scopedUsers.append(
                 .init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
@@ -57,12 +59,14 @@ struct CopyCommand: AsyncParsableCommand {
         ) { prepared, session in
             let (from, to, selected) = prepared
             let display = global.progressDisplay
-            let copier = Copier(
+            var copier = Copier(
                 concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
+            copier.referrers = session.settings.referrers
             let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }
             Terminal.shared.print("\(report.destination):\(report.tag ?? "")@\(report.digest)")
+            for referrer in report.referrers { Terminal.shared.print(ReferrersCommand.line(referrer)) }
         }
     }
 }

@@ -56,7 +56,7 @@ struct Pier: AsyncParsableCommand {
             RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self,
             DigestCommand.self, TagsCommand.self, LoginCommand.self,
-            LogoutCommand.self,
+            LogoutCommand.self, AttachCommand.self, ReferrersCommand.self,
         ]
     )
 }

@@ -50,10 +50,12 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile:
         String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         var flags = release.settingsFlags()
+        referrers.apply(to: &flags)
         flags.source = source
         flags.onConflict = onConflict
         flags.failFast = failFast

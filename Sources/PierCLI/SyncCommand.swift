@@ -15,11 +15,14 @@ struct SyncCommand: AsyncParsableCommand {
     var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
+        var flags = settingsFlags(targeting: destinations)
+        referrers.apply(to: &flags)
         try await global.run(
-            settingsFlags(targeting: destinations),
+            flags,
             prepare: { _ in
                 (
                     try ImageReference(parsing: source).with(tag: nil),
@@ -31,6 +34,7 @@ struct SyncCommand: AsyncParsableCommand {
         ) { prepared, session in
             let (primary, backups, range) = prepared
             var sync = Sync(store: session.store)
+            sync.referrers = session.settings.referrers
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
             )
@@ -41,6 +45,9 @@ struct SyncCommand: AsyncParsableCommand {
                 for action in actions {
                     var line = "\(action.repository):\(action.tag)  \(action.digest.short)  \(action.action)"
                     if let backup = action.backup { line += " (old image kept as \(backup))" }
+                    if let carried = action.referrers, !carried.isEmpty {
+                        line += " (\(carried.count) referrer(s) verified)"
+                    }
                     if let message = action.message { line += " — \(message)" }
                     Terminal.shared.print(line)
                 }

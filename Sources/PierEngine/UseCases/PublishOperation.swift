@@ -73,6 +73,7 @@ public struct PublishOperation: Sendable {
         options.pushOnPullRequest = release.pushOnPullRequest
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
+        options.referrers = settings.referrers
         return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
             let publisher = Publisher(
                 store: session.store, options: options, logger: session.logger, progress: progress)
