@@ -27,6 +27,9 @@ public final class FakeRegistry: Sendable {
         public var foreignUploadHost: String?
         /// Tag lists that always link to one more page.
         public var endlessPagination = false
+        /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
+        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
+        public var referrersAPI = false
         public init() {}
     }
 
@@ -39,6 +42,8 @@ public final class FakeRegistry: Sendable {
         var uploads: [String: [UInt8]] = [:]
         var uploadPatched: Set<String> = []
         var log: [String] = []
+        /// Referrers index entries (JSON objects, encoded) by "name@subject".
+        var referrers: [String: [Data]] = [:]
         var remaining429: Int
         var remaining500: Int
         init(quirks: Quirks) {
@@ -70,6 +75,11 @@ public final class FakeRegistry: Sendable {
             links.insert("\(repository)@\(digest)")
         }
         func manifest(_ key: String) -> (bytes: [UInt8], type: String)? { manifests[key] }
+        func addReferrer(_ key: String, _ entry: Data) {
+            guard !(referrers[key] ?? []).contains(entry) else { return }
+            referrers[key, default: []].append(entry)
+        }
+        func referrers(_ key: String) -> [Data] { referrers[key] ?? [] }
         func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) {
             for key in keys { manifests[key] = (bytes, type) }
         }
@@ -214,6 +224,23 @@ public final class FakeRegistry: Sendable {
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
         }
+        if quirks.referrersAPI, let range = rest.range(of: "/referrers/"), request.method == .get {
+            let name = String(rest[..<range.lowerBound])
+            let subject = String(rest[range.upperBound...])
+            var entries = await store.referrers("\(name)@\(subject)").compactMap {
+                try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+            }
+            var headers: HTTPFields = [.contentType: "application/vnd.oci.image.index.v1+json"]
+            if let type = query.get("artifactType") {
+                entries = entries.filter { $0["artifactType"] as? String == type }
+                headers[HTTPField.Name("OCI-Filters-Applied")!] = "artifactType"
+            }
+            let body = try JSONSerialization.data(
+                withJSONObject: [
+                    "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries,
+                ] as [String: Any])
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+        }
         if let range = rest.range(of: "/blobs/") {
             let name = String(rest[..<range.lowerBound])
             let digest = String(rest[range.upperBound...])
@@ -237,6 +264,21 @@ public final class FakeRegistry: Sendable {
                 }
                 await store.putManifest(["\(name):\(reference)", "\(name):\(digest)"], bytes, type)
                 var headers: HTTPFields = [.location: "/v2/\(name)/manifests/\(digest)"]
+                if quirks.referrersAPI,
+                    let document = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                    let subject = (document["subject"] as? [String: Any])?["digest"] as? String
+                {
+                    // distribution-spec: artifactType, else the config's media type.
+                    var entry: [String: Any] = ["mediaType": type, "digest": digest, "size": bytes.count]
+                    let configType = (document["config"] as? [String: Any])?["mediaType"] as? String
+                    if let artifactType = document["artifactType"] as? String ?? configType {
+                        entry["artifactType"] = artifactType
+                    }
+                    if let annotations = document["annotations"] { entry["annotations"] = annotations }
+                    await store.addReferrer(
+                        "\(name)@\(subject)", try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]))
+                    headers[HTTPField.Name("OCI-Subject")!] = subject
+                }
                 if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
                 return Response(status: .created, headers: headers)
             case .get, .head:
