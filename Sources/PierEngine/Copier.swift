@@ -98,15 +98,17 @@ public struct Copier: Sendable {
 
     /// Discovers the referrers of `subjects` on the source and carries them (nothing within one repository, where
     /// they already are, or with `--no-referrers`).
+    /// `sourceTags` is the source repository's tag list when the caller has it.
     public func carryReferrers(
-        of subjects: [Digest], from source: RegistryImageSource, to destination: RegistryImageDestination
+        of subjects: [Digest], from source: RegistryImageSource, to destination: RegistryImageDestination,
+        sourceTags: [String]? = nil
     ) async throws(PierError) -> [Referrer] {
         guard referrers.carry,
             source.reference.registry != destination.reference.registry
                 || source.reference.repository != destination.reference.repository
         else { return [] }
         let carrier = ReferrerCarrier(selection: referrers, copier: self, logger: logger)
-        let found = try await carrier.discover(subjects: subjects, on: source)
+        let found = try await carrier.discover(subjects: subjects, on: source, tags: sourceTags)
         return try await carrier.carry(found, from: source, to: destination)
     }
 

@@ -20,13 +20,13 @@ public struct ReferrerCarrier: Sendable {
     }
 
     /// The referrers of `subjects` on the source.
-    public func discover(subjects: [Digest], on source: RegistryImageSource) async throws(PierError)
-        -> [ReferrerDiscovery.Found]
+    public func discover(subjects: [Digest], on source: RegistryImageSource, tags: [String]? = nil)
+        async throws(PierError) -> [ReferrerDiscovery.Found]
     {
         guard selection.carry else { return [] }
         let discovery = ReferrerDiscovery(
             client: source.client, repository: source.reference.repository, selection: selection, logger: logger)
-        return try await discovery.discover(subjects: subjects)
+        return try await discovery.discover(subjects: subjects, tags: tags)
     }
 
     /// Copies `found` (subjects before their referrers, as discovery returns them) to `destination`.
@@ -36,13 +36,26 @@ public struct ReferrerCarrier: Sendable {
         var carried: [Referrer] = []
         let repository = destination.reference.repository
         let pusher = ReferrerPusher(client: destination.client, repository: repository, logger: logger)
+        var listings: [Digest: (route: ReferrerRoute, digests: Set<Digest>)] = [:]
         for item in found {
+            var referrer = item.referrer
+            // Already there and listed (a sync of a tag in sync): nothing to write.
+            if referrer.tag == nil, try await destination.hasManifest(item.manifest.digest) {
+                if listings[referrer.subject] == nil {
+                    listings[referrer.subject] = try await Self.listed(
+                        referrer.subject, on: destination.client, repository: repository)
+                }
+                if let listing = listings[referrer.subject], listing.digests.contains(item.manifest.digest) {
+                    referrer.storedAs = listing.route
+                    carried.append(referrer)
+                    continue
+                }
+            }
             let graph = try await ImageGraph.load(root: item.manifest, from: source)
             _ = try await copier.copyBlobs(graph.blobs, from: source, to: destination)
             for child in graph.children where try await !destination.hasManifest(child.digest) {
                 try await destination.putManifest(child)
             }
-            var referrer = item.referrer
             if let tag = referrer.tag {
                 let head = try await destination.client.manifestHead(repository: repository, reference: tag)
                 if head?.digest != item.manifest.digest {
@@ -93,6 +106,16 @@ public struct ReferrerCarrier: Sendable {
             }
             referrers[index].verified = true
         }
+    }
+
+    /// Where `subject`'s referrers are listed on this registry (its API, else the fallback index tag), and which.
+    static func listed(_ subject: Digest, on client: RegistryClient, repository: String) async throws(PierError)
+        -> (route: ReferrerRoute, digests: Set<Digest>)
+    {
+        if case .listed(let descriptors, _) = try await client.referrers(repository: repository, digest: subject) {
+            return (.api, Set(descriptors.map(\.digest)))
+        }
+        return (.fallbackTag, try await listed(subject, route: .fallbackTag, on: client, repository: repository))
     }
 
     /// The digests listed as referrers of `subject` by the API (`.api`) or the fallback index tag.

@@ -50,7 +50,8 @@ public struct Sync: Sendable {
         let sourceClient = await store.client(for: source.registry)
         // Artifact tags (`sha256-…`) travel with their subjects, unless the pattern asks for them by name.
         let artifactTagsAsked = RetentionPolicy.asksForArtifactTags(only)
-        let tags = try await sourceClient.tags(repository: source.repository).filter { tag in
+        let allTags = try await sourceClient.tags(repository: source.repository)
+        let tags = allTags.filter { tag in
             (artifactTagsAsked || !ArtifactTag.isArtifactTag(tag))
                 && (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
                 && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
@@ -70,7 +71,7 @@ public struct Sync: Sendable {
                         do {
                             action.referrers = try await carryReferrers(
                                 source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
-                                destination: client)
+                                destination: client, sourceTags: allTags)
                         } catch {
                             action.action = .failed
                             action.message = "referrers: \(error.description)"
@@ -124,7 +125,7 @@ public struct Sync: Sendable {
     /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
     func carryReferrers(
         _ source: ImageReference, client sourceClient: RegistryClient, to target: ImageReference,
-        destination client: RegistryClient
+        destination client: RegistryClient, sourceTags: [String]
     ) async throws(PierError) -> [Referrer] {
         let image = try RegistryImageSource(reference: source, client: sourceClient)
         defer { Task { await image.close() } }
@@ -133,7 +134,7 @@ public struct Sync: Sendable {
         copier.referrers = referrers
         let destination = RegistryImageDestination(reference: target, client: client)
         var carried = try await copier.carryReferrers(
-            of: graph.manifests.map(\.digest), from: image, to: destination)
+            of: graph.manifests.map(\.digest), from: image, to: destination, sourceTags: sourceTags)
         try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)
         return carried
     }
