@@ -167,6 +167,9 @@ import Testing
         #expect(
             listed.first { $0.digest.description == seeded.sbom }?.foundBy == (api ? .api : .fallbackTag))
 
+        let table = try Harness.pier("referrers", "\(host)/app:1.0").stdout
+        #expect(table.contains("cosign-tag") && table.contains(api ? "referrers-api" : "fallback-tag"), "\(table)")
+        #expect(table.split(separator: "\n").count == 5)
         let copy = try Harness.pier("copy", "--json", "\(host)/app:1.0", "\(host)/copy/app:1.0")
         #expect(copy.status == 0, "\(copy.stderr)")
         Self.checkReport(
