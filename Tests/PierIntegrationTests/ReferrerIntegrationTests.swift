@@ -256,6 +256,30 @@ import Testing
         #expect(Set(final.compactMap { $0["digest"] as? String }) == Set(attached + [other]))
     }
 
+    /// A writer that replaces the fallback index right after pier's write (having read it before) is noticed by
+    /// the read after the write: pier merges again, and both entries end up listed.
+    @Test func lostRaceOnTheFallbackIndexIsRetried() async throws {
+        let foreign = "sha256:" + String(repeating: "e", count: 64)
+        let racing = try JSONSerialization.data(
+            withJSONObject: [
+                "schemaVersion": 2, "mediaType": MediaType.ociIndex,
+                "manifests": [["mediaType": MediaType.ociManifest, "digest": foreign, "size": 2]],
+            ], options: [.sortedKeys])
+        var quirks = FakeRegistry.Quirks()
+        quirks.racingReferrersIndex = Array(racing)
+        let fake = try await FakeRegistry(quirks: quirks)
+        defer { fake.stop() }
+        let layout = try ImageFixtures.umociImage(
+            at: Tools.temporaryDirectory() + "/l", tag: "1.0", layers: 1, layerSize: 100)
+        #expect(try Harness.pier("copy", "oci:\(layout):1.0", "\(fake.host)/app:1.0").status == 0)
+        let root = Harness.sha256(try Self.raw(fake.host, "app", "1.0")!)
+        let sbom = try Self.attach("\(fake.host)/app:1.0", type: Self.sbomType, content: "{}")
+        let listed = Self.entries(try Self.raw(fake.host, "app", Self.tag(root))).compactMap { $0["digest"] as? String }
+        #expect(Set(listed) == [foreign, sbom])
+        let puts = await fake.requestLog().filter { $0.hasPrefix("PUT /v2/app/manifests/\(Self.tag(root))") }
+        #expect(puts.count == 2)
+    }
+
     /// prune deletes a deleted image's referrers (fallback index, its entries, cosign tag) and keeps a kept one's;
     /// artifact tags are not counted as releases.
     @Test func pruneDeletesReferrersWithTheirImage() async throws {

@@ -30,6 +30,9 @@ public final class FakeRegistry: Sendable {
         /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
         /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
         public var referrersAPI = false
+        /// Another client wins a race on the referrers fallback index: right after the first PUT of a `sha256-<hex>`
+        /// tag, the tag is replaced by this index (it read the old index before that PUT and wrote after it).
+        public var racingReferrersIndex: [UInt8]?
         public init() {}
     }
 
@@ -46,6 +49,12 @@ public final class FakeRegistry: Sendable {
         var referrers: [String: [Data]] = [:]
         var remaining429: Int
         var remaining500: Int
+        var raced = false
+        /// True the first time only.
+        func takeRace() -> Bool {
+            defer { raced = true }
+            return !raced
+        }
         init(quirks: Quirks) {
             remaining429 = quirks.rateLimitFirst
             remaining500 = quirks.failFirst
@@ -263,6 +272,13 @@ public final class FakeRegistry: Sendable {
                     return error(.badRequest, "DIGEST_INVALID", "mismatch")
                 }
                 await store.putManifest(["\(name):\(reference)", "\(name):\(digest)"], bytes, type)
+                if let racing = quirks.racingReferrersIndex, reference.hasPrefix("sha256-"), !reference.contains("."),
+                    await store.takeRace()
+                {
+                    await store.putManifest(
+                        ["\(name):\(reference)", "\(name):\(Self.digest(racing))"], racing,
+                        "application/vnd.oci.image.index.v1+json")
+                }
                 var headers: HTTPFields = [.location: "/v2/\(name)/manifests/\(digest)"]
                 if quirks.referrersAPI,
                     let document = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
