@@ -21,8 +21,8 @@ public struct CopyReport: Sendable, Codable {
 }
 
 /// Copies an image byte for byte from a source to a destination: blobs (skipped when present, mounted when on
-/// the same registry), then child manifests by digest, then the root, then the tag. The destination digest equals
-/// the source digest.
+/// the same registry), then child manifests by digest, then the root, then (registry to registry) its referrers
+/// (`ReferrerCarrier`), then the tag. The destination digest equals the source digest.
 public struct Copier: Sendable {
     public var concurrency: Int
     public var logger: Logger

@@ -59,10 +59,18 @@ extension RegistryClient {
             }
             let page: Page
             do { page = try JSONDecoder().decode(Page.self, from: Data(buffer: body)) } catch {
-                throw PierError(
-                    .invalidInput, operation: operation, message: "the referrers list is not an image index",
-                    registry: registry, repository: repository, reference: digest.description,
-                    cause: ManifestDocument.describe(error))
+                // A first answer that is no index (a proxy's page for an unknown path) is no referrers API; a later
+                // page that is none breaks a listing that was under way.
+                guard all.isEmpty, seen.count == 1 else {
+                    throw PierError(
+                        .invalidInput, operation: operation, message: "the referrers list is not an image index",
+                        registry: registry, repository: repository, reference: digest.description,
+                        cause: ManifestDocument.describe(error))
+                }
+                logger.warning(
+                    "\(registry): the referrers API answered with something that is not an image index; using the fallback tag"
+                )
+                return .unsupported
             }
             if artifactType != nil {
                 let applied = response.headers.first(name: "OCI-Filters-Applied") ?? ""
