@@ -34,6 +34,8 @@ public struct Pruner: Sendable {
         public var failures: [Failure] = []
         /// Untagged manifests the registry's API listed, when the policy considers them (`--untagged`, ECR rules).
         public var untagged: [UntaggedDecision] = []
+        /// Referrers the registry's referrers API lists for images being deleted, deleted with them, by subject.
+        public var referrers: [String: [Digest]] = [:]
         /// Patterns that matched no tag, push times that could not be listed, tags that must stay.
         public var warnings: [String] = []
         public var failureErrors: [PierError] = []
@@ -46,7 +48,7 @@ public struct Pruner: Sendable {
         public var undatedCount: Int { decisions.filter { $0.dateSource == .undated }.count }
 
         enum CodingKeys: String, CodingKey {
-            case repository, decisions, untagged, applied, removed, failures, warnings
+            case repository, decisions, untagged, referrers, applied, removed, failures, warnings
         }
     }
 
@@ -165,6 +167,17 @@ public struct Pruner: Sendable {
         result.decisions = decisions
         result.reference = repository
         result.manifests = inventory.manifests
+        if case .distribution = api {
+            let client = await store.client(for: repository.registry)
+            let going = Set(decisions.filter { $0.action == .delete }.map(\.digest))
+            for digest in going.sorted() {
+                let subjects = [digest] + Self.children(of: [digest], in: inventory.manifests)
+                guard
+                    let found = try await apiReferrers(of: subjects, client: client, repository: repository.repository)
+                else { break }
+                if !found.isEmpty { result.referrers[digest.description] = found }
+            }
+        }
         if policy.considersUntagged, !inventory.untagged.isEmpty {
             let (untagged, read) = try await untaggedDecisions(
                 repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
@@ -297,11 +310,7 @@ public struct Pruner: Sendable {
             do {
                 // Referrers the registry indexes (no tag names them) go with their subject; listed first, while the
                 // subject is there to list them by.
-                var referrers: [Digest] = []
-                if case .distribution = api {
-                    let subjects = [decision.digest] + Self.children(of: [decision.digest], in: manifests)
-                    referrers = await apiReferrers(of: subjects, client: client, repository: repository.repository)
-                }
+                let referrers = plan.referrers[decision.digest.description] ?? []
                 try await deleter.deleteDigest(
                     decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
                 deleted.insert(decision.digest)
@@ -365,16 +374,19 @@ public struct Pruner: Sendable {
     /// Referrers the registry's referrers API lists for `digests`, recursively (`ReferrerDiscovery.maximumDepth`),
     /// for deletion with their subject. Empty where the registry has no referrers API (its fallback index and cosign
     /// tags are artifact tags, decided with their subjects).
-    func apiReferrers(of digests: [Digest], client: RegistryClient, repository: String) async -> [Digest] {
+    /// nil when the registry has no referrers API.
+    func apiReferrers(of digests: [Digest], client: RegistryClient, repository: String) async throws(PierError)
+        -> [Digest]?
+    {
         var found: [Digest] = []
         var level = digests
         for _ in 0..<ReferrerDiscovery.maximumDepth where !level.isEmpty {
             var next: [Digest] = []
             for digest in level {
                 guard
-                    case .listed(let descriptors, _)? = try? await client.referrers(
+                    case .listed(let descriptors, _) = try await client.referrers(
                         repository: repository, digest: digest)
-                else { return found }
+                else { return found.isEmpty ? nil : found }
                 for descriptor in descriptors where !found.contains(descriptor.digest) {
                     found.append(descriptor.digest)
                     next.append(descriptor.digest)

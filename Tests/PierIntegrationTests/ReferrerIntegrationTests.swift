@@ -311,4 +311,29 @@ import Testing
         for digest in [old.root, old.sbom, old.signature] { #expect(try Self.raw(host, "app", digest) == nil) }
         for digest in [new.root, new.sbom, new.signature] { #expect(try Self.raw(host, "app", digest) != nil) }
     }
+
+    /// On a registry with the referrers API, a deleted image's referrers (no tag names them) are in the plan and go
+    /// with it; a kept image's stay.
+    @Test func pruneDeletesAPIListedReferrersWithTheirImage() async throws {
+        var quirks = FakeRegistry.Quirks()
+        quirks.referrersAPI = true
+        let fake = try await FakeRegistry(quirks: quirks)
+        defer { fake.stop() }
+        let layout = Tools.temporaryDirectory() + "/images"
+        var sboms: [String] = []
+        for day in 1...2 {
+            try ImageFixtures.umociImage(
+                at: layout, tag: "sha-0\(day)", layers: 1, layerSize: 300, created: "2026-01-0\(day)T00:00:00Z")
+            #expect(try Harness.pier("copy", "oci:\(layout):sha-0\(day)", "\(fake.host)/app:sha-0\(day)").status == 0)
+            sboms.append(
+                try Self.attach("\(fake.host)/app:sha-0\(day)", type: Self.sbomType, content: #"{"d":\#(day)}"#))
+        }
+        let old = Harness.sha256(try Self.raw(fake.host, "app", "sha-01")!)
+        let run = try Harness.pier("prune", "--json", "--apply", "--keep-last", "1", "\(fake.host)/app")
+        #expect(run.status == 0, "\(run.stderr)")
+        let plan = try ReportJSON.decoder().decode([Pruner.Result].self, from: run.stdoutBytes)[0]
+        #expect(plan.referrers[old]?.map(\.description) == [sboms[0]])
+        #expect(try Self.raw(fake.host, "app", sboms[0]) == nil)
+        #expect(try Self.raw(fake.host, "app", sboms[1]) != nil)
+    }
 }

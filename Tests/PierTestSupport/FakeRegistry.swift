@@ -89,6 +89,19 @@ public final class FakeRegistry: Sendable {
             referrers[key, default: []].append(entry)
         }
         func referrers(_ key: String) -> [Data] { referrers[key] ?? [] }
+        /// Removes a manifest by digest with every tag on it, and its referrers index entry.
+        func deleteManifest(_ name: String, digest: String) -> Bool {
+            guard let bytes = manifests["\(name):\(digest)"]?.bytes else { return false }
+            for key in manifests.keys where key.hasPrefix(name + ":") && manifests[key]?.bytes == bytes {
+                manifests[key] = nil
+            }
+            for key in referrers.keys where key.hasPrefix(name + "@") {
+                referrers[key]?.removeAll { entry in
+                    (try? JSONSerialization.jsonObject(with: entry) as? [String: Any])?["digest"] as? String == digest
+                }
+            }
+            return true
+        }
         func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) {
             for key in keys { manifests[key] = (bytes, type) }
         }
@@ -310,6 +323,11 @@ public final class FakeRegistry: Sendable {
                 }
                 if request.method == .head { return Response(status: .ok, headers: headers) }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            case .delete:
+                guard reference.hasPrefix("sha256:"), await store.deleteManifest(name, digest: reference) else {
+                    return error(.notFound, "MANIFEST_UNKNOWN", "manifest unknown")
+                }
+                return Response(status: .accepted)
             default:
                 return error(.methodNotAllowed, "UNSUPPORTED", "method")
             }
