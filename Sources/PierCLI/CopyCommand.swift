@@ -32,12 +32,17 @@ struct CopyCommand: AsyncParsableCommand {
     )
     var destinationUser: String?
     @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
+    @Flag(
+        name: .customLong("create-repository"),
+        help: "Create the destination repository when it is a missing ECR repository.")
+    var createRepository = false
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
         var flags = settingsFlags(targeting: [destination])
         referrers.apply(to: &flags)
+        flags.createRepository = createRepository
         if let sourceUser {
             flags.scopedUsers.append(
                 .init(username: sourceUser, location: source, secretVariable: "PIER_SRC_PASSWORD", flag: "--src-creds"))
@@ -62,6 +67,9 @@ struct CopyCommand: AsyncParsableCommand {
             var copier = Copier(
                 concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
             copier.referrers = session.settings.referrers
+            if case .registry(let reference) = to {
+                _ = try await ECRRepositoryCreation.createMissing([reference], session: session)
+            }
             let report = try await copier.copy(from: from, to: to, platform: selected, store: session.store)
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }

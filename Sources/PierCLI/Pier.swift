@@ -36,7 +36,9 @@ struct Pier: AsyncParsableCommand {
             // A parse error quotes what was typed (or pasted): shown escaped, as every other text pier prints.
             let code = exitCode(for: error)
             guard code != .success, !(error is ExitCode) else { exit(withError: error) }
-            for line in fullMessage(for: error).split(separator: "\n") { Terminal.shared.log(String(line)) }
+            for line in KeyTextRedaction.redacted(fullMessage(for: error)).split(separator: "\n") {
+                Terminal.shared.log(String(line))
+            }
             Foundation.exit(code.rawValue)
         }
     }
@@ -56,7 +58,7 @@ struct Pier: AsyncParsableCommand {
             RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self,
             DigestCommand.self, TagsCommand.self, LoginCommand.self,
-            LogoutCommand.self, AttachCommand.self, ReferrersCommand.self,
+            LogoutCommand.self, SignCommand.self, VerifyCommand.self, AttachCommand.self, ReferrersCommand.self,
         ]
     )
 }

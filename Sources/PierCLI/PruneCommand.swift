@@ -42,6 +42,13 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("ecr-policy"), help: "An ECR lifecycle policy JSON file to evaluate instead of the flags.")
     var ecrPolicy: String?
+    @Flag(
+        name: .customLong("install-policy"),
+        help: ArgumentHelp(
+            "Install the --ecr-policy file on each ECR repository (PutLifecyclePolicy) and show ECR's preview beside pier's plan.",
+            discussion:
+                "Installs even without --apply. With --json the output is {\"results\": [...], \"ecrPolicy\": [...]}."))
+    var installPolicy = false
     @Flag(help: "Delete. Without it, pier only prints the plan.") var apply = false
     @Flag(
         name: .customLong("allow-untag-fallback"),
@@ -79,13 +86,18 @@ struct PruneCommand: AsyncParsableCommand {
         (request.keepLast, request.keepNewerThan, request.keep, request.only) = (keepLast, keepNewerThan, keep, only)
         (request.expireOlderThan, request.untagged, request.ecrPolicyPath) = (expireOlderThan, untagged, ecrPolicy)
         (request.apply, request.allowUntagFallback) = (apply, allowUntagFallback)
+        request.installECRPolicy = installPolicy
         try await global.run(flags, prepare: { settings in try PruneOperation(request, settings: settings) }) {
             operation, session in
             let outcome = try await operation.run(session: session)
-            if json {
+            if json, installPolicy {
+                try Terminal.shared.printJSON(
+                    ECRPolicyReport(results: outcome.results, ecrPolicy: outcome.ecrComparisons))
+            } else if json {
                 try Terminal.shared.printJSON(outcome.results)
             } else {
                 for result in outcome.results { PruneTable.print(result, allowUntagFallback: allowUntagFallback) }
+                for comparison in outcome.ecrComparisons { ECRPolicyReport.print(comparison) }
             }
             for failure in outcome.failures { Terminal.shared.log(ErrorRendering.render(failure)) }
             if !outcome.failures.isEmpty { throw ExitCode(ErrorRendering.exitCode(for: .partial)) }

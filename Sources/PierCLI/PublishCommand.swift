@@ -39,6 +39,16 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(name: .customLong("push-on-pr"), help: "Push on pull/merge request builds too.") var pushOnPR = false
     @Flag(help: "Print the report as JSON (schema: docs/publish-report.md).") var json = false
     @Flag(
+        name: .customLong("create-repository"),
+        help: "Create missing ECR repositories (pier.yml ecr: settings; also create: true per registry).")
+    var createRepository = false
+    @Option(
+        name: .customLong("fail-on-severity"),
+        help: ArgumentHelp(
+            "Release gate: wait for ECR's scan of the published digest and exit 70 on findings at or above this severity (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNDEFINED).",
+            discussion: "An ECR target without a completed scan, or no ECR target at all, also exits 70."))
+    var failOnSeverity: String?
+    @Flag(
         help:
             "Add org.opencontainers.image.{version,revision,source,created} annotations to the root manifest or index. This changes the image digest."
     )
@@ -51,6 +61,12 @@ struct PublishCommand: AsyncParsableCommand {
         String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
     @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
+    @Option(
+        name: .customLong("sign-key"), parsing: .unconditional,
+        help:
+            "Sign the image (cosign format) with this ECDSA P-256 private key: a PEM file or env://NAME (also pier.yml signing.key). Signed once; the signature goes to every registry and is verified there."
+    )
+    var signKey: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -60,6 +76,8 @@ struct PublishCommand: AsyncParsableCommand {
         flags.onConflict = onConflict
         flags.failFast = failFast
         flags.pushOnPullRequest = pushOnPR
+        flags.createRepository = createRepository
+        flags.signKey = signKey
         try await global.run(
             flags,
             prepare: { settings in
@@ -72,6 +90,9 @@ struct PublishCommand: AsyncParsableCommand {
                 request.annotationPairs = annotationPairs
                 request.notesFile = notesFile
                 request.notes.templatePath = notesTemplate
+                request.failOnSeverity = try failOnSeverity.map { (text) throws(PierError) in
+                    try ECRScanGate.checkedSeverity(text)
+                }
                 return try PublishOperation(request, settings: settings)
             }
         ) { operation, session in
@@ -79,7 +100,18 @@ struct PublishCommand: AsyncParsableCommand {
             let report = try await operation.run(session: session, progress: display.callback)
             Terminal.shared.clearProgress()
             if json { try Terminal.shared.printJSON(report) } else { PublishSummary.print(report) }
+            if !json {
+                for (repository, scan) in (report.scans ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    Terminal.shared.print(
+                        "scan \(repository)@\(report.digest.short): \(scan.status), \(ECRScanGate.summary(scan))")
+                }
+            }
             try PublishSummary.exitStatus(report)
+            if let threshold = operation.request.failOnSeverity, !report.dryRun,
+                let failure = ECRScanGate.failure(report.scans ?? [:], threshold: threshold)
+            {
+                throw failure
+            }
         }
     }
 }

@@ -44,6 +44,7 @@ enum PublishSummary {
                         registry.seconds))
             }
             for referrer in registry.referrers { out.print("  " + ReferrersCommand.line(referrer)) }
+            if let signature = registry.signature { out.print("  signature: \(signature), verified") }
             if let rateLimit = registry.rateLimit { out.print("  rate limit: \(rateLimit)") }
         }
     }

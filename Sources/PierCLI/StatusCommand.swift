@@ -21,7 +21,8 @@ struct StatusCommand: AsyncParsableCommand {
                 try repositories.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil) }
             }
         ) { references, session in
-            let status = try await RegistryStatus.collect(references, store: session.store, only: tags)
+            var status = try await RegistryStatus.collect(references, store: session.store, only: tags)
+            status.scans = await ECRScanGate.statusScans(status, targets: references, session: session)
             if json {
                 try Terminal.shared.printJSON(status)
             } else {
@@ -39,6 +40,12 @@ struct StatusCommand: AsyncParsableCommand {
                     }
                     Terminal.shared.print(
                         cell(row.tag, width) + "  " + cells.joined(separator: "  ") + "  " + row.state.rawValue)
+                }
+                for (repository, byDigest) in (status.scans ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    for (digest, scan) in byDigest.sorted(by: { $0.key < $1.key }) {
+                        Terminal.shared.print(
+                            "scan \(repository)@\(digest): \(scan.status), \(ECRScanGate.summary(scan))")
+                    }
                 }
             }
             if check, let failure = status.checkFailure() { throw failure }

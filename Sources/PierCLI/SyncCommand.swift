@@ -16,28 +16,43 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
     @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
+    @Flag(
+        name: .customLong("create-repository"),
+        help: "Create destination repositories that are missing ECR repositories.")
+    var createRepository = false
+    @Option(
+        name: .customLong("verify-key"), parsing: .unconditional,
+        help:
+            "Copy only images with a valid cosign signature by this public key on the primary (others: unsigned, exit 70): a PEM file or env://NAME (also pier.yml signing.verify_key)."
+    )
+    var verifyKey: String?
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
         var flags = settingsFlags(targeting: destinations)
         referrers.apply(to: &flags)
+        flags.createRepository = createRepository
+        flags.verifyKey = verifyKey
         try await global.run(
             flags,
-            prepare: { _ in
+            prepare: { settings in
                 (
                     try ImageReference(parsing: source).with(tag: nil),
                     try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil)
                     },
-                    try semver.map { (text) throws(PierError) in try SemverRange(text) }
+                    try semver.map { (text) throws(PierError) in try SemverRange(text) },
+                    try settings.verificationKey(flag: "--verify-key")
                 )
             }
         ) { prepared, session in
-            let (primary, backups, range) = prepared
+            let (primary, backups, range, key) = prepared
             var sync = Sync(store: session.store)
             sync.referrers = session.settings.referrers
+            sync.verificationKey = key
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
             )
+            if !dryRun { _ = try await ECRRepositoryCreation.createMissing(backups, session: session) }
             let actions = try await sync.sync(from: primary, to: backups, tags: tags, semver: range)
             if json {
                 try Terminal.shared.printJSON(actions)

@@ -1,4 +1,5 @@
 import Foundation
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 import Yams
@@ -19,6 +20,11 @@ public struct PierConfig: Sendable, Equatable {
         public var caFile: String?
         /// Requests in flight to this registry, instead of the run's `concurrency`.
         public var concurrency: Int?
+        /// `create: true`: create the repository when it does not exist (ECR; registries that create on push
+        /// need nothing).
+        public var create = false
+        /// `ecr:`: how a repository pier creates on ECR is set up.
+        public var ecr: ECRRepositorySettings?
         public var line = 0
     }
     public var source: String?
@@ -36,6 +42,10 @@ public struct PierConfig: Sendable, Equatable {
     public var prune: RetentionPolicy.Rules?
     /// The `referrers:` section: `carry` (default true) and `types` (artifact types to carry; empty: all).
     public var referrers: ReferrerSelection?
+    /// `aws.role_arn`: the role assumed with a web identity (GitHub Actions OIDC) when `AWS_ROLE_ARN` is unset.
+    public var awsRoleARN: String?
+    /// The `signing:` section: the keys publish signs with and rollback and sync verify with.
+    public var signing = SigningSettings()
 
     public init() {}
 
@@ -65,7 +75,7 @@ public struct PierConfig: Sendable, Equatable {
             allowed: [
                 "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
                 "insecure_registries",
-                "ca_file", "build", "prune", "referrers",
+                "ca_file", "build", "prune", "aws", "signing", "referrers",
             ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -80,7 +90,7 @@ public struct PierConfig: Sendable, Equatable {
                     item, key,
                     allowed: [
                         "repository", "insecure", "username_env", "password_env", "api", "api_url", "concurrency",
-                        "ca_file",
+                        "ca_file", "create", "ecr",
                     ])
                 guard let repository = entry["repository"] else { throw reader.fail(item, "\(key) needs a repository") }
                 var registry = Registry(
@@ -109,7 +119,15 @@ public struct PierConfig: Sendable, Equatable {
                 registry.concurrency = try entry["concurrency"].map { (n) throws(PierError) in
                     try reader.concurrency(n, "\(key).concurrency")
                 }
+                registry.create =
+                    try entry["create"].map { (n) throws(PierError) in try reader.bool(n, "\(key).create") } ?? false
+                if let node = entry["ecr"] { registry.ecr = try parseECR(node, key: "\(key).ecr", reader: reader) }
                 config.registries.append(registry)
+            }
+        }
+        if let node = top["aws"] {
+            let aws = try reader.mapping(node, "aws", allowed: ["role_arn"])
+            config.awsRoleARN = try aws["role_arn"].map { (n) throws(PierError) in try reader.string(n, "aws.role_arn")
             }
         }
         if let tags = top["tags"] {
@@ -179,7 +197,28 @@ public struct PierConfig: Sendable, Equatable {
             }
             config.referrers = selection
         }
+        if let node = top["signing"] { config.signing = try parseSigning(node, reader: reader) }
         return config
+    }
+
+    /// `ecr:` of a registry: scan_on_push (bool), tag_mutability (MUTABLE, IMMUTABLE), encryption (AES256, KMS)
+    /// and kms_key (with KMS).
+    static func parseECR(_ node: Node, key: String, reader: Reader) throws(PierError) -> ECRRepositorySettings {
+        let e = try reader.mapping(node, key, allowed: ["scan_on_push", "tag_mutability", "encryption", "kms_key"])
+        var settings = ECRRepositorySettings()
+        if let value = e["scan_on_push"] { settings.scanOnPush = try reader.bool(value, "\(key).scan_on_push") }
+        if let value = e["tag_mutability"] {
+            settings.tagMutability = try reader.choice(
+                value, "\(key).tag_mutability", ECRRepositorySettings.TagMutability.self)
+        }
+        if let value = e["encryption"] {
+            settings.encryption = try reader.choice(value, "\(key).encryption", ECRRepositorySettings.Encryption.self)
+        }
+        if let value = e["kms_key"] {
+            guard settings.encryption == .kms else { throw reader.fail(value, "\(key).kms_key needs encryption: KMS") }
+            settings.kmsKey = try reader.string(value, "\(key).kms_key")
+        }
+        return settings
     }
 
     /// `prune:`: keep_last, keep_newer_than and expire_older_than (90d, 12h, 2w), keep (regexes), only (a regex),

@@ -1,4 +1,5 @@
 import Foundation
+import PierHostedAPIs
 import PierModel
 
 /// The result of `pier publish`, printed as a human summary or as JSON (`--json`). The JSON schema is stable:
@@ -25,6 +26,11 @@ public struct PublishReport: Sendable, Codable {
     public var status: Status
     public var registries: [RegistryReport]
     public var seconds: Double
+    /// ECR repositories this run created (`host/name`), when the registry's settings said to; absent otherwise.
+    public var createdRepositories: [String]?
+    /// ECR's scan of the published digest, by repository (`host/name`), for every ECR target that was written;
+    /// absent when no target is ECR. Status `NOT_SCANNED` when the repository does not scan on push.
+    public var scans: [String: ECRScanFindings]?
 
     public init(
         source: String, digest: Digest, mediaType: String, platforms: [String], context: TagContext, tags: [PlannedTag],
@@ -87,6 +93,8 @@ public struct RegistryReport: Sendable, Codable {
     public var wouldUpload: [Digest] = []
     /// Every tag HEADed back to the root digest and every child manifest present.
     public var verified = false
+    /// With a signing key: whether the signature was added or already there (then read back and verified).
+    public var signature: SignatureStore.Outcome?
     public var seconds: Double = 0
     /// Docker Hub style rate-limit headers, when the registry sent them.
     public var rateLimit: String?
@@ -97,7 +105,7 @@ public struct RegistryReport: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case repository, role, tags, blobsUploaded, blobsMounted, blobsSkipped, bytesUploaded, manifestsPushed,
             wouldUpload, referrers,
-            verified, seconds, rateLimit, error
+            verified, seconds, rateLimit, error, signature
     }
 
     public init(repository: String, role: Role) {

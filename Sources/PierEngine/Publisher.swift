@@ -23,6 +23,8 @@ public struct Publisher: Sendable {
         public var annotations: [String: String] = [:]
         /// Which referrers of a registry source go to every registry.
         public var referrers = ReferrerSelection()
+        /// Signs the root once and appends the signature on every registry after its tags are verified.
+        public var signingKey: SigningKey?
         public init(context: TagContext) { self.context = context }
     }
 
@@ -59,6 +61,12 @@ public struct Publisher: Sendable {
         let graph = loaded
         let root = graph.root
         let referrers = try await discoverReferrers(of: graph, original: original, source: source)
+        // One payload for the digest, signed once; its docker-reference names the primary (cosign ignores it).
+        let signature = try options.signingKey.map { (key) throws(PierError) in
+            try ImageSignature(
+                signing: SimpleSigningPayload(dockerReference: targets[0].repositoryName, manifestDigest: root.digest),
+                with: key)
+        }
         let platforms = graph.children.compactMap { child in
             root.document.manifests?.first { $0.digest == child.digest }?.platform?.description
         }
@@ -90,7 +98,7 @@ public struct Publisher: Sendable {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
                                 graph, from: source, to: target, plan: plan, writes: writes, referrers: referrers,
-                                sharedReads: sharedReads.map { ($0, index) },
+                                sharedReads: sharedReads.map { ($0, index) }, signature: signature,
                                 report: &report)
                         } catch {
                             report.error = RegistryReport.Failure(kind: error.kind, message: error.description)
@@ -153,7 +161,8 @@ public struct Publisher: Sendable {
     func publish(
         _ graph: ImageGraph, from source: any ImageSource, to target: ImageReference, plan: [PlannedTag], writes: Bool,
         referrers: [ReferrerDiscovery.Found] = [],
-        sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, report: inout RegistryReport
+        sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, signature: ImageSignature? = nil,
+        report: inout RegistryReport
     ) async throws(PierError) {
         let client = await store.client(for: target.registry)
         let destination = RegistryImageDestination(reference: target.with(tag: nil), client: client)
@@ -242,6 +251,12 @@ public struct Publisher: Sendable {
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
         try await ReferrerCarrier.verify(&report.referrers, on: client, repository: target.repository)
+        if let signature, let key = options.signingKey?.verificationKey {
+            let signatures = SignatureStore(client: client, repository: target.repository)
+            report.signature = try await signatures.append(signature, for: root.digest, signer: key)
+            try await signatures.requireValidSignature(
+                for: root.digest, key: key, payload: signature.layer.digest, operation: "verify signature")
+        }
         report.verified = true
     }
 

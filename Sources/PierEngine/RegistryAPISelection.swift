@@ -56,15 +56,11 @@ public enum RegistryAPISelection {
             return .native(GitHubPackagesAPI(transport: transport, token: token, base: apiURL ?? services.githubAPIURL))
         case .ecr:
             let aws = services.aws
-            guard let access = aws.accessKeyID, let secret = aws.secretAccessKey else {
-                throw missing("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-            }
-            let region = ECRAPI.region(ofHost: registry) ?? aws.region ?? "us-east-1"
             return .native(
                 ECRAPI(
-                    transport: transport, region: region, accessKey: access, secretKey: secret,
-                    sessionToken: aws.sessionToken,
-                    endpoint: apiURL ?? aws.endpoint))
+                    transport: transport,
+                    region: ECRAPI.region(ofHost: registry) ?? aws.region ?? ECRLogin.defaultRegion,
+                    credentials: aws.provider, endpoint: apiURL ?? aws.endpoint))
         case .gitlab:
             guard let base = apiURL ?? services.gitlabAPIURL else { throw missing("--api-url or CI_API_V4_URL") }
             guard let token = services.gitlabToken else { throw missing("GITLAB_TOKEN or CI_JOB_TOKEN") }

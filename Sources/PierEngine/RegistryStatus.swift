@@ -1,3 +1,4 @@
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 
@@ -28,6 +29,8 @@ public struct RegistryStatus: Sendable, Codable {
     }
     public var repositories: [String]
     public var rows: [Row]
+    /// ECR's scans of the digests shown, by repository then digest, for ECR repositories (`ECRScanGate.statusScans`).
+    public var scans: [String: [String: ECRScanFindings]]?
     public var drift: Bool { rows.contains { $0.state.isDrift } }
 
     /// The error `pier status --check` exits with, nil when nothing drifted.

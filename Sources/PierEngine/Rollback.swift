@@ -34,6 +34,8 @@ public struct Rollback: Sendable {
 
     public let store: ImageStore
     public var rules = TagRules()
+    /// With a key, the version's image must carry a valid signature by it (`--verify-key`).
+    public var verificationKey: VerificationKey?
 
     public init(store: ImageStore) { self.store = store }
 
@@ -102,6 +104,9 @@ public struct Rollback: Sendable {
                 message: "\(version) has different digests on different registries: "
                     + digests.map { "\($0.0.repositoryName)=\($0.1.short)" }.joined(separator: ", "),
                 hint: "name the registry to follow with --trust REPO")
+        }
+        if let verificationKey {
+            try await requireSignature(digest, targets: targets, trust: trust, key: verificationKey)
         }
         var changes: [Change] = []
         for target in targets {

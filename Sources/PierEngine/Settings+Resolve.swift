@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PierHTTP
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 
@@ -18,7 +19,13 @@ extension Settings {
     ) throws(PierError) -> Settings {
         func variable(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         let config = try PierConfig.forRun(path: flags.configPath ?? variable("PIER_CONFIG"))
-        let services = ServiceSettings(environment: environment)
+        var services = ServiceSettings(environment: environment)
+        if services.aws.sources.roleARN == nil, let role = config.awsRoleARN {
+            services.aws.sources.roleARN = role
+            services.aws.provider = AWSCredentialProvider(sources: services.aws.sources)
+        }
+        try checkURL(services.aws.sources.stsEndpoint, from: "AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL")
+        try checkURL(services.aws.sources.actionsIDTokenURL, from: "ACTIONS_ID_TOKEN_REQUEST_URL")
         try checkURL(services.githubAPIURL, from: "GITHUB_API_URL")
         try checkURL(services.gitlabAPIURL, from: "CI_API_V4_URL")
         try checkURL(services.aws.endpoint, from: "AWS_ENDPOINT_URL_ECR or AWS_ENDPOINT_URL")
@@ -69,6 +76,8 @@ extension Settings {
             settings.api = entry.api ?? .auto
             settings.apiURL = entry.apiURL
             settings.concurrency = entry.concurrency
+            settings.createRepository = entry.create
+            settings.ecr = entry.ecr ?? settings.ecr
             if entry.insecure { network.insecureHosts.insert(reference.registry) }
             if let userVariable = entry.usernameEnv, let passwordVariable = entry.passwordEnv,
                 let user = variable(userVariable), let password = variable(passwordVariable)
@@ -86,6 +95,13 @@ extension Settings {
                 var settings = registries[DockerConfig.normalizedHost(host)] ?? RegistrySettings(host: host)
                 if let api = flags.registryAPI { settings.api = api }
                 if let url = flags.apiURL { settings.apiURL = url }
+                registries[DockerConfig.normalizedHost(host)] = settings
+            }
+        }
+        if flags.createRepository {
+            for host in targetHosts + release.targets.map(\.registry) {
+                var settings = registries[DockerConfig.normalizedHost(host)] ?? RegistrySettings(host: host)
+                settings.createRepository = true
                 registries[DockerConfig.normalizedHost(host)] = settings
             }
         }
@@ -115,6 +131,8 @@ extension Settings {
         var settings = Settings(
             config: config, environment: environment, startedAt: startedAt, network: network, registries: registries,
             services: services, release: release)
+        settings.signing.key = flags.signKey ?? config.signing.key
+        settings.signing.verifyKey = flags.verifyKey ?? config.signing.verifyKey
         settings.referrers = resolveReferrers(flags, config: config)
         return settings
     }
@@ -229,6 +247,7 @@ extension Settings {
                 gitHubToken: services.githubToken.map { .basic(username: services.githubActor ?? "pier", password: $0) }
             ),
             userAgent: userAgent, logger: logger)
+        options.credentials.loginSource = ecrLogin()
         for (host, settings) in registries {
             if let limit = settings.concurrency { options.concurrencyByHost[host] = limit }
             if let file = settings.caFile { options.caFileByHost[settings.host] = file }
@@ -251,5 +270,23 @@ extension PierConfig {
     public static func forRun(path: String?) throws(PierError) -> PierConfig {
         if let path { return try load(path: path, required: true) }
         return try load(path: "pier.yml", required: false)
+    }
+}
+
+extension Settings {
+    /// The ECR login of this run: every `*.dkr.ecr.*.amazonaws.com` host, and the hosts whose API is set to `ecr`
+    /// (their `api_url` is the ECR API endpoint their tokens come from).
+    func ecrLogin() -> ECRLogin {
+        var targets: [String: ECRLogin.Target] = [:]
+        for (host, settings) in registries {
+            let region = ECRAPI.region(ofHost: host)
+            guard settings.api == .ecr || (settings.api == .auto && region != nil) else { continue }
+            targets[host] = ECRLogin.Target(
+                region: region ?? services.aws.region ?? ECRLogin.defaultRegion,
+                endpoint: settings.apiURL ?? services.aws.endpoint, registryID: ECRLogin.registryID(ofHost: host))
+        }
+        return ECRLogin(
+            targets: targets, defaultRegion: services.aws.region, defaultEndpoint: services.aws.endpoint,
+            provider: services.aws.provider)
     }
 }

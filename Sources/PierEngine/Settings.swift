@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PierHostedAPIs
 import PierModel
 import PierRegistry
 
@@ -23,6 +24,8 @@ public struct Settings: Sendable {
     public var release: ReleaseSettings
     /// Which referrers copy, publish and sync carry (`--no-referrers`, `--referrers-type`, pier.yml `referrers:`).
     public var referrers = ReferrerSelection()
+    /// The keys that sign and verify images (`--sign-key`, `--verify-key`, pier.yml `signing:`).
+    public var signing = SigningSettings()
 
     /// The entry for `host`; a host nobody configured gets the defaults.
     public func registry(_ host: String) -> RegistrySettings {
@@ -71,6 +74,10 @@ public struct RegistrySettings: Sendable, Equatable {
     public var apiURL: String?
     /// Requests in flight to this host, when pier.yml sets one for it.
     public var concurrency: Int?
+    /// Create the repository when it does not exist (pier.yml `create: true`, `--create-repository`); ECR only.
+    public var createRepository = false
+    /// How an ECR repository pier creates is set up (pier.yml `ecr:`).
+    public var ecr = ECRRepositorySettings()
 
     public init(host: String) { self.host = host }
 }
@@ -112,6 +119,11 @@ public struct ServiceSettings: Sendable {
         public var region: String?
         /// `AWS_ENDPOINT_URL_ECR`, else `AWS_ENDPOINT_URL`.
         public var endpoint: String?
+        /// Where credentials for ECR's API and ECR logins are looked for (environment, profiles, web identity,
+        /// GitHub Actions OIDC), with pier.yml's `aws.role_arn` when `AWS_ROLE_ARN` is unset.
+        public var sources = AWSCredentialSources()
+        /// The one lookup of `sources` a run shares (ECR logins and ECR's API).
+        public var provider = AWSCredentialProvider(sources: AWSCredentialSources())
     }
 
     public init() {}
@@ -135,6 +147,8 @@ public struct ServiceSettings: Sendable {
         aws.sessionToken = value("AWS_SESSION_TOKEN")
         aws.region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION")
         aws.endpoint = value("AWS_ENDPOINT_URL_ECR") ?? value("AWS_ENDPOINT_URL")
+        aws.sources = AWSCredentialSources(environment: environment)
+        aws.provider = AWSCredentialProvider(sources: aws.sources)
     }
 }
 

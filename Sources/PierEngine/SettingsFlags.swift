@@ -64,6 +64,12 @@ public struct SettingsFlags: Sendable {
     /// `--registry-api` and `--api-url`: they apply to every registry the command names.
     public var registryAPI: RegistryAPISelection.Kind?
     public var apiURL: String?
+    /// `--create-repository`: create a missing ECR repository on every registry the command writes to.
+    public var createRepository = false
+
+    /// `--sign-key` (publish) and `--verify-key` (rollback, sync): a key file or env://NAME.
+    public var signKey: String?
+    public var verifyKey: String?
 
     /// `--no-referrers`: signatures, SBOMs and attestations stay behind.
     public var noReferrers = false

@@ -17,6 +17,8 @@ public struct Sync: Sendable {
         case conflict
         /// The copy failed; `message` says why.
         case failed
+        /// Not copied: the primary holds no valid signature by the verification key for the image.
+        case unsigned
 
         public var description: String { rawValue }
     }
@@ -40,6 +42,8 @@ public struct Sync: Sendable {
     public var logger = Logger(label: "pier")
     /// Which referrers go with each tag.
     public var referrers = ReferrerSelection()
+    /// With a key, only images with a valid signature by it are copied (`--verify-key`).
+    public var verificationKey: VerificationKey?
 
     public init(store: ImageStore) { self.store = store }
 
@@ -57,6 +61,7 @@ public struct Sync: Sendable {
                 && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
         }.sorted()
         var actions: [Action] = []
+        var signatureChecks: [Digest: String] = [:]
         for tag in tags {
             guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else {
                 continue
@@ -77,6 +82,14 @@ public struct Sync: Sendable {
                             action.message = "referrers: \(error.description)"
                         }
                     }
+                    actions.append(action)
+                    continue
+                }
+                if let reason = try await unsignedReason(
+                    head.digest, tag: tag, in: source, client: sourceClient, checked: &signatureChecks)
+                {
+                    action.action = .unsigned
+                    action.message = reason
                     actions.append(action)
                     continue
                 }
@@ -139,13 +152,17 @@ public struct Sync: Sendable {
         return carried
     }
 
-    /// The error a sync ends with when some tags were not synced: a conflict when all of them conflicted (exit 73),
-    /// else a partial failure (exit 75); nil when every tag is in sync.
+    /// The error a sync ends with when some tags were not synced: a verification failure when an image was unsigned
+    /// (exit 70), a conflict when all of them conflicted (exit 73), else a partial failure (exit 75); nil when
+    /// every tag is in sync.
     public static func failure(of actions: [Action]) -> PierError? {
-        let bad = actions.filter { $0.action == .conflict || $0.action == .failed }
+        let bad = actions.filter { $0.action == .conflict || $0.action == .failed || $0.action == .unsigned }
         guard !bad.isEmpty else { return nil }
+        let kind: PierError.Kind =
+            bad.contains { $0.action == .unsigned }
+            ? .verification : bad.allSatisfy { $0.action == .conflict } ? .conflict : .partial
         return PierError(
-            bad.allSatisfy { $0.action == .conflict } ? .conflict : .partial, operation: "sync",
+            kind, operation: "sync",
             message: "\(bad.count) tag(s) not synced", hint: bad.first?.message)
     }
 }

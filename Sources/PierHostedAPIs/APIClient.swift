@@ -13,6 +13,9 @@ struct APIClient: Sendable {
     let service: String
     let userAgent: String
     let retry: RetryPolicy
+    /// The API's request budget (GitHub's `x-ratelimit-remaining`), read from every answer: pier slows down when
+    /// it runs low and waits for a reset it can afford to wait for, instead of failing halfway through a run.
+    let budget = RateLimitBudget()
 
     init(transport: HTTPTransport, service: String, retry: RetryPolicy = RetryPolicy()) {
         http = transport.verifying
@@ -40,9 +43,21 @@ struct APIClient: Sendable {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body)) }
     }
 
+    /// Whether a request may be sent again after a failure that leaves unknown whether the server acted on it.
+    enum Repeatability: Sendable {
+        /// Reads, updates to a stated value, deletes, and calls the API documents as idempotent: every retryable
+        /// failure is retried.
+        case repeatable
+        /// A request that creates something (a release, an asset): sent again only when the server said it did not
+        /// act (429, or a rate limit with a wait). A network failure, 408 or 5xx after the request left may have
+        /// created it, and a second one would make a duplicate (GitHub answers a repeated asset 422, a repeated
+        /// release a second draft or 422), so the failure is reported instead.
+        case createsOnce
+    }
+
     func call(
         _ method: HTTPMethod, _ url: String, headers: HTTPHeaders = [:], json: Any? = nil, body: [UInt8]? = nil,
-        operation: String, accept: Set<Int> = [200, 201, 202, 204]
+        operation: String, accept: Set<Int> = [200, 201, 202, 204], repeatability: Repeatability = .repeatable
     ) async throws(PierError) -> Answer {
         var request = HTTPClientRequest(url: url)
         request.method = method
@@ -56,6 +71,7 @@ struct APIClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            try await spendBudget(url: url, operation: operation)
             if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
             let answer: Answer
             do {
@@ -64,7 +80,8 @@ struct APIClient: Sendable {
                     buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
                 answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)
             } catch {
-                guard case .retry(let wait) = retry.afterNetworkFailure(attempt: attempt) else {
+                guard repeatability == .repeatable, case .retry(let wait) = retry.afterNetworkFailure(attempt: attempt)
+                else {
                     throw PierError(
                         .network, operation: operation, message: "cannot reach \(service)",
                         registry: URLComponents(string: url)?.host, cause: ErrorCause.short("\(error)"))
@@ -72,11 +89,37 @@ struct APIClient: Sendable {
                 try await pause(wait, operation)
                 continue
             }
+            await budget.observe(answer.headers)
             if accept.contains(answer.status) { return answer }
-            switch retry.afterAnswer(status: answer.status, headers: answer.headers, attempt: attempt) {
+            let decision = retry.afterAnswer(status: answer.status, headers: answer.headers, attempt: attempt)
+            if repeatability == .createsOnce, answer.status != 429,
+                RetryPolicy.serverWait(status: answer.status, headers: answer.headers) == nil
+            {
+                throw failure(answer, url: url, operation: operation, rateLimited: nil)
+            }
+            switch decision {
             case .retry(let wait): try await pause(wait, operation)
             case .stop(let serverWait): throw failure(answer, url: url, operation: operation, rateLimited: serverWait)
             }
+        }
+    }
+
+    /// Waits as the budget says before the next request, or stops before one the API would refuse.
+    private func spendBudget(url: String, operation: String) async throws(PierError) {
+        switch await budget.admit(longestWait: retry.maxServerWait) {
+        case .go:
+            return
+        case .wait(let duration):
+            try await pause(duration, operation)
+        case .exhausted(let reset):
+            var error = PierError(
+                .network, operation: operation,
+                message: "\(service)'s rate limit is used up (\(await budget.current?.summary ?? "0 remaining"))",
+                registry: URLComponents(string: url)?.host,
+                hint: reset.map { "it resets at \(ISO8601DateFormatter().string(from: $0)); rerun then" }
+                    ?? "rerun later")
+            error.isFinal = true
+            throw error
         }
     }
 

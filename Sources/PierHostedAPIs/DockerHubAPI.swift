@@ -14,6 +14,8 @@ public struct DockerHubAPI: ImageListingAPI {
     let base: String
     let username: String
     let password: String
+    /// One login per run: the Hub's JWT is good for the whole run's deletes and listings.
+    let session = AnswerCache<String, String>()
 
     public init(transport: HTTPTransport, username: String, password: String, base: String = "https://hub.docker.com") {
         api = APIClient(transport: transport, service: "Docker Hub")
@@ -22,7 +24,17 @@ public struct DockerHubAPI: ImageListingAPI {
         self.password = password
     }
 
+    /// The run's JWT, logging in on first use.
     func token() async throws(PierError) -> String {
+        try await session.value(for: username) { [api, base, username, password] () async throws(PierError) in
+            try await Self.logIn(api: api, base: base, username: username, password: password)
+        }
+    }
+
+    /// `POST /v2/users/login` with the username and password (or personal access token).
+    static func logIn(api: APIClient, base: String, username: String, password: String) async throws(PierError)
+        -> String
+    {
         let answer = try await api.call(
             .POST, "\(base)/v2/users/login", json: ["username": username, "password": password],
             operation: "log in to Docker Hub")
@@ -33,10 +45,28 @@ public struct DockerHubAPI: ImageListingAPI {
     }
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {
-        let jwt = try await token()
-        _ = try await api.call(
+        _ = try await authorized(
             .DELETE, "\(base)/v2/repositories/\(repository)/tags/\(APIClient.escape(tag))/",
-            headers: ["Authorization": "JWT \(jwt)"], operation: "delete tag \(tag)")
+            operation: "delete tag \(tag)")
+    }
+
+    /// A call with the run's JWT; when the Hub refuses it (it expired during a long run), one fresh login and one
+    /// more try.
+    func authorized(_ method: HTTPMethod, _ url: String, json: Any? = nil, operation: String) async throws(PierError)
+        -> APIClient.Answer
+    {
+        var fresh = false
+        while true {
+            let jwt = try await token()
+            do {
+                return try await api.call(
+                    method, url, headers: ["Authorization": "JWT \(jwt)"], json: json, operation: operation)
+            } catch {
+                guard error.status == 401, !fresh else { throw error }
+                await session.forget(username)
+                fresh = true
+            }
+        }
     }
 
     public func deleteImage(repository: String, digest: Digest, tags: [String]) async throws(PierError) {
@@ -48,15 +78,12 @@ public struct DockerHubAPI: ImageListingAPI {
     public func listImages(repository: String) async throws(PierError) -> [ListedImage] {
         let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return [] }
-        let headers: HTTPHeaders = ["Authorization": "JWT \(try await token())"]
         var images: [ListedImage] = []
         var url: String? =
             "\(base)/v2/namespaces/\(parts[0])/repositories/\(parts[1])/tags?page_size=\(APIClient.pageSize)"
         var seen: Set<String> = []
         while let next = url, seen.count < APIClient.maximumPages, seen.insert(next).inserted {
-            let page =
-                try await api.call(.GET, next, headers: headers, operation: "list Docker Hub tags").json
-                as? [String: Any]
+            let page = try await authorized(.GET, next, operation: "list Docker Hub tags").json as? [String: Any]
             for tag in page?["results"] as? [[String: Any]] ?? [] {
                 guard let name = tag["name"] as? String,
                     let digest = (tag["digest"] as? String).flatMap({ try? Digest($0) })
@@ -98,9 +125,7 @@ extension DockerHubAPI {
                 .usage, operation: "describe \(repository)", message: "nothing to set",
                 hint: "pass --short and/or --readme")
         }
-        let jwt = try await token()
-        _ = try await api.call(
-            .PATCH, "\(base)/v2/repositories/\(repository)/", headers: ["Authorization": "JWT \(jwt)"], json: body,
-            operation: "describe \(repository)")
+        _ = try await authorized(
+            .PATCH, "\(base)/v2/repositories/\(repository)/", json: body, operation: "describe \(repository)")
     }
 }

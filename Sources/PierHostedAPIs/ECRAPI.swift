@@ -12,7 +12,10 @@ public struct ECRAPI: ImageListingAPI {
     public var listsUntagged: Bool { true }
     let api: APIClient
     let endpoint: String
-    let signer: SigV4Signer
+    let region: String
+    let transport: HTTPTransport
+    /// Where the signing keys come from (looked up at each call, so temporary credentials are renewed).
+    public let credentials: AWSCredentialProvider
 
     /// Image ids per `BatchDeleteImage` call: the API takes at most 100.
     static let batchLimit = 100
@@ -25,9 +28,21 @@ public struct ECRAPI: ImageListingAPI {
         transport: HTTPTransport, region: String, accessKey: String, secretKey: String, sessionToken: String? = nil,
         endpoint: String? = nil
     ) {
+        self.init(
+            transport: transport, region: region,
+            credentials: AWSCredentialProvider(
+                credentials: AWSCredentials(
+                    accessKeyID: accessKey, secretAccessKey: secretKey, sessionToken: sessionToken,
+                    source: "AWS_ACCESS_KEY_ID")),
+            endpoint: endpoint)
+    }
+
+    /// An ECR API client signing with whatever `credentials` finds (`AWSCredentialSources`' order).
+    public init(transport: HTTPTransport, region: String, credentials: AWSCredentialProvider, endpoint: String? = nil) {
         api = APIClient(transport: transport, service: "ECR API")
-        signer = SigV4Signer(
-            accessKey: accessKey, secretKey: secretKey, sessionToken: sessionToken, region: region, service: "ecr")
+        self.transport = transport
+        self.region = region
+        self.credentials = credentials
         self.endpoint = endpoint ?? "https://api.ecr.\(region).amazonaws.com"
     }
 
@@ -102,11 +117,41 @@ public struct ECRAPI: ImageListingAPI {
         }
     }
 
-    func call(_ action: String, _ payload: [String: Any]) async throws(PierError) -> APIClient.Answer {
+    /// Calls `action`; a status in `accept` beyond 200 comes back as an answer (for the error types the caller
+    /// handles, such as `RepositoryAlreadyExistsException`).
+    func call(_ action: String, _ payload: [String: Any], accept: Set<Int> = [200]) async throws(PierError)
+        -> APIClient.Answer
+    {
+        guard let keys = try await credentials.credentials(transport: transport) else {
+            throw PierError(
+                .auth, operation: "ECR \(action)", message: "no AWS credentials were found",
+                hint: AWSCredentialSources.hint)
+        }
+        let signer = SigV4Signer(
+            accessKey: keys.accessKeyID, secretKey: keys.secretAccessKey, sessionToken: keys.sessionToken,
+            region: region, service: "ecr")
         let body = Array((try? JSONSerialization.data(withJSONObject: payload, options: [.sortedKeys])) ?? Data())
         let host = URLComponents(string: endpoint).map { ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") } ?? ""
         let headers = signer.headers(
             body: body, target: "AmazonEC2ContainerRegistry_V20150921.\(action)", host: host, date: Date())
-        return try await api.call(.POST, endpoint + "/", headers: headers, body: body, operation: "ECR \(action)")
+        return try await api.call(
+            .POST, endpoint + "/", headers: headers, body: body, operation: "ECR \(action)", accept: accept)
+    }
+
+    /// The `__type` of an AWS JSON error answer, without its namespace (`RepositoryNotFoundException`).
+    static func errorType(_ answer: APIClient.Answer) -> String? {
+        guard let type = (answer.json as? [String: Any])?["__type"] as? String else { return nil }
+        return type.split(separator: "#").last.map(String.init)
+    }
+
+    /// The error of an answer `call` was told to accept but the caller does not handle.
+    static func failure(_ answer: APIClient.Answer, action: String, repository: String?) -> PierError {
+        let object = answer.json as? [String: Any]
+        let message = (object?["message"] ?? object?["Message"]) as? String ?? ""
+        return PierError(
+            answer.status == 403 ? .auth : .other, operation: "ECR \(action)",
+            message:
+                "ECR answered \(answer.status) \(errorType(answer) ?? ""): \(message.prefix(APIClient.quotedBodyLimit))",
+            repository: repository, status: answer.status)
     }
 }

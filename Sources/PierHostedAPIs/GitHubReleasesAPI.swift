@@ -51,7 +51,7 @@ public struct GitHubReleasesAPI: Sendable {
             let answer = try await api.call(
                 .POST, "\(base)/repos/\(repository)/releases", headers: headers,
                 json: ["tag_name": tag, "name": name, "body": body, "prerelease": prerelease, "draft": false],
-                operation: "create GitHub release \(tag)")
+                operation: "create GitHub release \(tag)", repeatability: .createsOnce)
             release = answer.json as? [String: Any] ?? [:]
             result = ReleaseResult(action: .created, url: release["html_url"] as? String)
         }
@@ -71,7 +71,7 @@ public struct GitHubReleasesAPI: Sendable {
             uploadHeaders.replaceOrAdd(name: "Content-Type", value: "application/octet-stream")
             _ = try await api.call(
                 .POST, "\(upload)?name=\(APIClient.escape(file.name))", headers: uploadHeaders, body: file.bytes,
-                operation: "upload GitHub release asset \(file.name)")
+                operation: "upload GitHub release asset \(file.name)", repeatability: .createsOnce)
             result.assets.append(file.name)
         }
         return result

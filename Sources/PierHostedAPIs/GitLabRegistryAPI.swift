@@ -12,6 +12,7 @@ public struct GitLabRegistryAPI: ImageListingAPI {
     let api: APIClient
     let base: String
     let headers: HTTPHeaders
+    let located = AnswerCache<String, Located>()
 
     /// `base` is the API root (`CI_API_V4_URL`, e.g. https://gitlab.example.com/api/v4); the token is a personal or
     /// project token (`PRIVATE-TOKEN`) or a CI job token (`JOB-TOKEN`).
@@ -21,26 +22,48 @@ public struct GitLabRegistryAPI: ImageListingAPI {
         headers = APIClient.gitLabHeaders(privateToken: privateToken, jobToken: jobToken)
     }
 
-    /// The project and registry repository id for a registry path `group/project[/name]`.
+    /// The project and registry repository id for a registry path `group/project[/name]`, looked up once per run.
     func locate(_ repository: String) async throws(PierError) -> (project: String, id: Int) {
+        let found = try await located.value(for: repository) { [api, base, headers] () async throws(PierError) in
+            try await Self.find(repository, api: api, base: base, headers: headers)
+        }
+        return (found.project, found.id)
+    }
+
+    /// The project is the longest prefix of the path that GitLab knows (`GET /projects/:id/registry/repositories`,
+    /// every page); the rest is the image name inside the project. A prefix that is not a project answers 404 and
+    /// the next shorter one is tried; any other refusal (a token without access, a network failure) is the answer.
+    static func find(_ repository: String, api: APIClient, base: String, headers: HTTPHeaders) async throws(PierError)
+        -> Located
+    {
         var parts = repository.split(separator: "/").map(String.init)
-        // The project is a prefix of the path; the rest is the image name inside the project.
         while parts.count >= 2 {
             let project = APIClient.escape(parts.joined(separator: "/"))
-            if let answer = try? await api.call(
-                .GET, "\(base)/projects/\(project)/registry/repositories?per_page=\(APIClient.pageSize)",
-                headers: headers,
-                operation: "list registry repositories"),
-                let list = answer.json as? [[String: Any]],
-                let match = list.first(where: { ($0["path"] as? String) == repository }), let id = match["id"] as? Int
-            {
-                return (project, id)
+            var id: Int?
+            do throws(PierError) {
+                try await api.pages(
+                    "\(base)/projects/\(project)/registry/repositories?per_page=\(APIClient.pageSize)",
+                    headers: headers,
+                    operation: "list registry repositories"
+                ) { answer in
+                    let list = answer.json as? [[String: Any]] ?? []
+                    id = id ?? list.first(where: { ($0["path"] as? String) == repository })?["id"] as? Int
+                }
+            } catch  where error.kind == .notFound {
+                id = nil
             }
+            if let id { return Located(project: project, id: id) }
             parts.removeLast()
         }
         throw PierError(
             .notFound, operation: "find registry repository", message: "no GitLab registry repository \(repository)",
             repository: repository)
+    }
+
+    /// A registry repository's project (escaped for a path) and id.
+    struct Located: Sendable {
+        var project: String
+        var id: Int
     }
 
     public func untag(repository: String, tag: String, digest: Digest) async throws(PierError) {

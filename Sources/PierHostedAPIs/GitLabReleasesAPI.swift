@@ -34,7 +34,7 @@ public struct GitLabReleasesAPI: Sendable {
         }
         _ = try await api.call(
             .POST, path, headers: headers, json: ["tag_name": tag, "name": name, "description": body],
-            operation: "create GitLab release \(tag)")
+            operation: "create GitLab release \(tag)", repeatability: .createsOnce)
         return ReleaseResult(action: .created, url: nil)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PierHTTP
 import PierModel
 
 /// What pier presents to a registry or its token server.
@@ -19,7 +20,8 @@ public enum Credential: Sendable, Equatable {
 }
 
 /// Finds the credential for a registry host: credentials given for that host (flags, environment, pier.yml), then
-/// docker's `config.json` (`credHelpers`, `auths`, `credsStore`), then `GITHUB_TOKEN` for ghcr.io. The same chain
+/// docker's `config.json` (`credHelpers`, `auths`, `credsStore`), then the login pier obtains itself (`loginSource`:
+/// ECR from AWS credentials), then `GITHUB_TOKEN` for ghcr.io. The same chain
 /// docker, skopeo and regclient follow, so a `docker login` is honoured by pier and a `pier login` by docker.
 ///
 /// There is no credential for every host: each explicit credential names the one registry it belongs to.
@@ -32,6 +34,8 @@ public struct CredentialChain: Sendable {
     public var dockerConfig: DockerConfig
     /// `GITHUB_TOKEN` (with `GITHUB_ACTOR` as the username), presented to ghcr.io when nothing else is known.
     public var gitHubToken: Credential?
+    /// Logins pier obtains itself for the hosts it covers, when nothing above gave a credential.
+    public var loginSource: (any RegistryLoginSource)?
 
     public init(
         explicitByHost: [String: Credential] = [:], originByHost: [String: String] = [:], dockerConfig: DockerConfig,
@@ -60,12 +64,30 @@ public struct CredentialChain: Sendable {
         return .anonymous
     }
 
+    /// The credential to present now: `pinged` (what `credential(for:)` gave when the registry was first reached)
+    /// unless that was nothing and `loginSource` logs in to `registry`.
+    public func current(for registry: String, pinged: Credential, transport: HTTPTransport) async throws(PierError)
+        -> Credential
+    {
+        let host = DockerConfig.normalizedHost(registry)
+        guard pinged == .anonymous, let loginSource, loginSource.logsIn(to: host) else { return pinged }
+        return try await loginSource.credential(for: host, transport: transport)
+    }
+
+    /// Forgets a login `loginSource` made for `registry`, after the registry refused it.
+    public func invalidateLogin(for registry: String) async {
+        let host = DockerConfig.normalizedHost(registry)
+        guard let loginSource, loginSource.logsIn(to: host) else { return }
+        await loginSource.invalidate(registry: host)
+    }
+
     /// What to tell a user whose credentials `registry` refused (or who gave none): the place they came from.
     public func loginHint(for registry: String) -> String {
         let host = DockerConfig.normalizedHost(registry)
         if let origin = originByHost[host] { return "check the credentials in \(origin)" }
         if explicitByHost[host] != nil { return "check the credentials given for \(host)" }
         if (try? dockerConfig.credential(for: host)) ?? nil != nil { return "run 'pier login \(registry)' again" }
+        if let loginSource, loginSource.logsIn(to: host) { return loginSource.loginHint(for: host) }
         if host == "ghcr.io", gitHubToken != nil { return "check GITHUB_TOKEN and its packages scope" }
         return "run 'pier login \(registry)' or set PIER_USERNAME/PIER_PASSWORD"
     }

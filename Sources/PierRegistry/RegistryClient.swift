@@ -23,6 +23,8 @@ public final class RegistryClient: Sendable {
     let tokens = TokenCache()
     let limiter: AsyncSemaphore
     let session: SessionState
+    /// The registry's pull budget (Docker Hub's `ratelimit-remaining`), read from every answer.
+    let budget = RateLimitBudget()
 
     public init(registry: String, options: RegistryOptions, transport: RegistryTransport) {
         self.registry = registry
@@ -35,8 +37,8 @@ public final class RegistryClient: Sendable {
 
     var logger: Logger { options.logger }
 
-    /// The last rate-limit headers the registry sent (`ratelimit-remaining`, `ratelimit-limit`), if any.
-    public func rateLimit() async -> String? { await session.rateLimit }
+    /// The registry's pull budget as last read (`ratelimit-remaining`, `ratelimit-limit`), if it sends one.
+    public func rateLimit() async -> String? { await budget.current?.summary }
 
     /// What the ping learned: the base URL (scheme decided), the challenges, the credential.
     struct Endpoint: Sendable {
@@ -60,8 +62,6 @@ public final class RegistryClient: Sendable {
                 throw error
             }
         }
-        private(set) var rateLimit: String?
-        func record(rateLimit: String) { self.rateLimit = rateLimit }
         func update(challenges: [AuthChallenge]) async {
             guard let task, var endpoint = try? await task.value else { return }
             endpoint.challenges = challenges
@@ -93,6 +93,9 @@ public final class RegistryClient: Sendable {
         /// Deadline for the response head; nil for a buffered exchange (`RegistryOptions.bufferedExchangeDeadline`).
         /// Streamed uploads and downloads set hours: their idle timeout bounds a stall.
         var timeout: Duration?
+
+        /// A manifest GET: what Docker Hub counts against the pull limit (a HEAD is free).
+        var spendsPullBudget: Bool { method == .GET && target.contains("/manifests/") }
     }
 
     /// Redirect hops followed for one request. Registries redirect a blob once or twice (to S3, then a CDN);
@@ -128,6 +131,7 @@ public final class RegistryClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
+            if request.spendsPullBudget { try await spendBudget(request) }
             let response: HTTPClientResponse
             let origin: HTTPOrigin
             do {
@@ -199,6 +203,29 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// Waits as the pull budget says before a request that spends it, or stops before one the registry would
+    /// refuse.
+    private func spendBudget(_ request: Request) async throws(PierError) {
+        switch await budget.admit(longestWait: options.retry.maxServerWait) {
+        case .go:
+            return
+        case .wait(let duration):
+            logger.info(
+                "the registry's pull limit is low; waiting \(duration.components.seconds) s",
+                metadata: ["registry": "\(registry)"])
+            try await pause(duration)
+        case .exhausted(let reset):
+            var error = PierError(
+                .network, operation: request.operation,
+                message: "the registry's pull limit is used up (\(await budget.current?.summary ?? "0 remaining"))",
+                registry: registry, repository: request.repository, reference: request.reference,
+                hint: reset.map { "it resets at \(ISO8601DateFormatter().string(from: $0)); rerun then" }
+                    ?? "log in for a higher limit, or rerun later; finished work is skipped on a rerun")
+            error.isFinal = true
+            throw error
+        }
+    }
+
     private func pause(_ duration: Duration) async throws(PierError) {
         do { try await Task.sleep(for: duration) } catch {
             throw PierError(.other, operation: "wait before retry", message: "cancelled", registry: registry)
@@ -232,11 +259,8 @@ public final class RegistryClient: Sendable {
                 try await client.execute(prepared, timeout: deadline)
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(URLText.redacted(url))")
-            // Docker Hub's pull limits (docker docs, "Usage and limits"): shown in the publish report.
-            if let remaining = response.headers.first(name: "ratelimit-remaining") {
-                let limit = response.headers.first(name: "ratelimit-limit").map { " of \($0)" } ?? ""
-                await session.record(rateLimit: "\(remaining) remaining\(limit)")
-            }
+            // Docker Hub's pull limits (docker docs, "Usage and limits"): paced and shown in the publish report.
+            await budget.observe(response.headers)
             guard request.followRedirects, [301, 302, 303, 307, 308].contains(Int(response.status.code)),
                 let location = response.headers.first(name: "Location")
             else { return (response, origin) }
@@ -345,6 +369,7 @@ public final class RegistryClient: Sendable {
     }
 
     private func invalidateToken(endpoint: Endpoint, scopes: [String]) async {
+        if endpoint.credential == .anonymous { await options.credentials.invalidateLogin(for: registry) }
         guard let bearer = endpoint.challenges.first(where: { $0.scheme == "bearer" }) else { return }
         await tokens.invalidate(key: tokenKey(bearer, scopes: scopes))
     }
@@ -354,11 +379,15 @@ public final class RegistryClient: Sendable {
         -> String?
     {
         if case .bearer(let token) = endpoint.credential { return "Bearer \(token)" }
+        let credential =
+            endpoint.challenges.isEmpty
+            ? endpoint.credential
+            : try await options.credentials.current(for: registry, pinged: endpoint.credential, transport: transport)
         if let bearer = endpoint.challenges.first(where: { $0.scheme == "bearer" }) {
             let key = tokenKey(bearer, scopes: scopes)
             do {
                 let token = try await tokens.token(key: key) { [self] in
-                    try await fetchToken(bearer, scopes: scopes, credential: endpoint.credential, endpoint: endpoint)
+                    try await fetchToken(bearer, scopes: scopes, credential: credential, endpoint: endpoint)
                 }
                 return "Bearer \(token)"
             } catch let error as PierError {
@@ -368,7 +397,7 @@ public final class RegistryClient: Sendable {
             }
         }
         if endpoint.challenges.contains(where: { $0.scheme == "basic" }),
-            case .basic(let user, let password) = endpoint.credential
+            case .basic(let user, let password) = credential
         {
             return "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
         }
@@ -519,7 +548,14 @@ public final class RegistryClient: Sendable {
         case 403:
             kind = .auth
             hint = "the credentials for \(registry) lack permission for this; check the token's scopes"
-        case 404: kind = .notFound
+        case 404:
+            kind = .notFound
+            if ![.GET, .HEAD].contains(request.method), details.contains(where: { $0.errorCode == .nameUnknown }),
+                let source = options.credentials.loginSource,
+                source.logsIn(to: DockerConfig.normalizedHost(registry))
+            {
+                hint = source.missingRepositoryHint(for: registry)
+            }
         case 405:
             kind = .unsupported
             hint = "the registry does not support this operation"

@@ -26,6 +26,8 @@ struct ManagementAPITests {
         try await hub.untag(repository: "org/app", tag: "keep", digest: Self.d2)
         try await hub.deleteImage(repository: "org/app", digest: Self.d1, tags: ["old", "also-old"])
         #expect(await fake.tags("org/app").isEmpty)
+        // One login for the three deletes.
+        #expect(await fake.calls().filter { $0 == "hub LOGIN" }.count == 1)
         let wrong = DockerHubAPI(transport: transport, username: "x", password: "y", base: fake.base)
         await #expect { try await wrong.untag(repository: "org/app", tag: "x", digest: Self.d1) } throws: {
             ($0 as? PierError)?.kind == .auth
@@ -59,7 +61,33 @@ struct ManagementAPITests {
             transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken)
         try await gitlab.untag(repository: "group/project/api", tag: "1.0", digest: Self.d1)
         #expect(await fake.tags("group/project/api") == ["1.1": Self.d2.description])
-        #expect(await fake.calls() == ["gitlab DELETE group/project/api:1.0"])
+        #expect(
+            await fake.calls() == ["gitlab REPOSITORIES group/project page 1", "gitlab DELETE group/project/api:1.0"])
+        await transport.shutdown()
+    }
+
+    /// The repository is on the second page of the project's registry repositories; two deletes look it up once.
+    /// A token the project refuses is reported as such, not as "no repository".
+    @Test func gitLabReadsEveryPageOfRepositories() async throws {
+        let fake = try await FakeManagementAPI()
+        for index in 0..<120 {
+            await fake.seed(String(format: "group/project/img%03d", index), ["1": Self.d1.description])
+        }
+        await fake.seed("group/project/zz", ["1.0": Self.d1.description, "1.1": Self.d2.description])
+        let transport = try transport()
+        let gitlab = GitLabRegistryAPI(
+            transport: transport, base: fake.base + "/api/v4", privateToken: FakeManagementAPI.gitlabToken)
+        try await gitlab.untag(repository: "group/project/zz", tag: "1.0", digest: Self.d1)
+        try await gitlab.untag(repository: "group/project/zz", tag: "1.1", digest: Self.d2)
+        #expect(await fake.tags("group/project/zz").isEmpty)
+        #expect(
+            await fake.calls().filter { $0.hasPrefix("gitlab REPOSITORIES") } == [
+                "gitlab REPOSITORIES group/project page 1", "gitlab REPOSITORIES group/project page 2",
+            ])
+        let refused = GitLabRegistryAPI(transport: transport, base: fake.base + "/api/v4", privateToken: "wrong")
+        await #expect { try await refused.untag(repository: "group/project/zz", tag: "1.0", digest: Self.d1) } throws: {
+            ($0 as? PierError)?.kind == .auth
+        }
         await transport.shutdown()
     }
 

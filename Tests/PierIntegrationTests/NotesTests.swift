@@ -213,6 +213,28 @@ struct NotesTests {
         await transport.shutdown()
     }
 
+    /// A create that may have happened is not sent again: GitHub answered 502 after making the release, and a second
+    /// POST would be refused as a duplicate (or make a second release). A 429 says nothing was made: sent again.
+    @Test func releaseCreationIsNotRepeatedAfterAnUnclearFailure() async throws {
+        let fake = try await FakeManagementAPI()
+        let transport = try RegistryTransport(caFile: nil, concurrency: 4)
+        defer { Task { await transport.shutdown() } }
+        let github = GitHubReleasesAPI(
+            transport: transport, token: FakeManagementAPI.githubToken, repository: "example/app", base: fake.base)
+        await fake.failGitHub([(502, [:])])
+        await #expect {
+            _ = try await github.publish(tag: "v3.0.0", name: "v3", body: "x", prerelease: false)
+        } throws: {
+            ($0 as? PierError)?.status == 502
+        }
+        #expect(await fake.calls().filter { $0 == "github POST release v3.0.0" }.count == 1)
+        // The rerun finds the release and updates it.
+        #expect(try await github.publish(tag: "v3.0.0", name: "v3", body: "y", prerelease: false).action == .updated)
+        await fake.failGitHub([(429, ["retry-after": "0"])])
+        #expect(try await github.publish(tag: "v4.0.0", name: "v4", body: "z", prerelease: false).action == .created)
+        #expect(await fake.releases().keys.sorted() == ["example/app#v3.0.0", "example/app#v4.0.0"])
+    }
+
     @Test func dockerHubDescriptionChecksLimitsFirst() async throws {
         let fake = try await FakeManagementAPI()
         let transport = try RegistryTransport(caFile: nil, concurrency: 4)

@@ -118,6 +118,7 @@ public final class FakeManagementAPI: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: 1 << 16)
             let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: String]
+            await state.record("hub LOGIN")
             guard json?["username"] == Self.hubUser, json?["password"] == Self.hubPassword else {
                 return text(.unauthorized, #"{"detail":"Incorrect authentication credentials"}"#)
             }
@@ -219,14 +220,25 @@ public final class FakeManagementAPI: Sendable {
             }
             let project = context.parameters.get("project")!.removingPercentEncoding!
             let known = await state.tags.keys.filter { $0.hasPrefix(project) }
-            let list = known.sorted().enumerated().map {
+            let all = known.sorted().enumerated().map {
                 ["id": $0.offset + 1, "path": $0.element, "location": "registry/\($0.element)"] as [String: Any]
             }
-            if project.split(separator: "/").count < 2 {
+            // The fake's projects are `group/project`; a longer path is an image inside one.
+            if project.split(separator: "/").count != 2 {
                 return text(.notFound, #"{"message":"404 Project Not Found"}"#)
             }
+            // GitLab's offset pagination: `per_page` (at most 100) and `page`, the next page in `Link`.
+            let size = min(100, Int(request.uri.queryParameters.get("per_page") ?? "") ?? 20)
+            let page = max(1, Int(request.uri.queryParameters.get("page") ?? "") ?? 1)
+            await state.record("gitlab REPOSITORIES \(project) page \(page)")
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if all.count > page * size {
+                headers[HTTPField.Name("Link")!] =
+                    "<\(request.uri.path)?per_page=\(size)&page=\(page + 1)>; rel=\"next\""
+            }
+            let list = Array(all.dropFirst((page - 1) * size).prefix(size))
             return Response(
-                status: .ok, headers: [.contentType: "application/json"],
+                status: .ok, headers: headers,
                 body: .init(byteBuffer: ByteBuffer(data: try JSONSerialization.data(withJSONObject: list))))
         }
         router.get("/api/v4/projects/:project/registry/repositories/:id/tags") { request, context -> Response in
@@ -394,6 +406,10 @@ public final class FakeManagementAPI: Sendable {
                 return text(
                     .unprocessableContent, #"{"message":"Validation Failed","errors":[{"code":"already_exists"}]}"#)
             }
+            // A queued 429 refuses before anything is made; any other queued fault answers after the release was
+            // made, so the client cannot tell that it was.
+            let fault = await gitHubFault()
+            if let fault, fault.status == .tooManyRequests { return fault }
             let id = 7000 + (await state.releases.count)
             await state.setRelease(
                 key,
@@ -402,6 +418,7 @@ public final class FakeManagementAPI: Sendable {
                     "body": body["body"] as? String ?? "",
                 ])
             await state.record("github POST release \(tag)")
+            if let fault { return fault }
             return text(.created, try await releaseJSON(["id": "\(id)", "tag": tag], request, context))
         }
         router.patch("/repos/:owner/:repo/releases/:id") { request, context -> Response in

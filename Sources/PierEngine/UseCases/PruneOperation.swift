@@ -16,6 +16,9 @@ public struct PruneOperation: Sendable {
         public var ecrPolicyPath: String?
         public var apply = false
         public var allowUntagFallback = false
+        /// `--install-policy`: put the `--ecr-policy` file on each ECR repository (PutLifecyclePolicy) and compare
+        /// ECR's preview of it with pier's plan.
+        public var installECRPolicy = false
 
         public init() {}
     }
@@ -23,11 +26,25 @@ public struct PruneOperation: Sendable {
     public let request: Request
     public let policy: RetentionPolicy
     public let repositories: [ImageReference]
+    /// The `--ecr-policy` file's bytes, installed as they are.
+    let ecrPolicyText: String?
 
     /// Checks the rules, their ranges and the repositories before any network I/O.
     public init(_ request: Request, settings: Settings) throws(PierError) {
         self.request = request
         policy = try Self.policy(request, config: settings.config)
+        if request.installECRPolicy {
+            guard let path = request.ecrPolicyPath,
+                let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) })
+            else {
+                throw PierError(
+                    .usage, operation: "prune", message: "--install-policy installs the --ecr-policy file",
+                    hint: "pass --ecr-policy FILE")
+            }
+            ecrPolicyText = text
+        } else {
+            ecrPolicyText = nil
+        }
         let texts = request.repositories.isEmpty ? settings.config.registries.map(\.repository) : request.repositories
         guard !texts.isEmpty else {
             throw PierError(
@@ -67,6 +84,8 @@ public struct PruneOperation: Sendable {
     public struct Outcome: Sendable {
         public var results: [Pruner.Result]
         public var failures: [PierError] { results.flatMap(\.failureErrors) }
+        /// With `--install-policy`: per repository, the policy installed and ECR's preview beside pier's plan.
+        public var ecrComparisons: [ECRPolicyComparison] = []
     }
 
     /// Plans every repository, so a refusal leaves all of them untouched; with `apply`, then deletes.
@@ -80,9 +99,17 @@ public struct PruneOperation: Sendable {
             for warning in plan.warnings { session.logger.warning("warning: \(plan.repository): \(warning)") }
             plans.append((pruner, plan))
         }
+        var comparisons: [ECRPolicyComparison] = []
+        if let text = ecrPolicyText {
+            for (reference, (pruner, plan)) in zip(repositories, plans) {
+                comparisons.append(
+                    try await ECRPolicyInstallation.install(
+                        text, on: reference, api: pruner.api, plan: plan, session: session))
+            }
+        }
         if request.apply { try Pruner.requireUntagFallbackAllowed(plans.map(\.1), allowed: request.allowUntagFallback) }
         var results: [Pruner.Result] = []
         for (pruner, plan) in plans { results.append(request.apply ? try await pruner.apply(plan) : plan) }
-        return Outcome(results: results)
+        return Outcome(results: results, ecrComparisons: comparisons)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PierHostedAPIs
 import PierLayout
 import PierModel
 
@@ -15,6 +16,8 @@ public struct PublishOperation: Sendable {
         /// Write release notes (Markdown) to this file.
         public var notesFile: String?
         public var notes = NotesOperation.Request()
+        /// `--fail-on-severity`: wait for ECR's scan of the published digest (it is read either way).
+        public var failOnSeverity: String?
 
         public init() {}
     }
@@ -23,6 +26,7 @@ public struct PublishOperation: Sendable {
     public let settings: Settings
     let annotations: [String: String]
     let notes: NotesOperation?
+    let signingKey: SigningKey?
 
     /// Checks everything that needs no network: the source or build, the targets, the tag plan, the annotations and
     /// the notes template. A mistake here is a usage error before any registry is asked anything.
@@ -53,6 +57,7 @@ public struct PublishOperation: Sendable {
             request.annotate
             ? ImageAnnotator.standard(context: release.context, environment: settings.environment, extra: extra) : [:]
         notes = request.notesFile == nil ? nil : try NotesOperation(request.notes)
+        signingKey = try settings.signingKey(flag: "--sign-key")
     }
 
     /// Publishes. Never throws for one registry's failure (that is in the report); throws when nothing could
@@ -74,15 +79,47 @@ public struct PublishOperation: Sendable {
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
         options.referrers = settings.referrers
+        options.signingKey = signingKey
         return try await session.store.withSource(try ImageLocation(parsing: sourceText)) { (image) throws(PierError) in
             let publisher = Publisher(
                 store: session.store, options: options, logger: session.logger, progress: progress)
-            let report = try await publisher.publish(image, to: release.targets)
+            let created =
+                request.dryRun ? [] : try await ECRRepositoryCreation.createMissing(release.targets, session: session)
+            var report = try await publisher.publish(image, to: release.targets)
+            if !created.isEmpty { report.createdRepositories = created }
+            if !request.dryRun { report.scans = await scans(of: report, session: session) }
             if let notes, let path = request.notesFile, report.status != .failed {
                 try await writeNotes(notes, to: path, report: report, localImage: image, session: session)
             }
             return report
         }
+    }
+
+    /// ECR's scan of the published digest in each ECR target written; nil when no target is ECR. A scan that
+    /// cannot be read is `UNAVAILABLE` (a release gate fails on it) and logged.
+    func scans(of report: PublishReport, session: Session) async -> [String: ECRScanFindings]? {
+        var scans: [String: ECRScanFindings] = [:]
+        for target in settings.release.targets {
+            guard report.registries.contains(where: { $0.repository == target.repositoryName && $0.error == nil })
+            else { continue }
+            do {
+                if let found = try await ECRScanGate.findings(
+                    target, digest: report.digest, session: session, wait: request.failOnSeverity != nil)
+                {
+                    scans[target.repositoryName] = found
+                }
+            } catch {
+                // Pushed with a docker login or credential helper and no AWS credentials: nothing to read scans
+                // with, which only a release gate needs to hear about.
+                if request.failOnSeverity == nil, error.kind == .auth, error.status == nil {
+                    session.logger.debug("no AWS credentials to read ECR's scan of \(target.repositoryName)")
+                    continue
+                }
+                session.logger.warning("warning: cannot read ECR's scan of \(target.repositoryName): \(error.message)")
+                scans[target.repositoryName] = ECRScanFindings(status: "UNAVAILABLE", countsBySeverity: [:])
+            }
+        }
+        return scans.isEmpty ? nil : scans
     }
 
     /// Builds into pier.yml's `build.output` layout when it names one, else into `scratch`; returns the source.

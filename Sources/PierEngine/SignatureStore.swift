@@ -1,0 +1,214 @@
+import Foundation
+import PierModel
+import PierRegistry
+
+/// The cosign signatures of images in one registry repository: read, appended, pushed as referrers, verified.
+public struct SignatureStore: Sendable {
+    public let client: RegistryClient
+    public let repository: String
+
+    public init(client: RegistryClient, repository: String) {
+        self.client = client
+        self.repository = repository
+    }
+
+    /// What signing did on one registry.
+    public enum Outcome: String, Sendable, Codable, CustomStringConvertible {
+        /// The signature was appended to the image's signature manifest (created when there was none).
+        case added
+        /// A signature by the same key over the same payload was already there; nothing was written.
+        case present
+        /// Stored as an OCI 1.1 referrer (a manifest whose `subject` is the image).
+        case referrer
+
+        public var description: String { rawValue }
+    }
+
+    /// Times pier re-reads the signature manifest when another signer changed it between pier's read and write.
+    static let maximumAppendAttempts = 3
+
+    /// Adds `signature` to the signature manifest of `digest` (`sha256-<hex>.sig`), keeping every layer already
+    /// there: another signer's signature is never replaced, and the same key's signature over the same payload is
+    /// not added twice. Blobs first, the tag last. The registry has no compare-and-swap on tags: pier re-reads the
+    /// tag just before writing it and starts over when it moved.
+    public func append(_ signature: ImageSignature, for digest: Digest, signer: VerificationKey) async throws(PierError)
+        -> Outcome
+    {
+        let tag = CosignConvention.signatureTag(for: digest)
+        for _ in 0..<Self.maximumAppendAttempts {
+            let existing = try await signatureManifest(tag: tag)
+            var layers = existing?.document.layers ?? []
+            if layers.contains(where: { sameSigner($0, signature, signer) }) { return .present }
+            guard layers.count < SignatureManifest.maximumLayers else {
+                throw PierError(
+                    .invalidInput, operation: "sign", message: "\(tag) already holds \(layers.count) signatures",
+                    registry: client.registry, repository: repository, reference: tag)
+            }
+            layers.append(signature.layer)
+            let built = try SignatureManifest.tagged(layers: layers, source: client.registry)
+            try await putBlob(signature.payload, digest: signature.layer.digest)
+            try await putBlob(built.config, digest: built.manifest.document.config!.digest)
+            let now = try await client.manifestHead(repository: repository, reference: tag)?.digest
+            guard now == existing?.digest else { continue }
+            try await client.putManifest(repository: repository, reference: tag, manifest: built.manifest)
+            return .added
+        }
+        throw PierError(
+            .conflict, operation: "sign", message: "\(tag) kept changing while pier appended to it",
+            registry: client.registry, repository: repository, reference: tag, hint: "another signer is writing; retry")
+    }
+
+    /// The referrers fallback for registries without the referrers API: reads, merges and writes the
+    /// `sha256-<hex>` index tag (distribution-spec §Referrers Tag Schema). Nil until that is wired.
+    public typealias ReferrersFallback =
+        @Sendable (_ store: SignatureStore, _ manifest: ManifestBlob, _ subject: Descriptor)
+        async throws(PierError) -> Void
+
+    /// Pushes `signature` as an OCI 1.1 referrer of `subject` (by digest, never tagged). Refuses before writing
+    /// anything when the registry has no referrers API and no `fallback` is given.
+    public func pushReferrer(_ signature: ImageSignature, subject: Descriptor, fallback: ReferrersFallback?)
+        async throws(PierError) -> Digest
+    {
+        let servesAPI = try await client.servesReferrersAPI(repository: repository, digest: subject.digest)
+        guard servesAPI || fallback != nil else {
+            throw PierError(
+                .unsupported, operation: "sign --referrer",
+                message: "the registry has no OCI 1.1 referrers API (GET /v2/<name>/referrers/<digest> answered 404)",
+                registry: client.registry, repository: repository,
+                hint: "sign without --referrer: the sha256-<hex>.sig tag works on every registry")
+        }
+        let built = try SignatureManifest.referrer(layer: signature.layer, subject: subject, source: client.registry)
+        try await putBlob(signature.payload, digest: signature.layer.digest)
+        try await putBlob(built.config, digest: built.manifest.document.config!.digest)
+        let processed = try await client.putReferrer(repository: repository, manifest: built.manifest)
+        if !processed, let fallback { try await fallback(self, built.manifest, subject) }
+        return built.manifest.digest
+    }
+
+    /// Every signature layer found for `digest`, under its `.sig` tag and, where the registry serves the referrers
+    /// API, in referrers of cosign's signature type whose subject is `digest`; each with why it does not verify with
+    /// `key` (nil when it does).
+    public func check(_ digest: Digest, key: VerificationKey) async throws(PierError) -> [SignatureCheck] {
+        var found: [(location: String, layers: [Descriptor])] = []
+        let tag = CosignConvention.signatureTag(for: digest)
+        if let manifest = try await signatureManifest(tag: tag) {
+            found.append(("\(client.registry)/\(repository):\(tag)", manifest.document.layers ?? []))
+        }
+        for referrer in try await signatureReferrers(of: digest).prefix(SignatureManifest.maximumLayers) {
+            let manifest: ManifestBlob
+            do {
+                manifest = try await client.manifest(repository: repository, reference: referrer.digest.description)
+            } catch {
+                if error.kind == .network || error.kind == .auth { throw error }
+                continue
+            }
+            // A referrer listed for another subject signs nothing here.
+            guard manifest.document.subject?.digest == digest else { continue }
+            found.append(("\(client.registry)/\(repository)@\(referrer.digest)", manifest.document.layers ?? []))
+        }
+        let total = found.reduce(0) { $0 + $1.layers.count }
+        guard total <= SignatureManifest.maximumLayers else {
+            throw PierError(
+                .invalidInput, operation: "verify", message: "\(digest.short) has \(total) signature layers",
+                registry: client.registry, repository: repository, reference: tag,
+                hint: "pier reads at most \(SignatureManifest.maximumLayers) signatures")
+        }
+        var checks: [SignatureCheck] = []
+        for (location, layers) in found {
+            for layer in layers {
+                let problem = ImageSignature.problem(
+                    layer: layer, payload: try await payload(of: layer), digest: digest, key: key)
+                checks.append(SignatureCheck(location: location, payload: layer.digest, problem: problem))
+            }
+        }
+        return checks
+    }
+
+    /// The referrers of cosign's signature type the registry lists for `digest`; none when it has no referrers API
+    /// or its answer is unusable (the `.sig` tag still counts). Network and auth failures fail the run.
+    func signatureReferrers(of digest: Digest) async throws(PierError) -> [Descriptor] {
+        do {
+            return try await client.referrerDescriptors(
+                repository: repository, digest: digest, artifactType: CosignConvention.signatureArtifactType) ?? []
+        } catch {
+            if error.kind == .network || error.kind == .auth { throw error }
+            return []
+        }
+    }
+
+    /// A signature layer's payload bytes; nil when they are not a simple-signing payload, too large, missing or not
+    /// matching their digest (the signature then fails). A registry that cannot be reached or refuses the
+    /// credentials fails the run with its own exit code.
+    func payload(of layer: Descriptor) async throws(PierError) -> [UInt8]? {
+        guard layer.mediaType == CosignConvention.payloadMediaType, layer.size <= SimpleSigningPayload.maximumSize
+        else { return nil }
+        do {
+            return try await client.blobBytes(
+                repository: repository, digest: layer.digest, limit: SimpleSigningPayload.maximumSize)
+        } catch {
+            if error.kind == .network || error.kind == .auth { throw error }
+            return nil
+        }
+    }
+
+    /// Throws a verification error (exit 70) unless a signature by `key` for `digest` is stored here; the error
+    /// says how many signatures were found and why each failed. With `payload`, that signature must be among them.
+    public func requireValidSignature(
+        for digest: Digest, key: VerificationKey, payload: Digest? = nil, operation: String
+    ) async throws(PierError) {
+        let checks = try await check(digest, key: key)
+        if checks.contains(where: { $0.isValid && (payload == nil || $0.payload == payload) }) { return }
+        throw Self.unverified(digest, checks: checks, key: key, operation: operation).located(
+            registry: client.registry, repository: repository)
+    }
+
+    /// The error for an image without a valid signature: what was found and why each signature failed.
+    public static func unverified(_ digest: Digest, checks: [SignatureCheck], key: VerificationKey, operation: String)
+        -> PierError
+    {
+        let tag = CosignConvention.signatureTag(for: digest)
+        let reasons = checks.compactMap { check in check.problem.map { "\(check.payload.short): \($0)" } }
+        let found = checks.isEmpty ? "no signatures (no \(tag) tag)" : "\(checks.count) signature(s), none valid"
+        return PierError(
+            .verification, operation: operation,
+            message: "\(digest.short) has no valid signature by \(key.fingerprint): \(found)"
+                + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")"),
+            reference: digest.description, hint: "sign it with pier sign --key, or name a signed image")
+    }
+
+    /// The image manifest at a signature tag, or nil when the tag does not exist. Anything else there is refused:
+    /// pier does not overwrite what it does not understand.
+    func signatureManifest(tag: String) async throws(PierError) -> ManifestBlob? {
+        guard try await client.manifestHead(repository: repository, reference: tag) != nil else { return nil }
+        let manifest = try await client.manifest(repository: repository, reference: tag)
+        guard MediaType.isImageManifest(manifest.mediaType) else {
+            throw PierError(
+                .invalidInput, operation: "read signatures",
+                message: "\(tag) is a \(manifest.mediaType), not a signature manifest", registry: client.registry,
+                repository: repository, reference: tag)
+        }
+        return manifest
+    }
+
+    /// A layer by the same key over the same payload bytes (ECDSA signatures differ on every signing, so "the
+    /// same signature" is the same payload verified by the same key).
+    func sameSigner(_ layer: Descriptor, _ signature: ImageSignature, _ signer: VerificationKey) -> Bool {
+        guard layer.digest == signature.layer.digest,
+            let encoded = layer.annotations?[CosignConvention.signatureAnnotation],
+            let der = Data(base64Encoded: encoded)
+        else { return false }
+        return signer.isValid(signature: Array(der), for: signature.payload)
+    }
+
+    /// Uploads a small blob held in memory, unless the repository has it.
+    func putBlob(_ bytes: [UInt8], digest: Digest) async throws(PierError) {
+        guard try await client.blobSize(repository: repository, digest: digest) == nil else { return }
+        let file = NSTemporaryDirectory() + "pier-signature-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: file, contents: Data(bytes)) else {
+            throw PierError(
+                .other, operation: "sign", message: "cannot write a temporary file in \(NSTemporaryDirectory())")
+        }
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await client.uploadBlob(repository: repository, digest: digest, size: Int64(bytes.count), file: file)
+    }
+}
