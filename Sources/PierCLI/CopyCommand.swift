@@ -31,6 +31,7 @@ struct CopyCommand: AsyncParsableCommand {
             "Username for the destination registry only; password from PIER_DEST_PASSWORD (or --password-stdin when it is the only username)."
     )
     var destinationUser: String?
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @Flag(
         name: .customLong("create-repository"),
         help: "Create the destination repository when it is a missing ECR repository.")
@@ -40,6 +41,7 @@ struct CopyCommand: AsyncParsableCommand {
     func run() async throws {
         // -u and PIER_USERNAME go to the destination only: the source may be a third party's registry.
         var flags = settingsFlags(targeting: [destination])
+        referrers.apply(to: &flags)
         flags.createRepository = createRepository
         if let sourceUser {
             flags.scopedUsers.append(
@@ -62,8 +64,9 @@ struct CopyCommand: AsyncParsableCommand {
         ) { prepared, session in
             let (from, to, selected) = prepared
             let display = global.progressDisplay
-            let copier = Copier(
+            var copier = Copier(
                 concurrency: session.settings.network.concurrency, logger: session.logger, progress: display.callback)
+            copier.referrers = session.settings.referrers
             if case .registry(let reference) = to {
                 _ = try await ECRRepositoryCreation.createMissing([reference], session: session)
             }
@@ -71,6 +74,7 @@ struct CopyCommand: AsyncParsableCommand {
             Terminal.shared.clearProgress()
             if json { return try Terminal.shared.printJSON(report) }
             Terminal.shared.print("\(report.destination):\(report.tag ?? "")@\(report.digest)")
+            for referrer in report.referrers { Terminal.shared.print(ReferrersCommand.line(referrer)) }
         }
     }
 }

@@ -58,7 +58,8 @@ struct Pier: AsyncParsableCommand {
             RollbackCommand.self,
             StatusCommand.self, SyncCommand.self, NotesCommand.self, ReleaseCommand.self, DescribeCommand.self,
             DigestCommand.self, TagsCommand.self, LoginCommand.self,
-            LogoutCommand.self, SignCommand.self, VerifyCommand.self, MergeCommand.self,
+            LogoutCommand.self, SignCommand.self, VerifyCommand.self, AttachCommand.self, ReferrersCommand.self,
+            MergeCommand.self,
         ]
     )
 }

@@ -33,6 +33,10 @@ enum PruneTable {
         if result.undatedCount > 0 { summary += ", \(result.undatedCount) undated (kept)" }
         if result.applied { summary += ", \(result.removed.count) removed, \(result.failures.count) failed" }
         out.print(summary)
+        let referrers = result.referrers.values.reduce(0) { $0 + $1.count }
+        if referrers > 0 {
+            out.print("  referrers (signatures, SBOMs) deleted with their images: \(referrers)")
+        }
         if !result.untagged.isEmpty {
             let deleting = result.untagged.filter { $0.action == .delete }
             out.print(

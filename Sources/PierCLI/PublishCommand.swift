@@ -60,6 +60,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(name: .customLong("notes"), help: "Also write release notes (Markdown) to this file.") var notesFile:
         String?
     @Option(name: .customLong("notes-template"), help: "Mustache template for --notes.") var notesTemplate: String?
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @Option(
         name: .customLong("sign-key"), parsing: .unconditional,
         help:
@@ -70,6 +71,7 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         var flags = release.settingsFlags()
+        referrers.apply(to: &flags)
         flags.source = source.first
         flags.mergeSources = source.count > 1 ? source : []
         flags.onConflict = onConflict

@@ -43,6 +43,7 @@ enum PublishSummary {
                         registry.blobsMounted, registry.blobsSkipped, ProgressDisplay.format(registry.bytesUploaded),
                         registry.seconds))
             }
+            for referrer in registry.referrers { out.print("  " + ReferrersCommand.line(referrer)) }
             if let signature = registry.signature { out.print("  signature: \(signature), verified") }
             if let rateLimit = registry.rateLimit { out.print("  rate limit: \(rateLimit)") }
         }

@@ -15,6 +15,7 @@ struct SyncCommand: AsyncParsableCommand {
     var onConflict: ConflictPolicy = .fail
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied.") var dryRun = false
     @Flag(help: "Print as JSON.") var json = false
+    @OptionGroup(title: "Referrers") var referrers: ReferrerOptions
     @Flag(
         name: .customLong("create-repository"),
         help: "Create destination repositories that are missing ECR repositories.")
@@ -44,6 +45,7 @@ struct SyncCommand: AsyncParsableCommand {
                 .sync, options: options, flags: flags, organisation: organisation, global: global, json: json)
         }
         var flags = settingsFlags(targeting: destinations)
+        referrers.apply(to: &flags)
         flags.createRepository = createRepository
         flags.verifyKey = verifyKey
         try await global.run(
@@ -60,6 +62,7 @@ struct SyncCommand: AsyncParsableCommand {
         ) { prepared, session in
             let (primary, backups, range, key) = prepared
             var sync = Sync(store: session.store)
+            sync.referrers = session.settings.referrers
             sync.verificationKey = key
             (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
                 onConflict, dryRun, session.logger, session.settings.startedAt
@@ -72,6 +75,9 @@ struct SyncCommand: AsyncParsableCommand {
                 for action in actions {
                     var line = "\(action.repository):\(action.tag)  \(action.digest.short)  \(action.action)"
                     if let backup = action.backup { line += " (old image kept as \(backup))" }
+                    if let carried = action.referrers, !carried.isEmpty {
+                        line += " (\(carried.count) referrer(s) verified)"
+                    }
                     if let message = action.message { line += " — \(message)" }
                     Terminal.shared.print(line)
                 }

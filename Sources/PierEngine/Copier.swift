@@ -15,12 +15,14 @@ public struct CopyReport: Sendable, Codable {
     public var blobsSkipped = 0
     public var bytesUploaded: Int64 = 0
     public var manifestsPushed = 0
+    /// Signatures, SBOMs and attestations carried with the image, each verified on the destination.
+    public var referrers: [Referrer] = []
     public var seconds: Double = 0
 }
 
 /// Copies an image byte for byte from a source to a destination: blobs (skipped when present, mounted when on
-/// the same registry), then child manifests by digest, then the root, then the tag. The destination digest equals
-/// the source digest.
+/// the same registry), then child manifests by digest, then the root, then (registry to registry) its referrers
+/// (`ReferrerCarrier`), then the tag. The destination digest equals the source digest.
 public struct Copier: Sendable {
     public var concurrency: Int
     public var logger: Logger
@@ -31,6 +33,8 @@ public struct Copier: Sendable {
     public var streamBetweenRegistries = true
     /// Publish to several registries: this copy's place among the uploads that share each blob's reads.
     public var sharedReads: (reads: SharedBlobReads, participant: Int)?
+    /// Which referrers travel with the image (registry to registry only).
+    public var referrers = ReferrerSelection()
 
     public init(concurrency: Int = 4, logger: Logger = Logger(label: "pier"), progress: TransferProgress? = nil) {
         self.concurrency = max(1, concurrency)
@@ -75,13 +79,37 @@ public struct Copier: Sendable {
             try await destination.putManifest(manifest)
             report.manifestsPushed += 1
         }
+        // Referrers after their subjects, before the tag.
+        let registries = (source as? RegistryImageSource, destination as? RegistryImageDestination)
+        if case (let from?, let to?) = registries {
+            report.referrers = try await carryReferrers(of: graph.manifests.map(\.digest), from: from, to: to)
+        }
         try await destination.tag(targetTag, to: root)
         try await destination.commit()
+        if let to = registries.1, !report.referrers.isEmpty {
+            try await ReferrerCarrier.verify(&report.referrers, on: to.client, repository: to.reference.repository)
+        }
         report.seconds = (ContinuousClock.now - clock).seconds
         logger.info(
             "copied \(source.name) to \(destination.name):\(targetTag) (\(root.digest.short)): \(stats.uploaded) uploaded, \(stats.mounted) mounted, \(stats.skipped) present"
         )
         return report
+    }
+
+    /// Discovers the referrers of `subjects` on the source and carries them (nothing within one repository, where
+    /// they already are, or with `--no-referrers`).
+    /// `sourceTags` is the source repository's tag list when the caller has it.
+    public func carryReferrers(
+        of subjects: [Digest], from source: RegistryImageSource, to destination: RegistryImageDestination,
+        sourceTags: [String]? = nil
+    ) async throws(PierError) -> [Referrer] {
+        guard referrers.carry,
+            source.reference.registry != destination.reference.registry
+                || source.reference.repository != destination.reference.repository
+        else { return [] }
+        let carrier = ReferrerCarrier(selection: referrers, copier: self, logger: logger)
+        let found = try await carrier.discover(subjects: subjects, on: source, tags: sourceTags)
+        return try await carrier.carry(found, from: source, to: destination)
     }
 
     struct BlobStats: Sendable {

@@ -40,6 +40,8 @@ public struct PierConfig: Sendable, Equatable {
     public var build: BuildSpec?
     /// The `prune:` section: the retention rules `pier prune` uses when no rule flag is given.
     public var prune: RetentionPolicy.Rules?
+    /// The `referrers:` section: `carry` (default true) and `types` (artifact types to carry; empty: all).
+    public var referrers: ReferrerSelection?
     /// `aws.role_arn`: the role assumed with a web identity (GitHub Actions OIDC) when `AWS_ROLE_ARN` is unset.
     public var awsRoleARN: String?
     /// The `signing:` section: the keys publish signs with and rollback and sync verify with.
@@ -75,7 +77,7 @@ public struct PierConfig: Sendable, Equatable {
             allowed: [
                 "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
                 "insecure_registries",
-                "ca_file", "build", "prune", "aws", "signing", "organisation", "repositories",
+                "ca_file", "build", "prune", "aws", "signing", "referrers", "organisation", "repositories",
             ])
         config.source = try top["source"].map { (node) throws(PierError) in try reader.string(node, "source") }
         if let list = top["registries"] {
@@ -186,6 +188,17 @@ public struct PierConfig: Sendable, Equatable {
         config.caFile = try top["ca_file"].map { (n) throws(PierError) in try reader.string(n, "ca_file") }
         if let node = top["build"] { config.build = try parseBuild(node, reader: reader) }
         if let node = top["prune"] { config.prune = try parsePrune(node, reader: reader) }
+        if let node = top["referrers"] {
+            let section = try reader.mapping(node, "referrers", allowed: ["carry", "types"])
+            var selection = ReferrerSelection()
+            if let carry = section["carry"] { selection.carry = try reader.bool(carry, "referrers.carry") }
+            if let types = section["types"] {
+                selection.artifactTypes = try reader.sequence(types, "referrers.types").map {
+                    (n) throws(PierError) in try reader.string(n, "referrers.types")
+                }
+            }
+            config.referrers = selection
+        }
         if let node = top["signing"] { config.signing = try parseSigning(node, reader: reader) }
         config.organisation = try parseOrganisation(
             top["organisation"], repositories: top["repositories"], reader: reader)

@@ -34,6 +34,8 @@ public struct Pruner: Sendable {
         public var failures: [Failure] = []
         /// Untagged manifests the registry's API listed, when the policy considers them (`--untagged`, ECR rules).
         public var untagged: [UntaggedDecision] = []
+        /// Referrers the registry's referrers API lists for images being deleted, deleted with them, by subject.
+        public var referrers: [String: [Digest]] = [:]
         /// Patterns that matched no tag, push times that could not be listed, tags that must stay.
         public var warnings: [String] = []
         public var failureErrors: [PierError] = []
@@ -46,7 +48,7 @@ public struct Pruner: Sendable {
         public var undatedCount: Int { decisions.filter { $0.dateSource == .undated }.count }
 
         enum CodingKeys: String, CodingKey {
-            case repository, decisions, untagged, applied, removed, failures, warnings
+            case repository, decisions, untagged, referrers, applied, removed, failures, warnings
         }
     }
 
@@ -140,7 +142,11 @@ public struct Pruner: Sendable {
         -> Result
     {
         let inventory = try await inventory(repository, now: now)
-        var decisions = try policy.decide(inventory.tags, now: now) { kept in
+        var members: [Digest: Set<Digest>] = [:]
+        for info in inventory.tags where ArtifactTag.isArtifactTag(info.tag) {
+            members[info.digest] = Self.children(of: [info.digest], in: inventory.manifests)
+        }
+        var decisions = try policy.decide(inventory.tags, now: now, artifactMembers: members) { kept in
             Self.children(of: kept, in: inventory.manifests)
         }
         var result = Result(
@@ -161,6 +167,17 @@ public struct Pruner: Sendable {
         result.decisions = decisions
         result.reference = repository
         result.manifests = inventory.manifests
+        if case .distribution = api {
+            let client = await store.client(for: repository.registry)
+            let going = Set(decisions.filter { $0.action == .delete }.map(\.digest))
+            for digest in going.sorted() {
+                let subjects = [digest] + Self.children(of: [digest], in: inventory.manifests)
+                guard
+                    let found = try await apiReferrers(of: subjects, client: client, repository: repository.repository)
+                else { break }
+                if !found.isEmpty { result.referrers[digest.description] = found }
+            }
+        }
         if policy.considersUntagged, !inventory.untagged.isEmpty {
             let (untagged, read) = try await untaggedDecisions(
                 repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
@@ -201,7 +218,7 @@ public struct Pruner: Sendable {
             }
         }
         let staying = Set(decisions.filter { $0.action != .delete }.map(\.digest))
-        let reached = staying.union(Self.children(of: staying, in: manifests))
+        let reached = Self.withReferrers(staying.union(Self.children(of: staying, in: manifests)), in: manifests)
         var result = policy.decideUntagged(inventory.untagged, tags: inventory.tags, reached: reached, now: now)
         // A kept untagged index keeps its children.
         let keptUntagged = Set(result.filter { $0.action == .keep }.map(\.digest))
@@ -291,10 +308,20 @@ public struct Pruner: Sendable {
                 continue
             }
             do {
+                // Referrers the registry indexes (no tag names them) go with their subject; listed first, while the
+                // subject is there to list them by.
+                let referrers = plan.referrers[decision.digest.description] ?? []
                 try await deleter.deleteDigest(
                     decision.digest, tags: decisions.filter { $0.digest == decision.digest }.map(\.tag))
                 deleted.insert(decision.digest)
                 result.removed.append(decision.tag)
+                for referrer in referrers where !needed.contains(referrer) && !deleted.contains(referrer) {
+                    do {
+                        try await deleter.deleteDigest(referrer, tags: [])
+                        deleted.insert(referrer)
+                        result.removed.append(referrer.description)
+                    } catch { logger.warning("could not delete referrer \(referrer.short): \(error.description)") }
+                }
                 for child in Self.children(of: [decision.digest], in: manifests)
                 where !needed.contains(child) && !deleted.contains(child) {
                     // A leftover child is harmless; failing to delete it is only logged.
@@ -325,6 +352,49 @@ public struct Pruner: Sendable {
             }
         }
         return result
+    }
+
+    /// `reached` and every manifest read whose `subject` is reached (referrers of staying images, recursively),
+    /// with their children.
+    static func withReferrers(_ reached: Set<Digest>, in manifests: [Digest: ManifestBlob]) -> Set<Digest> {
+        var result = reached
+        var grew = true
+        while grew {
+            grew = false
+            for (digest, manifest) in manifests where !result.contains(digest) {
+                guard let subject = manifest.document.subject?.digest, result.contains(subject) else { continue }
+                result.insert(digest)
+                result.formUnion(children(of: [digest], in: manifests))
+                grew = true
+            }
+        }
+        return result
+    }
+
+    /// Referrers the registry's referrers API lists for `digests`, recursively (`ReferrerDiscovery.maximumDepth`),
+    /// for deletion with their subject. Empty where the registry has no referrers API (its fallback index and cosign
+    /// tags are artifact tags, decided with their subjects).
+    /// nil when the registry has no referrers API.
+    func apiReferrers(of digests: [Digest], client: RegistryClient, repository: String) async throws(PierError)
+        -> [Digest]?
+    {
+        var found: [Digest] = []
+        var level = digests
+        for _ in 0..<ReferrerDiscovery.maximumDepth where !level.isEmpty {
+            var next: [Digest] = []
+            for digest in level {
+                guard
+                    case .listed(let descriptors, _) = try await client.referrers(
+                        repository: repository, digest: digest)
+                else { return found.isEmpty ? nil : found }
+                for descriptor in descriptors where !found.contains(descriptor.digest) {
+                    found.append(descriptor.digest)
+                    next.append(descriptor.digest)
+                }
+            }
+            level = next
+        }
+        return found
     }
 
     /// Every manifest reachable below the given digests (children of indexes, recursively).

@@ -87,6 +87,8 @@ public struct RegistryReport: Sendable, Codable {
     public var blobsSkipped = 0
     public var bytesUploaded: Int64 = 0
     public var manifestsPushed = 0
+    /// Signatures, SBOMs and attestations carried from a registry source, each verified here.
+    public var referrers: [Referrer] = []
     /// Blobs a real run would upload (dry runs).
     public var wouldUpload: [Digest] = []
     /// Every tag HEADed back to the root digest and every child manifest present.
@@ -102,7 +104,7 @@ public struct RegistryReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case repository, role, tags, blobsUploaded, blobsMounted, blobsSkipped, bytesUploaded, manifestsPushed,
-            wouldUpload,
+            wouldUpload, referrers,
             verified, seconds, rateLimit, error, signature
     }
 

@@ -21,6 +21,8 @@ public struct Publisher: Sendable {
         public var concurrency = 4
         /// Annotations added to the root manifest or index (changes its digest; off unless asked).
         public var annotations: [String: String] = [:]
+        /// Which referrers of a registry source go to every registry.
+        public var referrers = ReferrerSelection()
         /// Signs the root once and appends the signature on every registry after its tags are verified.
         public var signingKey: SigningKey?
         public init(context: TagContext) { self.context = context }
@@ -58,6 +60,7 @@ public struct Publisher: Sendable {
         loaded.root = try ImageAnnotator.annotate(original, with: options.annotations)
         let graph = loaded
         let root = graph.root
+        let referrers = try await discoverReferrers(of: graph, original: original, source: source)
         // One payload for the digest, signed once; its docker-reference names the primary (cosign ignores it).
         let signature = try options.signingKey.map { (key) throws(PierError) in
             try ImageSignature(
@@ -94,7 +97,7 @@ public struct Publisher: Sendable {
                         do throws(PierError) {
                             if case .failure(let error) = listings[index] { throw error }
                             try await self.publish(
-                                graph, from: source, to: target, plan: plan, writes: writes,
+                                graph, from: source, to: target, plan: plan, writes: writes, referrers: referrers,
                                 sharedReads: sharedReads.map { ($0, index) }, signature: signature,
                                 report: &report)
                         } catch {
@@ -128,6 +131,22 @@ public struct Publisher: Sendable {
             tags: plan, dryRun: !writes, registries: reports, seconds: (ContinuousClock.now - started).seconds)
     }
 
+    /// The referrers of a registry source's manifests, found once for every registry. Annotations give the root a
+    /// new digest, which its referrers do not name: then only the children's referrers go.
+    func discoverReferrers(of graph: ImageGraph, original: ManifestBlob, source: any ImageSource)
+        async throws(PierError) -> [ReferrerDiscovery.Found]
+    {
+        guard options.referrers.carry, let registry = source as? RegistryImageSource else { return [] }
+        var subjects = graph.children.map(\.digest)
+        if graph.root.digest == original.digest {
+            subjects.append(original.digest)
+        } else {
+            logger.info("the root's referrers stay behind: annotations give it a new digest they do not name")
+        }
+        let carrier = ReferrerCarrier(selection: options.referrers, copier: Copier(logger: logger), logger: logger)
+        return try await carrier.discover(subjects: subjects, on: registry)
+    }
+
     /// A repository's tags; a repository that does not exist yet has none.
     func existingTags(_ target: ImageReference) async -> Result<[String], PierError> {
         do {
@@ -141,6 +160,7 @@ public struct Publisher: Sendable {
     /// One registry: conflicts checked, blobs, child manifests, root, then tags; then every tag verified.
     func publish(
         _ graph: ImageGraph, from source: any ImageSource, to target: ImageReference, plan: [PlannedTag], writes: Bool,
+        referrers: [ReferrerDiscovery.Found] = [],
         sharedReads: (reads: SharedBlobReads, participant: Int)? = nil, signature: ImageSignature? = nil,
         report: inout RegistryReport
     ) async throws(PierError) {
@@ -211,6 +231,12 @@ public struct Publisher: Sendable {
             try await destination.putManifest(manifest)
             report.manifestsPushed += 1
         }
+        if let registry = source as? RegistryImageSource, !referrers.isEmpty {
+            var carrier = ReferrerCarrier(selection: options.referrers, copier: copier, logger: logger)
+            // Referrer blobs are not among the shared reads of the image's blobs.
+            (carrier.copier.progress, carrier.copier.sharedReads) = (nil, nil)
+            report.referrers = try await carrier.carry(referrers, from: registry, to: destination)
+        }
         // Tags last: everything they reference is in place.
         for tag in plan {
             if before[tag.name] == root.digest {
@@ -224,6 +250,7 @@ public struct Publisher: Sendable {
                 ))
         }
         try await verify(graph, tags: plan.map(\.name), on: target, client: client)
+        try await ReferrerCarrier.verify(&report.referrers, on: client, repository: target.repository)
         if let signature, let key = options.signingKey?.verificationKey {
             let signatures = SignatureStore(client: client, repository: target.repository)
             report.signature = try await signatures.append(signature, for: root.digest, signer: key)

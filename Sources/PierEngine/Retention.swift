@@ -188,11 +188,25 @@ public enum RetentionPolicy: Sendable {
 
     /// Decides every tag. `protected` are digests that must survive whatever the rules say: children of indexes
     /// that kept tags point at (computed by the caller, who can read manifests). Decisions come newest first.
-    public func decide(_ tags: [TagInfo], now: Date = Date(), protected: (Set<Digest>) -> Set<Digest>) throws(PierError)
+    ///
+    /// Artifact tags (`sha256-<hex>`, `sha256-<hex>.sig`, `.att`, `.sbom`; `ArtifactTag`) are not releases: no rule
+    /// counts or matches them, unless an `only` pattern starts with `sha256-` (`asksForArtifactTags`). Each follows
+    /// its subject: kept while the subject stays, deleted with it, kept when the subject is no image decided here.
+    /// `artifactMembers` names what each artifact tag's manifest reaches (a fallback index's entries), so that a
+    /// signature on an SBOM follows the SBOM's image.
+    public func decide(
+        _ tags: [TagInfo], now: Date = Date(), artifactMembers: [Digest: Set<Digest>] = [:],
+        protected: (Set<Digest>) -> Set<Digest>
+    ) throws(PierError)
         -> [RetentionDecision]
     {
         var keep: [String: String] = [:]  // tag → rule that keeps it
         var expire: [String: String] = [:]  // tag → rule that expires it
+        var asked = false
+        if case .rules(let rules) = self { asked = Self.asksForArtifactTags(rules.only) }
+        let artifacts = asked ? [] : tags.filter { ArtifactTag.isArtifactTag($0.tag) }
+        let artifactTags = Set(artifacts.map(\.tag))
+        let tags = asked ? tags : tags.filter { !artifactTags.contains($0.tag) }
         let images = Self.imageDates(tags)
         switch self {
         case .rules(let rules):
@@ -217,16 +231,58 @@ public enum RetentionPolicy: Sendable {
         }
         // Safety: a digest a kept tag uses, or a child of a kept index, is never deleted; its other tags are only
         // untagged.
-        let keptDigests = Set(tags.filter { keep[$0.tag] != nil }.map(\.digest))
+        var keptDigests = Set(tags.filter { keep[$0.tag] != nil }.map(\.digest))
+        let deletedImages = Set(tags.map(\.digest)).subtracting(keptDigests)
+        // Artifact tags follow their subjects; what a kept one reaches is needed too.
+        let follows = Self.followSubjects(
+            artifacts, keptImages: keptDigests.union(protected(keptDigests)), deletedImages: deletedImages,
+            members: artifactMembers)
+        for info in artifacts {
+            if follows[info.tag]?.keep ?? true { keptDigests.insert(info.digest) }
+        }
         let needed = keptDigests.union(protected(keptDigests))
-        return tags.map { info in
+        return (tags + artifacts).map { info in
             if let rule = keep[info.tag] { return RetentionDecision(info, .keep, rule) }
-            let rule = expire[info.tag] ?? "expired"
+            if let follow = follows[info.tag], follow.keep { return RetentionDecision(info, .keep, follow.rule) }
+            let rule = expire[info.tag] ?? follows[info.tag]?.rule ?? "expired"
             if needed.contains(info.digest) {
                 return RetentionDecision(info, .untag, rule + "; digest still used by a kept tag")
             }
             return RetentionDecision(info, .delete, rule)
         }.sorted(by: RetentionDecision.newestFirst)
+    }
+
+    /// Whether an `only` pattern asks for artifact tags by name: it starts with `sha256-` (as `sha256-.*\.sig`).
+    public static func asksForArtifactTags(_ only: String?) -> Bool {
+        guard var pattern = only else { return false }
+        if pattern.hasPrefix("^") { pattern.removeFirst() }
+        return pattern.hasPrefix("sha256-")
+    }
+
+    /// How deep a chain of artifacts about artifacts is followed back to an image (as `ReferrerDiscovery`).
+    static let maximumArtifactChain = 4
+
+    /// For each artifact tag: kept or deleted with its subject, and the rule. A subject that is itself an artifact
+    /// (a tagged one, or an entry of a fallback index) follows that artifact's decision.
+    static func followSubjects(
+        _ artifacts: [TagInfo], keptImages: Set<Digest>, deletedImages: Set<Digest>, members: [Digest: Set<Digest>]
+    ) -> [String: (keep: Bool, rule: String)] {
+        func owner(of digest: Digest) -> TagInfo? {
+            artifacts.first { $0.digest == digest || members[$0.digest]?.contains(digest) == true }
+        }
+        func decide(_ info: TagInfo, depth: Int) -> (keep: Bool, rule: String) {
+            guard let subject = ArtifactTag(info.tag)?.subject else { return (true, "not an artifact tag") }
+            if keptImages.contains(subject) { return (true, "artifact of a kept image (\(subject.short))") }
+            if deletedImages.contains(subject) { return (false, "artifact of a deleted image (\(subject.short))") }
+            if depth < maximumArtifactChain, let parent = owner(of: subject), parent.tag != info.tag {
+                let verdict = decide(parent, depth: depth + 1)
+                return (verdict.keep, verdict.keep ? "artifact of a kept artifact" : "artifact of a deleted artifact")
+            }
+            return (true, "artifact whose subject \(subject.short) is no image decided here")
+        }
+        var result: [String: (keep: Bool, rule: String)] = [:]
+        for info in artifacts { result[info.tag] = decide(info, depth: 0) }
+        return result
     }
 
     static let undatedRule = "undated: pier never deletes an image it cannot date"

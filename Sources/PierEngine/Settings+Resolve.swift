@@ -134,7 +134,16 @@ extension Settings {
         settings.signing.key = flags.signKey ?? config.signing.key
         settings.signing.verifyKey = flags.verifyKey ?? config.signing.verifyKey
         settings.organisation = try resolveOrganisation(flags, config: config, environment: environment)
+        settings.referrers = resolveReferrers(flags, config: config)
         return settings
+    }
+
+    /// Flags win over pier.yml's `referrers:`; `--referrers-type` replaces its `types`.
+    static func resolveReferrers(_ flags: SettingsFlags, config: PierConfig) -> ReferrerSelection {
+        var selection = config.referrers ?? ReferrerSelection()
+        if flags.noReferrers { selection.carry = false }
+        if !flags.referrerTypes.isEmpty { selection.artifactTypes = flags.referrerTypes }
+        return selection
     }
 
     /// An API base URL pier will send credentials to: http or https, a host, a port from 1 to 65535.

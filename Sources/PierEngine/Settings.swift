@@ -22,6 +22,8 @@ public struct Settings: Sendable {
     /// Tokens and endpoints of the hosted services (GitHub, GitLab, Docker Hub, AWS).
     public var services: ServiceSettings
     public var release: ReleaseSettings
+    /// Which referrers copy, publish and sync carry (`--no-referrers`, `--referrers-type`, pier.yml `referrers:`).
+    public var referrers = ReferrerSelection()
     /// The keys that sign and verify images (`--sign-key`, `--verify-key`, pier.yml `signing:`).
     public var signing = SigningSettings()
     /// pier.yml's `repositories:` with this job's shard; nil without that list.

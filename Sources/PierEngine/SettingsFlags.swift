@@ -76,5 +76,10 @@ public struct SettingsFlags: Sendable {
     public var signKey: String?
     public var verifyKey: String?
 
+    /// `--no-referrers`: signatures, SBOMs and attestations stay behind.
+    public var noReferrers = false
+    /// `--referrers-type TYPE` (repeatable): only referrers of these artifact types.
+    public var referrerTypes: [String] = []
+
     public init() {}
 }

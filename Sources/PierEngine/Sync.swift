@@ -30,6 +30,8 @@ public struct Sync: Sendable {
         public var action: Outcome
         public var backup: String?
         public var message: String?
+        /// Referrers carried to the backup (also for a tag already in sync: a signature added since), verified.
+        public var referrers: [Referrer]?
     }
 
     public let store: ImageStore
@@ -38,6 +40,8 @@ public struct Sync: Sendable {
     /// The run's time: every `bkup-<tag>-<time>` tag of one sync carries the same one, as in publish.
     public var timestamp = Date()
     public var logger = Logger(label: "pier")
+    /// Which referrers go with each tag.
+    public var referrers = ReferrerSelection()
     /// With a key, only images with a valid signature by it are copied (`--verify-key`).
     public var verificationKey: VerificationKey?
 
@@ -48,8 +52,12 @@ public struct Sync: Sendable {
     ) async throws(PierError) -> [Action] {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
         let sourceClient = await store.client(for: source.registry)
-        let tags = try await sourceClient.tags(repository: source.repository).filter { tag in
-            (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
+        // Artifact tags (`sha256-…`) travel with their subjects, unless the pattern asks for them by name.
+        let artifactTagsAsked = RetentionPolicy.asksForArtifactTags(only)
+        let allTags = try await sourceClient.tags(repository: source.repository)
+        let tags = allTags.filter { tag in
+            (artifactTagsAsked || !ArtifactTag.isArtifactTag(tag))
+                && (filter.map { RetentionPolicy.matches($0, tag) } ?? true)
                 && (range.map { r in SemanticVersion(tag).map(r.contains) ?? false } ?? true)
         }.sorted()
         var actions: [Action] = []
@@ -64,6 +72,16 @@ public struct Sync: Sendable {
                 var action = Action(
                     repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
                 if before == head.digest {
+                    if referrers.carry, !dryRun {
+                        do {
+                            action.referrers = try await carryReferrers(
+                                source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                                destination: client, sourceTags: allTags)
+                        } catch {
+                            action.action = .failed
+                            action.message = "referrers: \(error.description)"
+                        }
+                    }
                     actions.append(action)
                     continue
                 }
@@ -100,9 +118,12 @@ public struct Sync: Sendable {
                     do {
                         let image = try RegistryImageSource(reference: source.with(tag: tag), client: sourceClient)
                         defer { Task { await image.close() } }
-                        _ = try await Copier(logger: logger).copy(
+                        var copier = Copier(logger: logger)
+                        copier.referrers = referrers
+                        let report = try await copier.copy(
                             from: image, to: RegistryImageDestination(reference: target.with(tag: tag), client: client))
                         action.action = .copied
+                        action.referrers = report.referrers
                     } catch {
                         action.action = .failed
                         action.message = error.description
@@ -112,6 +133,23 @@ public struct Sync: Sendable {
             }
         }
         return actions
+    }
+
+    /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
+    func carryReferrers(
+        _ source: ImageReference, client sourceClient: RegistryClient, to target: ImageReference,
+        destination client: RegistryClient, sourceTags: [String]
+    ) async throws(PierError) -> [Referrer] {
+        let image = try RegistryImageSource(reference: source, client: sourceClient)
+        defer { Task { await image.close() } }
+        let graph = try await ImageGraph.load(root: try await image.root(), from: image)
+        var copier = Copier(logger: logger)
+        copier.referrers = referrers
+        let destination = RegistryImageDestination(reference: target, client: client)
+        var carried = try await copier.carryReferrers(
+            of: graph.manifests.map(\.digest), from: image, to: destination, sourceTags: sourceTags)
+        try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)
+        return carried
     }
 
     /// The error a sync ends with when some tags were not synced: a verification failure when an image was unsigned

@@ -27,6 +27,12 @@ public final class FakeRegistry: Sendable {
         public var foreignUploadHost: String?
         /// Tag lists that always link to one more page.
         public var endlessPagination = false
+        /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
+        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
+        public var referrersAPI = false
+        /// Another client wins a race on the referrers fallback index: right after the first PUT of a `sha256-<hex>`
+        /// tag, the tag is replaced by this index (it read the old index before that PUT and wrote after it).
+        public var racingReferrersIndex: [UInt8]?
         public init() {}
     }
 
@@ -39,8 +45,16 @@ public final class FakeRegistry: Sendable {
         var uploads: [String: [UInt8]] = [:]
         var uploadPatched: Set<String> = []
         var log: [String] = []
+        /// Referrers index entries (JSON objects, encoded) by "name@subject".
+        var referrers: [String: [Data]] = [:]
         var remaining429: Int
         var remaining500: Int
+        var raced = false
+        /// True the first time only.
+        func takeRace() -> Bool {
+            defer { raced = true }
+            return !raced
+        }
         init(quirks: Quirks) {
             remaining429 = quirks.rateLimitFirst
             remaining500 = quirks.failFirst
@@ -70,6 +84,24 @@ public final class FakeRegistry: Sendable {
             links.insert("\(repository)@\(digest)")
         }
         func manifest(_ key: String) -> (bytes: [UInt8], type: String)? { manifests[key] }
+        func addReferrer(_ key: String, _ entry: Data) {
+            guard !(referrers[key] ?? []).contains(entry) else { return }
+            referrers[key, default: []].append(entry)
+        }
+        func referrers(_ key: String) -> [Data] { referrers[key] ?? [] }
+        /// Removes a manifest by digest with every tag on it, and its referrers index entry.
+        func deleteManifest(_ name: String, digest: String) -> Bool {
+            guard let bytes = manifests["\(name):\(digest)"]?.bytes else { return false }
+            for key in manifests.keys where key.hasPrefix(name + ":") && manifests[key]?.bytes == bytes {
+                manifests[key] = nil
+            }
+            for key in referrers.keys where key.hasPrefix(name + "@") {
+                referrers[key]?.removeAll { entry in
+                    (try? JSONSerialization.jsonObject(with: entry) as? [String: Any])?["digest"] as? String == digest
+                }
+            }
+            return true
+        }
         func putManifest(_ keys: [String], _ bytes: [UInt8], _ type: String) {
             for key in keys { manifests[key] = (bytes, type) }
         }
@@ -214,6 +246,23 @@ public final class FakeRegistry: Sendable {
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
         }
+        if quirks.referrersAPI, let range = rest.range(of: "/referrers/"), request.method == .get {
+            let name = String(rest[..<range.lowerBound])
+            let subject = String(rest[range.upperBound...])
+            var entries = await store.referrers("\(name)@\(subject)").compactMap {
+                try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+            }
+            var headers: HTTPFields = [.contentType: "application/vnd.oci.image.index.v1+json"]
+            if let type = query.get("artifactType") {
+                entries = entries.filter { $0["artifactType"] as? String == type }
+                headers[HTTPField.Name("OCI-Filters-Applied")!] = "artifactType"
+            }
+            let body = try JSONSerialization.data(
+                withJSONObject: [
+                    "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries,
+                ] as [String: Any])
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(body))))
+        }
         if let range = rest.range(of: "/blobs/") {
             let name = String(rest[..<range.lowerBound])
             let digest = String(rest[range.upperBound...])
@@ -236,7 +285,29 @@ public final class FakeRegistry: Sendable {
                     return error(.badRequest, "DIGEST_INVALID", "mismatch")
                 }
                 await store.putManifest(["\(name):\(reference)", "\(name):\(digest)"], bytes, type)
+                if let racing = quirks.racingReferrersIndex, reference.hasPrefix("sha256-"), !reference.contains("."),
+                    await store.takeRace()
+                {
+                    await store.putManifest(
+                        ["\(name):\(reference)", "\(name):\(Self.digest(racing))"], racing,
+                        "application/vnd.oci.image.index.v1+json")
+                }
                 var headers: HTTPFields = [.location: "/v2/\(name)/manifests/\(digest)"]
+                if quirks.referrersAPI,
+                    let document = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+                    let subject = (document["subject"] as? [String: Any])?["digest"] as? String
+                {
+                    // distribution-spec: artifactType, else the config's media type.
+                    var entry: [String: Any] = ["mediaType": type, "digest": digest, "size": bytes.count]
+                    let configType = (document["config"] as? [String: Any])?["mediaType"] as? String
+                    if let artifactType = document["artifactType"] as? String ?? configType {
+                        entry["artifactType"] = artifactType
+                    }
+                    if let annotations = document["annotations"] { entry["annotations"] = annotations }
+                    await store.addReferrer(
+                        "\(name)@\(subject)", try JSONSerialization.data(withJSONObject: entry, options: [.sortedKeys]))
+                    headers[HTTPField.Name("OCI-Subject")!] = subject
+                }
                 if !quirks.omitDigestHeader { headers[.dockerContentDigest] = digest }
                 return Response(status: .created, headers: headers)
             case .get, .head:
@@ -252,6 +323,11 @@ public final class FakeRegistry: Sendable {
                 }
                 if request.method == .head { return Response(status: .ok, headers: headers) }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+            case .delete:
+                guard reference.hasPrefix("sha256:"), await store.deleteManifest(name, digest: reference) else {
+                    return error(.notFound, "MANIFEST_UNKNOWN", "manifest unknown")
+                }
+                return Response(status: .accepted)
             default:
                 return error(.methodNotAllowed, "UNSUPPORTED", "method")
             }

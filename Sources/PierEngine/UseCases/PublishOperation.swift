@@ -86,6 +86,7 @@ public struct PublishOperation: Sendable {
         options.pushOnPullRequest = release.pushOnPullRequest
         options.concurrency = settings.network.concurrency
         options.annotations = annotations
+        options.referrers = settings.referrers
         options.signingKey = signingKey
         let publish = { (image: any ImageSource) async throws(PierError) -> PublishReport in
             let publisher = Publisher(

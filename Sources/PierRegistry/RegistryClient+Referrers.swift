@@ -1,0 +1,120 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import PierHTTP
+import PierModel
+
+extension RegistryClient {
+    /// What `GET /v2/<name>/referrers/<digest>` answered (distribution-spec §Listing Referrers).
+    public enum ReferrersListing: Sendable, Equatable {
+        /// The registry has the referrers API: the descriptors of the manifests whose `subject` is the digest.
+        /// `filtered` when the registry applied the artifactType filter (`OCI-Filters-Applied: artifactType`);
+        /// otherwise the caller filters.
+        case listed([Descriptor], filtered: Bool)
+        /// 404 (or 405): "a registry that supports the referrers API MUST NOT return 404 Not Found", so 404 means
+        /// the registry has no referrers API and clients fall back to the referrers tag schema.
+        case unsupported
+    }
+
+    /// Pages of one referrers listing followed before pier calls it broken.
+    static let maximumReferrerPages = 100
+
+    /// Lists the referrers of `digest` in `repository`, following `Link: <…>; rel="next"`, with the optional
+    /// `artifactType` filter. Each page is an image index of at most `ManifestBlob.maximumSize` bytes.
+    public func referrers(repository: String, digest: Digest, artifactType: String? = nil) async throws(PierError)
+        -> ReferrersListing
+    {
+        struct Page: Decodable { var manifests: [Descriptor]? }
+        let operation = "list referrers of \(digest.short)"
+        var target = "/v2/\(repository)/referrers/\(digest)"
+        if let artifactType {
+            let escaped =
+                artifactType.addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~")))
+                ?? artifactType
+            target += "?artifactType=\(escaped)"
+        }
+        var all: [Descriptor] = []
+        var filtered = artifactType != nil
+        var seen: Set<String> = []
+        for _ in 0..<Self.maximumReferrerPages {
+            seen.insert(target)
+            let response = try await send(
+                Request(
+                    method: .GET, target: target,
+                    headers: ["Accept": MediaType.ociIndex],
+                    scopes: [Self.pullScope(repository)], operation: operation, repository: repository,
+                    reference: digest.description, accept: [200, 404, 405]))
+            guard response.status.code == 200 else {
+                await drain(response)
+                return .unsupported
+            }
+            let body: ByteBuffer
+            do { body = try await buffered(response, upTo: ManifestBlob.maximumSize) } catch {
+                throw bodyError(
+                    error, what: "referrers list", limit: ManifestBlob.maximumSize, operation: operation,
+                    repository: repository, reference: digest.description)
+            }
+            let page: Page
+            do { page = try JSONDecoder().decode(Page.self, from: Data(buffer: body)) } catch {
+                // A first answer that is no index (a proxy's page for an unknown path) is no referrers API; a later
+                // page that is none breaks a listing that was under way.
+                guard all.isEmpty, seen.count == 1 else {
+                    throw PierError(
+                        .invalidInput, operation: operation, message: "the referrers list is not an image index",
+                        registry: registry, repository: repository, reference: digest.description,
+                        cause: ManifestDocument.describe(error))
+                }
+                logger.warning(
+                    "\(registry): the referrers API answered with something that is not an image index; using the fallback tag"
+                )
+                return .unsupported
+            }
+            if artifactType != nil {
+                let applied = response.headers.first(name: "OCI-Filters-Applied") ?? ""
+                filtered =
+                    filtered
+                    && applied.split(separator: ",").contains {
+                        $0.trimmingCharacters(in: .whitespaces) == "artifactType"
+                    }
+            }
+            all += page.manifests ?? []
+            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link) else {
+                return .listed(all, filtered: filtered)
+            }
+            let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
+            let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
+            guard !seen.contains(nextTarget) else {
+                throw PierError(
+                    .invalidInput, operation: operation,
+                    message: "the referrers list links back to a page already read",
+                    registry: registry, repository: repository, reference: digest.description)
+            }
+            target = nextTarget
+        }
+        throw PierError(
+            .invalidInput, operation: operation,
+            message: "the referrers list did not end after \(Self.maximumReferrerPages) pages", registry: registry,
+            repository: repository, reference: digest.description)
+    }
+
+    /// `PUT /v2/<name>/manifests/<digest>` of a manifest that has a `subject`; returns the `OCI-Subject` header's
+    /// digest, which a registry with the referrers API sends to say it indexed the manifest (distribution-spec
+    /// §Pushing Manifests with Subject). nil means the client must maintain the referrers tag schema itself.
+    public func putManifestWithSubject(repository: String, manifest: ManifestBlob) async throws(PierError) -> Digest? {
+        let reference = manifest.digest.description
+        let operation = "put manifest \(reference)"
+        let bytes = manifest.bytes
+        let response = try await send(
+            Request(
+                method: .PUT, target: "/v2/\(repository)/manifests/\(reference)",
+                headers: ["Content-Type": manifest.mediaType, "Content-Length": "\(bytes.count)"],
+                body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
+                repository: repository, reference: reference, accept: [201]))
+        let subject = response.headers.first(name: "OCI-Subject").flatMap { try? Digest($0) }
+        try await checkDigestHeader(response, expected: manifest.digest, repository: repository, operation: operation)
+        return subject
+    }
+}
