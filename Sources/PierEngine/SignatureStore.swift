@@ -58,31 +58,17 @@ public struct SignatureStore: Sendable {
             registry: client.registry, repository: repository, reference: tag, hint: "another signer is writing; retry")
     }
 
-    /// The referrers fallback for registries without the referrers API: reads, merges and writes the
-    /// `sha256-<hex>` index tag (distribution-spec §Referrers Tag Schema). Nil until that is wired.
-    public typealias ReferrersFallback =
-        @Sendable (_ store: SignatureStore, _ manifest: ManifestBlob, _ subject: Descriptor)
-        async throws(PierError) -> Void
-
-    /// Pushes `signature` as an OCI 1.1 referrer of `subject` (by digest, never tagged). Refuses before writing
-    /// anything when the registry has no referrers API and no `fallback` is given.
-    public func pushReferrer(_ signature: ImageSignature, subject: Descriptor, fallback: ReferrersFallback?)
-        async throws(PierError) -> Digest
-    {
-        let servesAPI = try await client.servesReferrersAPI(repository: repository, digest: subject.digest)
-        guard servesAPI || fallback != nil else {
-            throw PierError(
-                .unsupported, operation: "sign --referrer",
-                message: "the registry has no OCI 1.1 referrers API (GET /v2/<name>/referrers/<digest> answered 404)",
-                registry: client.registry, repository: repository,
-                hint: "sign without --referrer: the sha256-<hex>.sig tag works on every registry")
-        }
+    /// Pushes `signature` as an OCI 1.1 referrer of `subject` (by digest, never tagged), listed by the registry's
+    /// referrers API or, on a registry without one, in the `sha256-<hex>` fallback index (`ReferrerPusher`).
+    public func pushReferrer(_ signature: ImageSignature, subject: Descriptor) async throws(PierError) -> (
+        digest: Digest, route: ReferrerRoute
+    ) {
         let built = try SignatureManifest.referrer(layer: signature.layer, subject: subject, source: client.registry)
         try await putBlob(signature.payload, digest: signature.layer.digest)
         try await putBlob(built.config, digest: built.manifest.document.config!.digest)
-        let processed = try await client.putReferrer(repository: repository, manifest: built.manifest)
-        if !processed, let fallback { try await fallback(self, built.manifest, subject) }
-        return built.manifest.digest
+        let route = try await ReferrerPusher(client: client, repository: repository).push(
+            built.manifest, subject: subject.digest)
+        return (built.manifest.digest, route)
     }
 
     /// Every signature layer found for `digest`, under its `.sig` tag and, where the registry serves the referrers
@@ -124,12 +110,20 @@ public struct SignatureStore: Sendable {
         return checks
     }
 
-    /// The referrers of cosign's signature type the registry lists for `digest`; none when it has no referrers API
-    /// or its answer is unusable (the `.sig` tag still counts). Network and auth failures fail the run.
+    /// The referrers of cosign's signature type listed for `digest`, by the referrers API or, on a registry without
+    /// it, in the `sha256-<hex>` fallback index; none when the answer is unusable (the `.sig` tag still counts).
+    /// Network and auth failures fail the run.
     func signatureReferrers(of digest: Digest) async throws(PierError) -> [Descriptor] {
+        let type = CosignConvention.signatureArtifactType
         do {
-            return try await client.referrerDescriptors(
-                repository: repository, digest: digest, artifactType: CosignConvention.signatureArtifactType) ?? []
+            switch try await client.referrers(repository: repository, digest: digest, artifactType: type) {
+            case .listed(let descriptors, _):
+                return descriptors.filter { $0.artifactType == type }
+            case .unsupported:
+                let index = try await ReferrerPusher(client: client, repository: repository).readIndex(
+                    ArtifactTag(subject: digest).tag)
+                return (index?.document.manifests ?? []).filter { $0.artifactType == type }
+            }
         } catch {
             if error.kind == .network || error.kind == .auth { throw error }
             return []

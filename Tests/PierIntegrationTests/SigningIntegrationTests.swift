@@ -10,19 +10,7 @@ import Testing
 @Suite(.serialized) struct SigningIntegrationTests {
     init() throws { try Harness.requireTools() }
 
-    /// A P-256 key pair from openssl: PKCS#8 (`genpkey`) or SEC1 (`ecparam -genkey`, with EC PARAMETERS).
-    func keyPair(sec1: Bool = false) throws -> (key: String, pub: String) {
-        let directory = Tools.temporaryDirectory("pier-keys")
-        let (key, pub) = (directory + "/key.pem", directory + "/pub.pem")
-        if sec1 {
-            try Tools.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-out", key])
-        } else {
-            try Tools.run(
-                "openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-        }
-        try Tools.run("openssl", ["pkey", "-in", key, "-pubout", "-out", pub])
-        return (key, pub)
-    }
+    func keyPair(sec1: Bool = false) throws -> (key: String, pub: String) { try SigningKeyPair.make(sec1: sec1) }
 
     /// One small image pushed to `reference`; returns its digest.
     func pushImage(_ reference: String, tag: String = "img") throws -> String {
@@ -225,7 +213,9 @@ import Testing
     /// --referrer on a registry with the referrers API: a manifest with `subject` and cosign's artifact type, pushed
     /// by digest, listed by the API, its signature verified by openssl; no `.sig` tag written.
     @Test func referrerSigningOnARegistryWithTheReferrersAPI() async throws {
-        let registry = try await ReferrersAPIRegistry()
+        var quirks = FakeRegistry.Quirks()
+        quirks.referrersAPI = true
+        let registry = try await FakeRegistry(quirks: quirks)
         let repo = "\(registry.host)/app"
         let digest = try pushImage("\(repo):1.0.0")
         let keys = try keyPair()
@@ -233,7 +223,9 @@ import Testing
         #expect(signed.status == 0, "\(signed.stderr)")
         let report = try JSONSerialization.jsonObject(with: signed.stdoutBytes) as! [String: Any]
         #expect(report["outcome"] as? String == "referrer")
-        let listed = await registry.referrers(of: digest, in: "app")
+        let answer = try Tools.run("curl", ["-fsS", "http://\(registry.host)/v2/app/referrers/\(digest)"]).stdout
+        let index = try JSONSerialization.jsonObject(with: Data(answer.utf8)) as! [String: Any]
+        let listed = index["manifests"] as? [[String: Any]] ?? []
         #expect(listed.count == 1)
         #expect(listed.first?["artifactType"] as? String == "application/vnd.dev.cosign.artifact.sig.v1+json")
         let referrer = try #require(listed.first?["digest"] as? String)
@@ -259,16 +251,26 @@ import Testing
         await registry.shutdown()
     }
 
-    /// --referrer on a registry without the referrers API (docker-registry 2.8) refuses before writing anything.
-    @Test func referrerSigningRefusesWithoutTheReferrersAPI() throws {
+    /// --referrer on a registry without the referrers API (docker-registry 2.8): the signature manifest is pushed by
+    /// digest and listed in the `sha256-<hex>` fallback index (distribution-spec §Referrers Tag Schema); no `.sig`
+    /// tag is written, and verify finds the signature through the index.
+    @Test func referrerSigningUsesTheFallbackIndexWithoutTheReferrersAPI() throws {
         let registry = try TestRegistry()
         let repo = "\(registry.host)/app"
         let digest = try pushImage("\(repo):1.0.0")
         let keys = try keyPair()
-        let refused = try Harness.pier("sign", "\(repo):1.0.0", "--key", keys.key, "--referrer")
-        #expect(refused.status == 78, "\(refused.stderr)")
-        #expect(refused.stderr.contains("referrers API"))
+        let signed = try Harness.pier("sign", "\(repo):1.0.0", "--key", keys.key, "--referrer", "--json")
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let report = try JSONSerialization.jsonObject(with: signed.stdoutBytes) as! [String: Any]
+        let fallback = "sha256-" + digest.dropFirst("sha256:".count)
+        let index = try JSONSerialization.jsonObject(with: Harness.skopeoRaw("\(repo):\(fallback)")) as! [String: Any]
+        let entries = index["manifests"] as? [[String: Any]] ?? []
+        #expect(entries.count == 1)
+        #expect(entries.first?["artifactType"] as? String == "application/vnd.dev.cosign.artifact.sig.v1+json")
+        #expect(report["location"] as? String == "\(repo)@\(entries.first?["digest"] as? String ?? "")")
         #expect((try? Harness.skopeoRaw("\(repo):\(signatureTag(digest))")) == nil)
-        #expect(try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub).status == 70)
+        let verified = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub, "--json")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        #expect(try Harness.pier("verify", "\(repo):1.0.0", "--key", try keyPair().pub).status == 70)
     }
 }

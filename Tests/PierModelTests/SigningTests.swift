@@ -8,19 +8,9 @@ import Testing
 @Suite struct SigningTests {
     static let digest = try! Digest("sha256:" + String(repeating: "ab", count: 32))
 
-    /// A P-256 key pair made by openssl: PKCS#8 (`genpkey`) or SEC1 with its `EC PARAMETERS` block (`ecparam`).
     static func keyPair(sec1: Bool = false) throws -> (privatePath: String, publicPath: String) {
-        let directory = Tools.temporaryDirectory("pier-keys")
-        let key = directory + "/key.pem"
-        let pub = directory + "/pub.pem"
-        if sec1 {
-            try Tools.run("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-out", key])
-        } else {
-            try Tools.run(
-                "openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-        }
-        try Tools.run("openssl", ["pkey", "-in", key, "-pubout", "-out", pub])
-        return (key, pub)
+        let pair = try SigningKeyPair.make(sec1: sec1)
+        return (pair.key, pair.pub)
     }
 
     /// The bytes cosign (Go's encoding/json of sigstore's payload.Cosign) writes for the same image.

@@ -37,11 +37,6 @@ public struct SignOperation: Sendable {
     let key: SigningKey
     let annotations: [String: String]
 
-    /// The referrers fallback tag (distribution-spec §Referrers Tag Schema) for registries without the referrers
-    /// API. LEAD: wire the fallback-index maintenance of #18's referrer work here; until then `--referrer` refuses
-    /// on such registries (exit 78) before writing anything.
-    static let referrersFallback: SignatureStore.ReferrersFallback? = nil
-
     /// Reads the key and checks the image reference and annotations, before any network I/O.
     public init(_ request: Request, settings: Settings) throws(PierError) {
         self.request = request
@@ -75,13 +70,12 @@ public struct SignOperation: Sendable {
             location: "\(reference.repositoryName):\(CosignConvention.signatureTag(for: image.digest))",
             signer: key.verificationKey.fingerprint)
         if request.referrer {
-            let digest = try await store.pushReferrer(
-                signature, subject: image.descriptor, fallback: Self.referrersFallback)
+            let pushed = try await store.pushReferrer(signature, subject: image.descriptor)
             report.outcome = .referrer
-            report.location = "\(reference.repositoryName)@\(digest)"
-            return report
+            report.location = "\(reference.repositoryName)@\(pushed.digest)"
+        } else {
+            report.outcome = try await store.append(signature, for: image.digest, signer: key.verificationKey)
         }
-        report.outcome = try await store.append(signature, for: image.digest, signer: key.verificationKey)
         try await store.requireValidSignature(
             for: image.digest, key: key.verificationKey, payload: signature.layer.digest, operation: "verify signature")
         return report
