@@ -10,6 +10,9 @@ public struct Pruner: Sendable {
     public let store: ImageStore
     public var logger: Logger
     public var allowUntagFallback = false
+    /// Whether a plan may send the DELETE that probes for distribution's untag route. Off for read-only callers
+    /// (the status page's retention preview): their plans leave that route unknown.
+    public var probesUntagRoute = true
     public var concurrency = 4
     /// Which API deletes: the distribution API, or a registry's own management API.
     public var api: RegistryAPIChoice = .distribution
@@ -234,10 +237,11 @@ public struct Pruner: Sendable {
     /// How untags are carried out here: a management API that removes one tag, distribution's DELETE by tag
     /// (v3; probed with a DELETE of a tag that does not exist: 404 means the route exists, v2.8 answers 400
     /// DIGEST_INVALID), else the fallback.
-    func untagRoute(_ repository: ImageReference) async throws(PierError) -> RetentionDecision.UntagRoute {
+    func untagRoute(_ repository: ImageReference) async throws(PierError) -> RetentionDecision.UntagRoute? {
         switch api {
         case .native(let native): return native.canUntag ? .native : .impossible
         case .distribution:
+            guard probesUntagRoute else { return nil }
             let client = await store.client(for: repository.registry)
             do {
                 try await client.deleteManifest(

@@ -80,6 +80,30 @@ import Testing
         #expect(png.count > 10_000)
     }
 
+    /// The page's retention preview plans an untag (`edge` shares the kept image of `1.0.0`) and still writes
+    /// nothing: no DELETE (not even the probe for distribution's untag route), no PUT, no POST.
+    @Test func thePageIsReadOnly() async throws {
+        let registry = try await FakeRegistry()
+        defer { registry.stop() }
+        let work = Tools.temporaryDirectory("pier-status-readonly")
+        try ImageFixtures.umociImage(at: work + "/images", tag: "a", layers: 1, layerSize: 500)
+        for tag in ["1.0.0", "edge"] {
+            let copied = try Harness.pier("copy", "oci:\(work)/images:a", "\(registry.host)/org/app:\(tag)")
+            #expect(copied.status == 0, "\(copied.stderr)")
+        }
+        let before = await registry.requestLog().count
+        try "prune:\n  keep: ['1\\..*']\n".write(toFile: work + "/pier.yml", atomically: true, encoding: .utf8)
+        let status = try Harness.pier(
+            "status", "--config", work + "/pier.yml", "--html", work + "/status.html", "\(registry.host)/org/app")
+        #expect(status.status == 0, "\(status.stderr)")
+        let html = try String(contentsOfFile: work + "/status.html", encoding: .utf8)
+        #expect(Self.count("class=\"plan untag\"", in: html) == 1)
+        let writes = await registry.requestLog().dropFirst(before).filter {
+            $0.hasPrefix("DELETE") || $0.hasPrefix("PUT") || $0.hasPrefix("POST") || $0.hasPrefix("PATCH")
+        }
+        #expect(writes.isEmpty, "\(writes)")
+    }
+
     @Test func everyRemoteStringIsEscaped() throws {
         let hostile = "<img src=x onerror=alert(1)>&\"'"
         let digest = Digest.sha256(of: Array("x".utf8))

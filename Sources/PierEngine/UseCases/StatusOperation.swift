@@ -52,6 +52,7 @@ public struct StatusOperation: Sendable {
             var pruner = Pruner(store: session.store, logger: session.logger)
             pruner.api = try RegistryAPISelection.choose(for: target.registry, operation: "status", session: session)
             pruner.concurrency = session.settings.network.concurrency
+            pruner.probesUntagRoute = false
             var dates: [(String, Date?)]
             do {
                 if index == 0, let rules = retention {
