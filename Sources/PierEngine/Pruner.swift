@@ -376,13 +376,15 @@ public struct Pruner: Sendable {
     }
 
     /// Referrers the registry's referrers API lists for `digests`, recursively (`ReferrerDiscovery.maximumDepth`),
-    /// for deletion with their subject. Empty where the registry has no referrers API (its fallback index and cosign
-    /// tags are artifact tags, decided with their subjects).
-    /// nil when the registry has no referrers API.
+    /// for deletion with their subject. Each listed manifest is read and counts only when its own `subject` is the
+    /// digest it was listed under: a registry's listing is not trusted to say what goes with an image (a referrer of
+    /// a kept image listed under a deleted one stays). Empty where the registry has no referrers API (its fallback
+    /// index and cosign tags are artifact tags, decided with their subjects); nil when it has none.
     func apiReferrers(of digests: [Digest], client: RegistryClient, repository: String) async throws(PierError)
         -> [Digest]?
     {
         var found: [Digest] = []
+        var seen: Set<Digest> = []
         var level = digests
         for _ in 0..<ReferrerDiscovery.maximumDepth where !level.isEmpty {
             var next: [Digest] = []
@@ -391,7 +393,22 @@ public struct Pruner: Sendable {
                     case .listed(let descriptors, _) = try await client.referrers(
                         repository: repository, digest: digest)
                 else { return found.isEmpty ? nil : found }
-                for descriptor in descriptors where !found.contains(descriptor.digest) {
+                guard seen.count + descriptors.count <= ReferrerDiscovery.maximumCount else {
+                    throw PierError(
+                        .invalidInput, operation: "prune",
+                        message: "more than \(ReferrerDiscovery.maximumCount) referrers hang off \(digest.short)",
+                        registry: client.registry, repository: repository,
+                        hint: "nothing deleted; clean up its referrers first or keep the image (--keep)")
+                }
+                for descriptor in descriptors where seen.insert(descriptor.digest).inserted {
+                    let manifest = try await client.manifest(
+                        repository: repository, reference: descriptor.digest.description)
+                    guard manifest.document.subject?.digest == digest else {
+                        logger.warning(
+                            "\(repository): the referrers API lists \(descriptor.digest.short) under \(digest.short), but its subject is another image; not deleted with it"
+                        )
+                        continue
+                    }
                     found.append(descriptor.digest)
                     next.append(descriptor.digest)
                 }

@@ -87,6 +87,14 @@ public struct ReferrerDiscovery: Sendable {
                 }
             }
         }
+        // Checked before any is read: a hostile listing does not get a GET per entry first.
+        guard listed.count <= Self.maximumCount else {
+            throw PierError(
+                .invalidInput, operation: "find referrers",
+                message: "more than \(Self.maximumCount) referrers hang off \(subject.short)",
+                registry: client.registry, repository: repository,
+                hint: "pass --referrers-type TYPE to carry only some, or --no-referrers")
+        }
         for (descriptor, route) in listed {
             guard MediaType.isManifest(descriptor.mediaType) else {
                 logger.warning("referrer \(descriptor.digest.short) has media type \(descriptor.mediaType); skipped")

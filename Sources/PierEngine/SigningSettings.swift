@@ -38,7 +38,10 @@ public struct SigningSettings: Sendable, Equatable {
             return (value, reference)
         }
         guard let handle = FileHandle(forReadingAtPath: reference) else {
-            throw PierError(.usage, operation: "read key", message: "\(flag) \(reference): cannot read the file")
+            // Not quoted: what cannot be opened as a file may be key text pasted where a path belongs.
+            throw PierError(
+                .usage, operation: "read key", message: "\(flag): cannot read the file it names",
+                hint: "give a PEM file's path or env://NAME; the value is not shown, in case it is the key itself")
         }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: maximumKeySize + 1)) ?? Data()

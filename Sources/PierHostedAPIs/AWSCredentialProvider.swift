@@ -114,7 +114,7 @@ public actor AWSCredentialProvider {
 
     /// The token in a web identity token file (Kubernetes rotates it; it is read at each lookup).
     static func readToken(_ path: String) throws(PierError) -> String {
-        guard let data = FileManager.default.contents(atPath: path), data.count <= tokenFileLimit,
+        guard let data = BoundedFileRead.contents(of: path, limit: tokenFileLimit),
             let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
             !text.isEmpty
         else {

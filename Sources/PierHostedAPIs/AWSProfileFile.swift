@@ -11,7 +11,7 @@ enum AWSProfileFile {
     /// The settings of `profile` in the file at `path`, or nil when the file or the section is missing.
     static func settings(path: String, profile: String, isConfigFile: Bool) throws(PierError) -> [String: String]? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path), data.count <= sizeLimit,
+        guard let data = BoundedFileRead.contents(of: path, limit: sizeLimit),
             let text = String(data: data, encoding: .utf8)
         else {
             throw PierError(

@@ -46,13 +46,20 @@ public struct ECRAPI: ImageListingAPI {
         self.endpoint = endpoint ?? "https://api.ecr.\(region).amazonaws.com"
     }
 
-    /// The region of an ECR registry host: `123456789012.dkr.ecr.eu-west-1.amazonaws.com`.
+    /// The region of an ECR registry host, nil for any other host. Only ECR's exact shape counts (AWS "Amazon ECR
+    /// private registry" endpoints): `ACCOUNT.dkr.ecr[-fips].REGION.amazonaws.com[.cn]` with a 12-digit account and
+    /// nothing before or after, because pier hands this host an ECR token: `x.ecr.us-east-1.amazonaws.evil.test`
+    /// is not ECR.
     public static func region(ofHost host: String) -> String? {
-        let parts = host.split(separator: ".")
-        guard let index = parts.firstIndex(of: "ecr"), index + 1 < parts.count, parts.contains("amazonaws") else {
-            return nil
-        }
-        return String(parts[index + 1])
+        let labels = host.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard labels.count == 6 || (labels.count == 7 && labels[6] == "cn"),
+            labels[0].count == 12, labels[0].allSatisfy({ $0.isASCII && $0.isNumber }),
+            labels[1] == "dkr", labels[2] == "ecr" || labels[2] == "ecr-fips",
+            labels[4] == "amazonaws", labels[5] == "com",
+            !labels[3].isEmpty, labels[3].count <= 32,
+            labels[3].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") })
+        else { return nil }
+        return labels[3]
     }
 
     public func untag(repository: String, tag: String, digest: PierModel.Digest) async throws(PierError) {

@@ -20,6 +20,9 @@ extension RegistryClient {
 
     /// Pages of one referrers listing followed before pier calls it broken.
     static let maximumReferrerPages = 100
+    /// Referrers of one digest read before pier calls the listing hostile: far above the signatures, SBOMs and
+    /// attestations a release carries, far below the millions 100 pages of 4 MiB could hold.
+    public static let maximumListedReferrers = 10_000
 
     /// Lists the referrers of `digest` in `repository`, following `Link: <…>; rel="next"`, with the optional
     /// `artifactType` filter. Each page is an image index of at most `ManifestBlob.maximumSize` bytes.
@@ -81,6 +84,12 @@ extension RegistryClient {
                     }
             }
             all += page.manifests ?? []
+            guard all.count <= Self.maximumListedReferrers else {
+                throw PierError(
+                    .invalidInput, operation: operation,
+                    message: "the registry lists more than \(Self.maximumListedReferrers) referrers",
+                    registry: registry, repository: repository, reference: digest.description)
+            }
             guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link) else {
                 return .listed(all, filtered: filtered)
             }

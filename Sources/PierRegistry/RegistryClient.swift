@@ -260,7 +260,8 @@ public final class RegistryClient: Sendable {
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(URLText.redacted(url))")
             // Docker Hub's pull limits (docker docs, "Usage and limits"): paced and shown in the publish report.
-            await budget.observe(response.headers)
+            // Only the registry's own answers count: a blob store or CDN it redirects to says nothing of its budget.
+            if origin == endpoint.origin { await budget.observe(response.headers) }
             guard request.followRedirects, [301, 302, 303, 307, 308].contains(Int(response.status.code)),
                 let location = response.headers.first(name: "Location")
             else { return (response, origin) }

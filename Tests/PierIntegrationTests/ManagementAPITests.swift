@@ -155,6 +155,16 @@ struct ManagementAPITests {
             ($0 as? PierError)?.message.contains("nope") ?? false
         }
         #expect(ECRAPI.region(ofHost: "123456789012.dkr.ecr.eu-west-1.amazonaws.com") == "eu-west-1")
+        #expect(ECRAPI.region(ofHost: "123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com") == "us-gov-west-1")
+        #expect(ECRAPI.region(ofHost: "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn") == "cn-north-1")
+        // Lookalikes get no ECR token: another suffix, another prefix, no account, a port.
+        for host in [
+            "x.ecr.us-east-1.amazonaws.evil.test", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.test",
+            "evil.123456789012.dkr.ecr.us-east-1.amazonaws.com", "registry.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com:5000", "123456789012.dkr.ecr..amazonaws.com",
+        ] {
+            #expect(ECRAPI.region(ofHost: host) == nil, "\(host)")
+        }
         await transport.shutdown()
     }
 }

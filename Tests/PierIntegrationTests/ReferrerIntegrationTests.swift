@@ -313,10 +313,12 @@ import Testing
     }
 
     /// On a registry with the referrers API, a deleted image's referrers (no tag names them) are in the plan and go
-    /// with it; a kept image's stay.
-    @Test func pruneDeletesAPIListedReferrersWithTheirImage() async throws {
+    /// with it; a kept image's stay, even when the registry lists them under the deleted image too (`misfiled`):
+    /// pier deletes a referrer only when its own `subject` is the deleted image.
+    @Test(arguments: [false, true]) func pruneDeletesAPIListedReferrersWithTheirImage(misfiled: Bool) async throws {
         var quirks = FakeRegistry.Quirks()
         quirks.referrersAPI = true
+        quirks.referrersListedUnderEverySubject = misfiled
         let fake = try await FakeRegistry(quirks: quirks)
         defer { fake.stop() }
         let layout = Tools.temporaryDirectory() + "/images"

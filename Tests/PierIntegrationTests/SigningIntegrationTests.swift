@@ -251,6 +251,16 @@ import Testing
         await registry.shutdown()
     }
 
+    /// A key's text where a path belongs is refused without being shown, even without PEM armour.
+    @Test func keyTextInPlaceOfAPathIsNotEchoed() throws {
+        let keys = try keyPair()
+        let pem = try String(contentsOfFile: keys.key, encoding: .utf8)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let refused = try Harness.pier("sign", "127.0.0.1:1/app:1", "--key", body)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(!refused.stderr.contains(String(body.prefix(24))), "\(refused.stderr)")
+    }
+
     /// --referrer on a registry without the referrers API (docker-registry 2.8): the signature manifest is pushed by
     /// digest and listed in the `sha256-<hex>` fallback index (distribution-spec §Referrers Tag Schema); no `.sig`
     /// tag is written, and verify finds the signature through the index.

@@ -30,6 +30,8 @@ public final class FakeRegistry: Sendable {
         /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
         /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
         public var referrersAPI = false
+        /// A broken (or hostile) referrers API that lists every referrer of the repository under every subject.
+        public var referrersListedUnderEverySubject = false
         /// Another client wins a race on the referrers fallback index: right after the first PUT of a `sha256-<hex>`
         /// tag, the tag is replaced by this index (it read the old index before that PUT and wrote after it).
         public var racingReferrersIndex: [UInt8]?
@@ -89,6 +91,9 @@ public final class FakeRegistry: Sendable {
             referrers[key, default: []].append(entry)
         }
         func referrers(_ key: String) -> [Data] { referrers[key] ?? [] }
+        func referrers(in name: String) -> [Data] {
+            referrers.filter { $0.key.hasPrefix(name + "@") }.sorted { $0.key < $1.key }.flatMap(\.value)
+        }
         /// Removes a manifest by digest with every tag on it, and its referrers index entry.
         func deleteManifest(_ name: String, digest: String) -> Bool {
             guard let bytes = manifests["\(name):\(digest)"]?.bytes else { return false }
@@ -249,7 +254,10 @@ public final class FakeRegistry: Sendable {
         if quirks.referrersAPI, let range = rest.range(of: "/referrers/"), request.method == .get {
             let name = String(rest[..<range.lowerBound])
             let subject = String(rest[range.upperBound...])
-            var entries = await store.referrers("\(name)@\(subject)").compactMap {
+            let listed =
+                quirks.referrersListedUnderEverySubject
+                ? await store.referrers(in: name) : await store.referrers("\(name)@\(subject)")
+            var entries = listed.compactMap {
                 try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
             }
             var headers: HTTPFields = [.contentType: "application/vnd.oci.image.index.v1+json"]
