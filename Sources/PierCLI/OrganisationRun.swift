@@ -22,8 +22,11 @@ enum OrganisationRun {
                 for result in summary.results {
                     var line = "\(result.name)  \(result.outcome.rawValue)"
                     switch command {
-                    case .sync: line += "  copied \(result.copied), in sync \(result.inSync)"
-                    case .prune: line += "  \(options.apply ? "removed" : "to remove") \(result.removed)"
+                    case .sync:
+                        line +=
+                            "  \(summary.dryRun ? "would copy" : "copied") \(result.copied), in sync \(result.inSync)"
+                        if result.unsigned > 0 { line += ", unsigned \(result.unsigned)" }
+                    case .prune: line += "  \(summary.dryRun ? "would remove" : "removed") \(result.removed)"
                     case .status: line += "  drifted \(result.drifted), ok \(result.inSync)"
                     }
                     if result.failed > 0 { line += ", failed \(result.failed)" }
@@ -32,7 +35,7 @@ enum OrganisationRun {
                 }
                 let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                 Terminal.shared.print(
-                    "\(command.rawValue): \(summary.results.count) of \(summary.configured) repositories (shard "
+                    "\(command.rawValue)\(summary.dryRun ? " (dry run, nothing written)" : ""): \(summary.results.count) of \(summary.configured) repositories (shard "
                         + "\(summary.shard)): \(counts.joined(separator: ", ")) in \(String(format: "%.1f", summary.seconds)) s"
                 )
             }

@@ -39,6 +39,7 @@ struct SyncCommand: AsyncParsableCommand {
             (options.dryRun, options.onConflict) = (dryRun, onConflict)
             var flags = SettingsFlags()
             flags.configPath = configPath
+            referrers.apply(to: &flags)
             flags.createRepository = createRepository
             flags.verifyKey = verifyKey
             return try await OrganisationRun.run(
@@ -55,20 +56,13 @@ struct SyncCommand: AsyncParsableCommand {
                     try ImageReference(parsing: source).with(tag: nil),
                     try destinations.map { (text) throws(PierError) in try ImageReference(parsing: text).with(tag: nil)
                     },
-                    try semver.map { (text) throws(PierError) in try SemverRange(text) },
-                    try settings.verificationKey(flag: "--verify-key")
+                    try semver.map { (text) throws(PierError) in try SemverRange(text) }
                 )
             }
         ) { prepared, session in
-            let (primary, backups, range, key) = prepared
-            var sync = Sync(store: session.store)
-            sync.referrers = session.settings.referrers
-            sync.verificationKey = key
-            (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
-                onConflict, dryRun, session.logger, session.settings.startedAt
-            )
-            if !dryRun { _ = try await ECRRepositoryCreation.createMissing(backups, session: session) }
-            let actions = try await sync.sync(from: primary, to: backups, tags: tags, semver: range)
+            let (primary, backups, range) = prepared
+            let sync = try Sync(session: session, onConflict: onConflict, dryRun: dryRun)
+            let actions = try await sync.sync(from: primary, to: backups, tags: tags, semver: range, session: session)
             if json {
                 try Terminal.shared.printJSON(actions)
             } else {

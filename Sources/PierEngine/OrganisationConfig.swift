@@ -14,7 +14,7 @@ import Yams
 /// repositories:
 ///   - app
 ///   - name: api
-///     tags: "^v?[0-9]"                      # only these tags
+///     tags: "v?[0-9].*"                     # only these tags (matches the whole tag)
 ///     prune: {keep_last: 10}                # instead of the top-level prune:
 ///     backups: [other.example.com/api]      # full references, instead of the prefixes
 /// ```

@@ -101,6 +101,12 @@ extension Settings {
                     hint: "pass --shards N (the Job's completions) or set organisation.shards in pier.yml")
             }
             shard = try Shard(index: index, of: total, from: "JOB_COMPLETION_INDEX \(index) of \(total)")
+        } else if let total = flags.shards {
+            // Without this job's index every job would run every repository as the whole.
+            throw PierError(
+                .usage, operation: "read options",
+                message: "--shards \(total) needs JOB_COMPLETION_INDEX (this job's 0-based index), which is not set",
+                hint: "run it in a Kubernetes indexed Job, or name the share: --shard I/\(total)")
         }
         func reference(_ text: String, line: Int) throws(PierError) -> ImageReference {
             do { return try ImageReference(parsing: text).with(tag: nil) } catch {

@@ -7,12 +7,16 @@ public struct OrganisationSummary: Sendable, Codable {
     public enum Outcome: String, Sendable, Codable, CaseIterable {
         /// Nothing to do: everything was already as it should be.
         case ok
-        /// Tags copied (or would be, in a dry run), or tags removed (or planned).
+        /// Tags copied, or tags removed.
         case changed
+        /// A dry run (sync --dry-run, prune without --apply): tags would be copied or removed; nothing was written.
+        case planned
         /// status: tags missing or diverged on a backup.
         case drift
         /// Nothing to do by configuration (no retention rules).
         case skipped
+        /// sync --verify-key: some image had no valid signature by the key and was not copied.
+        case unsigned
         case failed
     }
     public struct Result: Sendable, Codable {
@@ -27,6 +31,8 @@ public struct OrganisationSummary: Sendable, Codable {
         /// Tags removed (prune --apply) or planned for removal.
         public var removed = 0
         public var failed = 0
+        /// sync --verify-key: tag × backup pairs not copied for want of a valid signature.
+        public var unsigned = 0
         public var message: String?
 
         init(repository: OrganisationSettings.Repository) {
@@ -43,6 +49,8 @@ public struct OrganisationSummary: Sendable, Codable {
     /// This shard's repositories, in pier.yml's order.
     public var results: [Result]
     public var seconds: Double
+    /// Nothing was written (sync --dry-run, prune without --apply): `copied` and `removed` are plans.
+    public var dryRun = false
 
     /// How many repositories ended each way.
     public var counts: [String: Int] {
@@ -50,7 +58,7 @@ public struct OrganisationSummary: Sendable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case command, shard, configured, results, seconds, counts
+        case command, shard, dryRun, configured, results, seconds, counts
     }
 
     public init(
@@ -65,6 +73,7 @@ public struct OrganisationSummary: Sendable, Codable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         command = try container.decode(OrganisationOperation.Command.self, forKey: .command)
         shard = try container.decode(String.self, forKey: .shard)
+        dryRun = try container.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
         configured = try container.decode(Int.self, forKey: .configured)
         results = try container.decode([Result].self, forKey: .results)
         seconds = try container.decode(Double.self, forKey: .seconds)
@@ -74,15 +83,25 @@ public struct OrganisationSummary: Sendable, Codable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(command, forKey: .command)
         try container.encode(shard, forKey: .shard)
+        try container.encode(dryRun, forKey: .dryRun)
         try container.encode(configured, forKey: .configured)
         try container.encode(results, forKey: .results)
         try container.encode(seconds, forKey: .seconds)
         try container.encode(counts, forKey: .counts)
     }
 
-    /// The error the run exits with: partial (75) when some repository failed, nil otherwise.
+    /// The error the run exits with: partial (75) when some repository failed, else verification (70) when some
+    /// repository had unsigned images (sync --verify-key), nil otherwise.
     public var failure: PierError? {
         let failed = results.filter { $0.outcome == .failed }
+        let unsigned = results.filter { $0.outcome == .unsigned }
+        if failed.isEmpty, !unsigned.isEmpty {
+            return PierError(
+                .verification, operation: command.rawValue,
+                message: "\(unsigned.count) of \(results.count) repositories have unsigned images, not copied: "
+                    + unsigned.prefix(5).map(\.name).joined(separator: ", ") + (unsigned.count > 5 ? ", …" : ""),
+                hint: unsigned.first?.message)
+        }
         guard !failed.isEmpty else { return nil }
         return PierError(
             .partial, operation: command.rawValue,

@@ -348,10 +348,13 @@ public struct PierConfig: Sendable, Equatable {
             for (name, value) in mapping {
                 guard let text = name.string else { throw fail(name, "\(key) has a key that is not a string") }
                 guard allowed.contains(text) else {
+                    // pier.yml spells its keys the British way (`organisation`); name the key a US spelling meant.
+                    let british = text.replacingOccurrences(of: "z", with: "s")
+                    let suggestion = british != text && allowed.contains(british) ? "did you mean \"\(british)\"? " : ""
                     throw fail(
                         name,
                         "unknown key \"\(text)\"" + (key == "(top level)" ? "" : " in \(key)")
-                            + " (known: \(allowed.sorted().joined(separator: ", ")))")
+                            + " (\(suggestion)known: \(allowed.sorted().joined(separator: ", ")))")
                 }
                 result[text] = value
             }

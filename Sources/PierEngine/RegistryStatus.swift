@@ -67,10 +67,19 @@ public struct RegistryStatus: Sendable, Codable {
     {
         let filter = try only.map { (pattern) throws(PierError) in try RetentionPolicy.regex(pattern, "--tags") }
         var tagsByRepo: [String: Set<String>] = [:]
-        for target in targets {
+        for (index, target) in targets.enumerated() {
             let client = await store.client(for: target.registry)
             do { tagsByRepo[target.repositoryName] = Set(try await client.tags(repository: target.repository)) } catch {
                 if error.kind != .notFound { throw error }
+                // A backup that does not exist yet lacks every tag (drift sync repairs); a primary that does not
+                // exist is a wrong name, as `pier sync` from it fails.
+                guard index > 0 else {
+                    var failure = error
+                    failure.operation = "status"
+                    failure.message = "the primary repository \(target.repositoryName) does not exist"
+                    failure.hint = "check the name: the first repository is the primary, the one sync copies from"
+                    throw failure
+                }
                 tagsByRepo[target.repositoryName] = []
             }
         }

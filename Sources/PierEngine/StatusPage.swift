@@ -134,8 +134,10 @@ public enum StatusPage {
                 let differs = primary != nil && digest != primary
                 html += "<td class=\"digest\(differs ? " differs" : "")\" title=\"\(escape(digest.description))\">"
                 html += escape(digest.short)
-                if let date = section.dates[repository]?[row.tag] {
-                    html += "<span class=\"age\">\(escape(age(of: date, now: now)))</span>"
+                if let dated = section.dates[repository] {
+                    // Dates were read: a tag without one is undated (prune never deletes it), not of unknown age.
+                    html +=
+                        "<span class=\"age\">\(dated[row.tag].map { escape(age(of: $0, now: now)) } ?? "undated")</span>"
                 }
                 html += "</td>"
             }
@@ -154,10 +156,20 @@ public enum StatusPage {
         }
         html += "</tbody></table>\n"
         if let decisions = section.retention {
-            let removing = decisions.filter { $0.action != .keep }.count
+            // The counts are over the tags the table shows (a `tags:` filter hides some); the plan itself covers
+            // every tag of the primary, as prune does, so the rest is named apart.
+            let shownTags = Set(status.rows.map(\.tag))
+            let shown = decisions.filter { shownTags.contains($0.tag) }
+            let removing = shown.filter { $0.action != .keep }.count
             html +=
                 "<p class=\"retention\">retention preview for \(escape(repositories.first ?? "")): "
-                + "\(decisions.count - removing) kept, \(removing) to remove</p>\n"
+                + "\(shown.count - removing) kept, \(removing) to remove"
+            if shown.count < decisions.count {
+                let hidden = decisions.count - shown.count
+                let hiddenRemoving = decisions.filter { !shownTags.contains($0.tag) && $0.action != .keep }.count
+                html += " of the tags shown; prune also plans \(hidden) tags not shown (\(hiddenRemoving) to remove)"
+            }
+            html += "</p>\n"
         }
         return html + "</section>\n"
     }

@@ -18,7 +18,7 @@ import Testing
         let backup = try TestRegistry()
         let work = Tools.temporaryDirectory("pier-org")
         let layout = work + "/images"
-        for (name, month) in [("a", 1), ("b", 2)] {
+        for (name, month) in [("a", 1), ("b", 2), ("c", 3)] {
             try ImageFixtures.umociImage(
                 at: layout, tag: name, layers: 1, layerSize: 800, created: "2026-0\(month)-01T00:00:00Z")
         }
@@ -46,6 +46,13 @@ import Testing
         """.write(toFile: config, atomically: true, encoding: .utf8)
         let base = ["--config", config, "--json"]
 
+        // A dry run reads as a plan: nothing written, and it says so.
+        let planned = try Harness.pier("sync", "--dry-run", "--config", config)
+        #expect(planned.status == 0, "\(planned.stderr)")
+        #expect(planned.stdout.contains("app  planned  would copy 2, in sync 0"), "\(planned.stdout)")
+        #expect(planned.stdout.contains("sync (dry run, nothing written): 4 of 4"), "\(planned.stdout)")
+        #expect((try? Harness.skopeoRaw("\(backup.host)/mirror/app:1.0.0")) == nil)
+
         let first = try Harness.pier(["sync"] + base)
         #expect(first.status == 0, "\(first.stderr)")
         let synced = try summary(first)
@@ -62,6 +69,21 @@ import Testing
         // The rerun finds everything done by HEAD and copies nothing.
         let again = try summary(try Harness.pier(["sync"] + base))
         #expect(again.counts == ["ok": 4] && again.results.allSatisfy { $0.copied == 0 })
+
+        // The verification key reaches every repository's sync: an unsigned new tag is refused, not copied.
+        let keys = try SigningKeyPair.make()
+        #expect(try Harness.pier("copy", "oci:\(layout):c", "\(primary.host)/org/app:1.2.0").status == 0)
+        let verified = try Harness.pier(["sync", "--verify-key", keys.pub] + base)
+        #expect(verified.status == 70, "\(verified.stderr)")
+        let refused = try summary(verified)
+        #expect(refused.results.map(\.outcome) == [.unsigned, .ok, .ok, .ok])
+        #expect(refused.results[0].unsigned == 1 && refused.results[0].copied == 0)
+        #expect((try? Harness.skopeoRaw("\(backup.host)/mirror/app:1.2.0")) == nil)
+        try Tools.run("skopeo", ["delete", "--tls-verify=false", "docker://\(primary.host)/org/app:1.2.0"])
+
+        // --shards without the index it divides by is a usage error, not a silent 1/1.
+        let unindexed = try Harness.pier(["status", "--shards", "2"] + base)
+        #expect(unindexed.status == 64 && unindexed.stderr.contains("JOB_COMPLETION_INDEX"), "\(unindexed.stderr)")
 
         // Shards split the repositories: disjoint, and together the whole (2/2 through GitLab's variables).
         let one = try summary(try Harness.pier(["sync", "--shard", "1/2"] + base))
@@ -89,8 +111,21 @@ import Testing
 
         // Prune plans only where rules are set: api keeps its newest image on both registries.
         let pruned = try summary(try Harness.pier(["prune", "--org"] + base))
-        #expect(pruned.results.map(\.outcome) == [.skipped, .changed, .skipped, .skipped])
+        #expect(pruned.dryRun && pruned.results.map(\.outcome) == [.skipped, .planned, .skipped, .skipped])
         #expect(pruned.results[1].removed == 2)
+
+        // A primary that does not exist fails status (66; a failed row in an organisation); a missing backup is drift.
+        let ghost = try Harness.pier("status", "\(primary.host)/org/ghost", "\(backup.host)/mirror/app", "--check")
+        #expect(ghost.status == 66 && ghost.stderr.contains("org/ghost does not exist"), "\(ghost.stderr)")
+        let unmirrored = try Harness.pier("status", "\(primary.host)/org/app", "\(backup.host)/mirror/ghost", "--check")
+        #expect(unmirrored.status == 70, "\(unmirrored.stderr)")
+        let ghosts = work + "/ghost.yml"
+        try
+            "organisation: {primary: \(primary.host)/org, backups: [\(backup.host)/mirror]}\nrepositories: [app, ghost]\n"
+            .write(toFile: ghosts, atomically: true, encoding: .utf8)
+        let haunted = try Harness.pier("status", "--config", ghosts, "--json")
+        #expect(haunted.status == 75, "\(haunted.stderr)")
+        #expect(try summary(haunted).results.map(\.outcome) == [.ok, .failed])
 
         // Discovery: the primary's catalog, read page by page, adds what the pattern matches under the prefix.
         let store = try Harness.store()

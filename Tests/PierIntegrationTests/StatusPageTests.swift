@@ -104,6 +104,26 @@ import Testing
         #expect(writes.isEmpty, "\(writes)")
     }
 
+    /// A `tags:` filter shows one tag: the preview counts that one and names the rest apart; an undated image says so.
+    @Test func previewCountsTheTagsShownAndUndatedImagesSaySo() throws {
+        let digest = Digest.sha256(of: Array("x".utf8))
+        let status = RegistryStatus(
+            repositories: ["p", "b"], rows: [.init(tag: "2.0", digests: ["p": digest, "b": digest], state: .ok)])
+        let decisions = try JSONDecoder().decode(
+            [RetentionDecision].self,
+            from: Data(
+                ["2.0", "1.0", "0.9"].map { tag in
+                    "{\"tag\":\"\(tag)\",\"digest\":\"\(digest)\",\"dateSource\":\"undated\","
+                        + "\"action\":\"\(tag == "2.0" ? "keep" : "delete")\",\"rule\":\"r\"}"
+                }
+                .joined(separator: ",").utf8.reduce(into: Array("[".utf8)) { $0.append($1) } + Array("]".utf8)))
+        let section = StatusPage.Section(
+            status: status, dates: ["p": [:], "b": ["2.0": Date(timeIntervalSinceNow: -7_200)]], retention: decisions)
+        let html = StatusPage.render([section], now: Date())
+        #expect(html.contains("1 kept, 0 to remove of the tags shown; prune also plans 2 tags not shown (2 to remove)"))
+        #expect(html.contains("<span class=\"age\">undated</span>") && html.contains("<span class=\"age\">2h</span>"))
+    }
+
     @Test func everyRemoteStringIsEscaped() throws {
         let hostile = "<img src=x onerror=alert(1)>&\"'"
         let digest = Digest.sha256(of: Array("x".utf8))

@@ -102,6 +102,7 @@ import Testing
             ("organisation: {primary: r.example/org, shards: 0}\nrepositories: [app]\n", "shards must be"),
             ("organisation: {primary: r.example/org}\nrepositories:\n  - {name: a, colour: red}\n", "unknown key"),
             ("organisation: {primary: r.example/org}\n", "needs a repositories"),
+            ("organization: {primary: r.example/org}\nrepositories: [app]\n", "did you mean \"organisation\"?"),
             ("organisation: {discover: \"a.*\"}\n", "needs organisation.primary"),
             ("organisation: {primary: r.example/org, discover: \"(\"}\n", "not a valid regular expression"),
         ] {

@@ -49,12 +49,15 @@ public struct OrganisationOperation: Sendable {
             organisation = try organisation.adding(catalog: catalog)
         }
         let assigned = organisation.assigned
+        // Built once, from the same settings as a single-repository sync (the key is read before any copy).
+        let sync =
+            command == .sync ? try Sync(session: session, onConflict: options.onConflict, dryRun: options.dryRun) : nil
         let work = {
             @Sendable (repository: OrganisationSettings.Repository) async -> (
                 OrganisationSummary.Result, StatusPage.Section?
             ) in
             do throws(PierError) {
-                return try await self.run(repository, session: session)
+                return try await self.run(repository, sync: sync, session: session)
             } catch {
                 var result = OrganisationSummary.Result(repository: repository)
                 result.outcome = .failed
@@ -67,29 +70,36 @@ public struct OrganisationOperation: Sendable {
             (try? await forEachConcurrently(assigned, limit: organisation.concurrency) { repository in
                 await work(repository)
             }) ?? []
-        let summary = OrganisationSummary(
+        var summary = OrganisationSummary(
             command: command, shard: organisation.shard.description, configured: organisation.repositories.count,
             results: results.map { $0.0 }, seconds: (ContinuousClock.now - clock).seconds)
+        summary.dryRun = command == .sync ? options.dryRun : command == .prune ? !options.apply : false
         return (summary, results.compactMap { $0.1 })
     }
 
-    func run(_ repository: OrganisationSettings.Repository, session: Session) async throws(PierError) -> (
+    func run(_ repository: OrganisationSettings.Repository, sync: Sync?, session: Session) async throws(PierError) -> (
         OrganisationSummary.Result, StatusPage.Section?
     ) {
         var result = OrganisationSummary.Result(repository: repository)
         switch command {
         case .sync:
-            var sync = Sync(store: session.store)
-            (sync.onConflict, sync.dryRun, sync.logger, sync.timestamp) = (
-                options.onConflict, options.dryRun, session.logger, session.settings.startedAt
-            )
-            let actions = try await sync.sync(
-                from: repository.primary, to: repository.backups, tags: repository.tags, semver: nil)
+            let configured: Sync
+            if let sync {
+                configured = sync
+            } else {
+                configured = try Sync(session: session, onConflict: options.onConflict, dryRun: options.dryRun)
+            }
+            let actions = try await configured.sync(
+                from: repository.primary, to: repository.backups, tags: repository.tags, semver: nil, session: session)
             result.inSync = actions.filter { $0.action == .inSync }.count
             result.copied = actions.filter { $0.action == .copied || $0.action == .wouldCopy }.count
             result.failed = actions.filter { $0.action == .conflict || $0.action == .failed }.count
+            result.unsigned = actions.filter { $0.action == .unsigned }.count
             result.message = Sync.failure(of: actions)?.hint
-            result.outcome = result.failed > 0 ? .failed : result.copied > 0 ? .changed : .ok
+            result.outcome =
+                result.failed > 0
+                ? .failed
+                : result.unsigned > 0 ? .unsigned : result.copied > 0 ? (options.dryRun ? .planned : .changed) : .ok
             return (result, nil)
         case .prune:
             guard let rules = repository.prune else {
@@ -114,7 +124,8 @@ public struct OrganisationOperation: Sendable {
                     options.apply ? done.removed.count : done.decisions.filter { $0.action != .keep }.count
                 result.failed += done.failures.count
             }
-            result.outcome = result.failed > 0 ? .failed : result.removed > 0 ? .changed : .ok
+            result.outcome =
+                result.failed > 0 ? .failed : result.removed > 0 ? (options.apply ? .changed : .planned) : .ok
             return (result, nil)
         case .status:
             let section = try await StatusOperation.section(
