@@ -209,6 +209,16 @@ import Testing
                 "copy", "--json", "--referrers-type", Self.sbomType, "\(host)/app:1.0", "\(host)/filtered/app:1.0")
             let carried = try ReportJSON.decoder().decode(CopyReport.self, from: filtered.stdoutBytes).referrers
             #expect(Set(carried.map(\.digest.description)) == [seeded.sbom, seeded.sbomSignature])
+            // Referrers' blobs stay out of the image's progress: one done line, never more bytes than the total.
+            let progress = try Harness.pier(
+                "copy", "--progress", "plain", "\(host)/app:1.0", "\(host)/progress/app:1.0")
+            let done = progress.stderr.split(separator: "\n").filter { $0.contains(" done") }
+            #expect(done.count == 1, "\(progress.stderr)")
+            // A sync with nothing to write says nothing about referrers; a type that is not a media type is refused.
+            let again = try Harness.pier("sync", "\(host)/app", "\(host)/sync/app")
+            #expect(again.status == 0 && !again.stderr.contains("carried"), "\(again.stderr)")
+            let spdx = try Harness.pier("copy", "--referrers-type", "spdx", "\(host)/app:1.0", "\(host)/spdx/app:1.0")
+            #expect(spdx.status == 64 && spdx.stderr.contains("is not a media type"), "\(spdx.stderr)")
             let none = try Harness.pier("copy", "--json", "--no-referrers", "\(host)/app:1.0", "\(host)/none/app:1.0")
             #expect(try ReportJSON.decoder().decode(CopyReport.self, from: none.stdoutBytes).referrers.isEmpty)
             #expect(try Self.raw(host, "none/app", Self.tag(seeded.root)) == nil)
@@ -303,6 +313,10 @@ import Testing
         let actions = Dictionary(uniqueKeysWithValues: plan.decisions.map { ($0.tag, $0.action) })
         let (old, new) = (images["sha-01"]!, images["sha-02"]!)
         #expect(actions["sha-01"] == .delete && actions["sha-02"] == .keep)
+        // Artifact tags follow their subjects and are never counted as undated; the fallback index's SBOM is listed
+        // with its image, as the referrers API's would be.
+        #expect(plan.undatedCount == 0)
+        #expect(plan.referrers[old.root]?.map(\.description) == [old.sbom])
         #expect(actions[Self.tag(old.root)] == .delete && actions[Self.tag(old.root, "sig")] == .delete)
         #expect(actions[Self.tag(new.root)] == .keep && actions[Self.tag(new.root, "sig")] == .keep)
         let tags = try JSONDecoder().decode(

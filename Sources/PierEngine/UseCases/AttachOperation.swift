@@ -29,11 +29,10 @@ public struct AttachOperation: Sendable {
     /// Checks the image reference, the file and the artifact type before any network I/O.
     public init(image: String, file: String, artifactType: String) throws(PierError) {
         self.image = try ImageReference(parsing: image)
-        let parts = artifactType.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
+        guard MediaType.isMediaType(artifactType) else {
             throw PierError(
                 .usage, operation: "attach", message: "--artifact-type \"\(artifactType)\" is not a media type",
-                hint: "for example application/spdx+json or application/vnd.cyclonedx+json")
+                hint: MediaType.artifactTypeExamples)
         }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
             attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber
