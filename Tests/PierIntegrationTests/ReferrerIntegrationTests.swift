@@ -54,12 +54,17 @@ import Testing
     }
 
     static func attach(_ image: String, type: String, content: String) throws -> String {
+        let outcome = try attachOutcome(image, type: type, content: content)
+        #expect(outcome.action == .attached)
+        return outcome.digest.description
+    }
+
+    static func attachOutcome(_ image: String, type: String, content: String) throws -> AttachOperation.Outcome {
         let file = Tools.temporaryDirectory("pier-attach") + "/artifact.json"
         try content.write(toFile: file, atomically: true, encoding: .utf8)
         let run = try Harness.pier("attach", "--json", image, "--file", file, "--artifact-type", type)
         #expect(run.status == 0, "\(run.stderr)")
-        let outcome = try JSONDecoder().decode(AttachOperation.Outcome.self, from: run.stdoutBytes)
-        return outcome.digest.description
+        return try JSONDecoder().decode(AttachOperation.Outcome.self, from: run.stdoutBytes)
     }
 
     /// A cosign-style signature manifest (simple-signing layer) tagged `sha256-<subject>.sig`, pushed with the
@@ -157,6 +162,10 @@ import Testing
         let host = fake?.host ?? real!.host
         defer { fake?.stop() }
         let seeded = try await Self.seed(host)
+        // The same file with the same type again: reported present, nothing written.
+        let again = try Self.attachOutcome(
+            "\(host)/app:1.0", type: Self.sbomType, content: #"{"spdxVersion":"SPDX-2.3","name":"app"}"#)
+        #expect(again.action == .present && again.digest.description == seeded.sbom)
 
         // pier referrers lists the tree and where each was found.
         let listed = try JSONDecoder().decode(

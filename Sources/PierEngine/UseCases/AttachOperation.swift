@@ -10,6 +10,14 @@ import PierRegistry
 public struct AttachOperation: Sendable {
     /// The result, for the CLI.
     public struct Outcome: Sendable, Codable {
+        /// What the run did.
+        public enum Action: String, Sendable, Codable {
+            /// The artifact was pushed.
+            case attached
+            /// A referrer of the same artifact type holding the same file hangs off the image already: nothing written.
+            case present
+        }
+        public var action: Action
         public var subject: Digest
         public var digest: Digest
         public var artifactType: String
@@ -67,6 +75,11 @@ public struct AttachOperation: Sendable {
         let config = Descriptor(
             mediaType: MediaType.ociEmpty, digest: Digest.sha256(of: Self.emptyConfig),
             size: Int64(Self.emptyConfig.count))
+        if let present = try await existing(subject: head.digest, layer: layer.digest, client: client) {
+            return Outcome(
+                action: .present, subject: head.digest, digest: present.digest, artifactType: artifactType,
+                storedAs: present.route)
+        }
         let scratch = try ScratchDirectory(prefix: "pier-attach")
         defer { scratch.remove() }
         let configFile = scratch.path + "/config"
@@ -85,6 +98,33 @@ public struct AttachOperation: Sendable {
             bytes: document.canonicalBytes(), mediaType: MediaType.ociManifest, source: image.registry)
         let route = try await ReferrerPusher(client: client, repository: repository, logger: session.logger).push(
             manifest)
-        return Outcome(subject: head.digest, digest: manifest.digest, artifactType: artifactType, storedAs: route)
+        return Outcome(
+            action: .attached, subject: head.digest, digest: manifest.digest, artifactType: artifactType,
+            storedAs: route)
+    }
+
+    /// A referrer of `subject` with this artifact type whose layers hold `layer`, where the registry lists it (its
+    /// referrers API, else the fallback index tag), so that attaching the same file twice writes one referrer.
+    func existing(subject: Digest, layer: Digest, client: RegistryClient) async throws(PierError)
+        -> (digest: Digest, route: ReferrerRoute)?
+    {
+        let repository = image.repository
+        var route = ReferrerRoute.api
+        var listed: [Descriptor]
+        if case .listed(let descriptors, _) = try await client.referrers(repository: repository, digest: subject) {
+            listed = descriptors
+        } else {
+            route = .fallbackTag
+            let tag = ArtifactTag(subject: subject).tag
+            guard try await client.manifestHead(repository: repository, reference: tag) != nil else { return nil }
+            listed = try await client.manifest(repository: repository, reference: tag).document.manifests ?? []
+        }
+        for descriptor in listed where descriptor.artifactType == artifactType {
+            let manifest = try await client.manifest(repository: repository, reference: descriptor.digest.description)
+            if manifest.document.layers?.contains(where: { $0.digest == layer }) == true {
+                return (descriptor.digest, route)
+            }
+        }
+        return nil
     }
 }
