@@ -248,6 +248,11 @@ import Testing
         let checks = try JSONSerialization.jsonObject(with: verified.stdoutBytes) as! [String: Any]
         #expect(checks["found"] as? Int == 2)
         #expect(checks["valid"] as? Int == 1)
+        // The same payload signed by the key under the .sig tag too: one line naming both places.
+        #expect(try Harness.pier("sign", "\(repo):1.0.0", "--key", keys.key).status == 0)
+        let text = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub).stdout
+        let valid = text.split(separator: "\n").filter { $0.contains(": valid") }
+        #expect(valid.count == 1 && valid.first?.contains(".sig, ") == true, "\(text)")
         await registry.shutdown()
     }
 
