@@ -179,6 +179,14 @@ import Testing
         let table = try Harness.pier("referrers", "\(host)/app:1.0").stdout
         #expect(table.contains("cosign-tag") && table.contains(api ? "referrers-api" : "fallback-tag"), "\(table)")
         #expect(table.split(separator: "\n").count == 5)
+        // Columns line up under the header; cosign's tag shows as a cosign signature, not an image config.
+        let rows = table.split(separator: "\n").map(String.init)
+        let column = rows[0].distance(from: rows[0].startIndex, to: rows[0].range(of: "FOUND-BY")!.lowerBound)
+        #expect(
+            rows.dropFirst().allSatisfy { row in
+                ReferrerRoute.allCases.contains { row.dropFirst(column).hasPrefix($0.rawValue) }
+            }, "\(table)")
+        #expect(table.contains("cosign signature") && !table.contains("image.config"), "\(table)")
         let copy = try Harness.pier("copy", "--json", "\(host)/app:1.0", "\(host)/copy/app:1.0")
         #expect(copy.status == 0, "\(copy.stderr)")
         Self.checkReport(
