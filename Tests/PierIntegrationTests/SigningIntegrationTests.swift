@@ -277,5 +277,12 @@ import Testing
         let verified = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub, "--json")
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(try Harness.pier("verify", "\(repo):1.0.0", "--key", try keyPair().pub).status == 70)
+        // Every command reading one image says the same when it is missing.
+        for command in [["sign", "--key", keys.key], ["verify", "--key", keys.pub], ["referrers"]] {
+            let missing = try Harness.pier(command + ["\(repo):nosuch"])
+            #expect(
+                missing.status == 66 && missing.stderr.contains("\(repo):nosuch does not exist"),
+                "\(command): \(missing.status) \(missing.stderr)")
+        }
     }
 }

@@ -60,12 +60,7 @@ public struct AttachOperation: Sendable {
     public func run(session: Session) async throws(PierError) -> Outcome {
         let client = await session.store.client(for: image.registry)
         let repository = image.repository
-        guard let head = try await client.manifestHead(repository: repository, reference: image.manifestReference)
-        else {
-            throw PierError(
-                .notFound, operation: "attach", message: "\(image) does not exist", registry: image.registry,
-                repository: repository, reference: image.manifestReference)
-        }
+        let head = try await client.existingManifestHead(image, operation: "attach")
         guard let bytes = FileManager.default.contents(atPath: file), Int64(bytes.count) == size else {
             throw PierError(.usage, operation: "attach", message: "cannot read \(file)")
         }

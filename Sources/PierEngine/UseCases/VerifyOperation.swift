@@ -57,14 +57,7 @@ public struct VerifyOperation: Sendable {
     /// error to exit with).
     public func run(session: Session) async throws(PierError) -> Report {
         let client = await session.store.client(for: reference.registry)
-        guard
-            let head = try await client.manifestHead(
-                repository: reference.repository, reference: reference.manifestReference)
-        else {
-            throw PierError(
-                .notFound, operation: "verify", message: "\(reference) does not exist", registry: reference.registry,
-                repository: reference.repository, reference: reference.manifestReference)
-        }
+        let head = try await client.existingManifestHead(reference, operation: "verify")
         if let asked = reference.digest, asked != head.digest {
             throw PierError(
                 .verification, operation: "verify", message: "the registry answered \(head.digest) for \(asked)",
