@@ -10,7 +10,8 @@ struct AttachCommand: AsyncParsableCommand {
             Pushes an artifact manifest with the given artifactType, the empty config and FILE as its one layer, \
             whose subject is IMAGE. Registries with the referrers API index it themselves (they answer \
             OCI-Subject); on others pier adds it to the fallback index tag sha256-<hex>, keeping what others wrote. \
-            copy, publish and sync carry it with the image; prune deletes it with the image.
+            copy, publish and sync carry it with the image; prune deletes it with the image. Attaching the same \
+            file with the same type again writes nothing.
             """)
 
     @Argument(help: "The image the file is about (a registry reference).") var image: String
@@ -27,8 +28,9 @@ struct AttachCommand: AsyncParsableCommand {
         ) { operation, session in
             let outcome = try await operation.run(session: session)
             if json { return try Terminal.shared.printJSON(outcome) }
+            let present = outcome.action == .present ? " already (nothing written)" : ""
             Terminal.shared.print(
-                "\(operation.image.repositoryName)@\(outcome.digest) (\(outcome.artifactType)) refers to \(outcome.subject) via \(outcome.storedAs)"
+                "\(operation.image.repositoryName)@\(outcome.digest) (\(outcome.artifactType)) refers to \(outcome.subject)\(present) via \(outcome.storedAs)"
             )
         }
     }

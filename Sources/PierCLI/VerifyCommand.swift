@@ -32,8 +32,8 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 Terminal.shared.print(
                     "\(report.image): \(report.valid) of \(report.found) signature(s) valid for key \(report.key)")
-                for check in report.signatures {
-                    Terminal.shared.print("  \(check.payload.short): \(check.problem?.description ?? "valid")")
+                for line in report.lines {
+                    Terminal.shared.print("  \(line.summary) (at \(line.locations.joined(separator: ", ")))")
                 }
             }
             if let failure = operation.failure(report) { throw failure }

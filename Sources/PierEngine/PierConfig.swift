@@ -194,7 +194,13 @@ public struct PierConfig: Sendable, Equatable {
             if let carry = section["carry"] { selection.carry = try reader.bool(carry, "referrers.carry") }
             if let types = section["types"] {
                 selection.artifactTypes = try reader.sequence(types, "referrers.types").map {
-                    (n) throws(PierError) in try reader.string(n, "referrers.types")
+                    (n) throws(PierError) in
+                    let type = try reader.string(n, "referrers.types")
+                    guard MediaType.isMediaType(type) else {
+                        throw reader.fail(
+                            n, "referrers.types: \"\(type)\" is not a media type (\(MediaType.artifactTypeExamples))")
+                    }
+                    return type
                 }
             }
             config.referrers = selection

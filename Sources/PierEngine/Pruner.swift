@@ -48,7 +48,10 @@ public struct Pruner: Sendable {
 
         /// Tags that only the untag fallback can remove here (`--apply` needs `--allow-untag-fallback`).
         public var needingUntagFallback: [String] { decisions.filter { $0.untagRoute == .fallback }.map(\.tag) }
-        public var undatedCount: Int { decisions.filter { $0.dateSource == .undated }.count }
+        /// Release tags kept because nothing dates them; artifact tags follow their subjects and are never counted.
+        public var undatedCount: Int {
+            decisions.filter { $0.dateSource == .undated && !ArtifactTag.isArtifactTag($0.tag) }.count
+        }
 
         enum CodingKeys: String, CodingKey {
             case repository, decisions, untagged, referrers, applied, removed, failures, warnings
@@ -170,9 +173,9 @@ public struct Pruner: Sendable {
         result.decisions = decisions
         result.reference = repository
         result.manifests = inventory.manifests
+        let going = Set(decisions.filter { $0.action == .delete }.map(\.digest))
         if case .distribution = api {
             let client = await store.client(for: repository.registry)
-            let going = Set(decisions.filter { $0.action == .delete }.map(\.digest))
             for digest in going.sorted() {
                 let subjects = [digest] + Self.children(of: [digest], in: inventory.manifests)
                 guard
@@ -181,6 +184,7 @@ public struct Pruner: Sendable {
                 if !found.isEmpty { result.referrers[digest.description] = found }
             }
         }
+        Self.addFallbackIndexEntries(to: &result.referrers, going: going, decisions: decisions, in: inventory.manifests)
         if policy.considersUntagged, !inventory.untagged.isEmpty {
             let (untagged, read) = try await untaggedDecisions(
                 repository, inventory: inventory, decisions: decisions, policy: policy, now: now)
@@ -373,6 +377,26 @@ public struct Pruner: Sendable {
             }
         }
         return result
+    }
+
+    /// The entries of each deleted fallback index (`sha256-<hex>`, distribution-spec §Referrers tag schema), listed
+    /// with the deleted image they are about, as the referrers API's would be: they go with the index as its children.
+    static func addFallbackIndexEntries(
+        to referrers: inout [String: [Digest]], going: Set<Digest>, decisions: [RetentionDecision],
+        in manifests: [Digest: ManifestBlob]
+    ) {
+        let indexes = decisions.filter { decision in
+            decision.action == .delete && ArtifactTag(decision.tag).map { $0.suffix == nil } == true
+        }
+        for digest in going.sorted() {
+            let subjects = Set([digest] + children(of: [digest], in: manifests))
+            for index in indexes where ArtifactTag(index.tag).map({ subjects.contains($0.subject) }) == true {
+                for entry in manifests[index.digest]?.document.manifests ?? []
+                where !(referrers[digest.description] ?? []).contains(entry.digest) {
+                    referrers[digest.description, default: []].append(entry.digest)
+                }
+            }
+        }
     }
 
     /// Referrers the registry's referrers API lists for `digests`, recursively (`ReferrerDiscovery.maximumDepth`),

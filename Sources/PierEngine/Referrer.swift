@@ -35,6 +35,20 @@ public struct Referrer: Sendable, Codable, Equatable {
         self.depth = depth
     }
 
+    /// What a table shows as its type: `artifactType`, unless that is only an image config's media type (cosign
+    /// stores `.sig`, `.att` and `.sbom` tags as images); then `cosign signature`, `cosign attestation` or
+    /// `cosign sbom` for a cosign-style tag; `-` when nothing says.
+    public var displayType: String {
+        if let type = artifactType, type != MediaType.ociConfig, type != MediaType.dockerConfig { return type }
+        if let suffix = tag.flatMap({ ArtifactTag($0)?.suffix }) {
+            return Self.cosignKinds[suffix] ?? "cosign \(suffix)"
+        }
+        return artifactType ?? "-"
+    }
+
+    /// cosign's tag suffixes, named (sigstore/cosign specs/SIGNATURE_SPEC.md, ATTESTATION_SPEC.md).
+    static let cosignKinds = ["sig": "cosign signature", "att": "cosign attestation", "sbom": "cosign sbom"]
+
     /// image-spec manifest.md: `artifactType`, else `config.mediaType` unless that is the empty descriptor's.
     public static func artifactType(of manifest: ManifestBlob) -> String? {
         if let type = manifest.document.artifactType, !type.isEmpty { return type }

@@ -34,13 +34,24 @@ public struct ReferrerCarrier: Sendable {
         _ found: [ReferrerDiscovery.Found], from source: RegistryImageSource, to destination: RegistryImageDestination
     ) async throws(PierError) -> [Referrer] {
         var carried: [Referrer] = []
+        var written = 0
         let repository = destination.reference.repository
         let pusher = ReferrerPusher(client: destination.client, repository: repository, logger: logger)
+        // A referrer's blobs are not the image's: they stay out of the image's per-destination progress.
+        var copier = copier
+        copier.progress = nil
         var listings: [Digest: (route: ReferrerRoute, digests: Set<Digest>)] = [:]
         for item in found {
             var referrer = item.referrer
             // Already there and listed (a sync of a tag in sync): nothing to write.
-            if referrer.tag == nil, try await destination.hasManifest(item.manifest.digest) {
+            if let tag = referrer.tag {
+                let head = try await destination.client.manifestHead(repository: repository, reference: tag)
+                if head?.digest == item.manifest.digest {
+                    referrer.storedAs = .cosignTag
+                    carried.append(referrer)
+                    continue
+                }
+            } else if try await destination.hasManifest(item.manifest.digest) {
                 if listings[referrer.subject] == nil {
                     listings[referrer.subject] = try await Self.listed(
                         referrer.subject, on: destination.client, repository: repository)
@@ -57,17 +68,18 @@ public struct ReferrerCarrier: Sendable {
                 try await destination.putManifest(child)
             }
             if let tag = referrer.tag {
-                let head = try await destination.client.manifestHead(repository: repository, reference: tag)
-                if head?.digest != item.manifest.digest {
-                    try await destination.tag(tag, to: item.manifest)
-                }
+                try await destination.tag(tag, to: item.manifest)
                 referrer.storedAs = .cosignTag
             } else {
                 referrer.storedAs = try await pusher.push(item.manifest, subject: referrer.subject)
             }
             carried.append(referrer)
+            written += 1
         }
-        if !carried.isEmpty { logger.info("carried \(carried.count) referrer(s) to \(destination.name)") }
+        if written > 0 { logger.info("carried \(written) referrer(s) to \(destination.name)") }
+        if carried.count > written {
+            logger.debug("\(carried.count - written) referrer(s) already there on \(destination.name)")
+        }
         return carried
     }
 

@@ -134,12 +134,18 @@ extension Settings {
         settings.signing.key = flags.signKey ?? config.signing.key
         settings.signing.verifyKey = flags.verifyKey ?? config.signing.verifyKey
         settings.organisation = try resolveOrganisation(flags, config: config, environment: environment)
-        settings.referrers = resolveReferrers(flags, config: config)
+        settings.referrers = try resolveReferrers(flags, config: config)
         return settings
     }
 
     /// Flags win over pier.yml's `referrers:`; `--referrers-type` replaces its `types`.
-    static func resolveReferrers(_ flags: SettingsFlags, config: PierConfig) -> ReferrerSelection {
+    /// Each `--referrers-type` must be a media type (a usage error before any network I/O).
+    static func resolveReferrers(_ flags: SettingsFlags, config: PierConfig) throws(PierError) -> ReferrerSelection {
+        for type in flags.referrerTypes where !MediaType.isMediaType(type) {
+            throw PierError(
+                .usage, operation: "read options", message: "--referrers-type \"\(type)\" is not a media type",
+                hint: MediaType.artifactTypeExamples)
+        }
         var selection = config.referrers ?? ReferrerSelection()
         if flags.noReferrers { selection.carry = false }
         if !flags.referrerTypes.isEmpty { selection.artifactTypes = flags.referrerTypes }

@@ -104,6 +104,12 @@ public struct SignatureStore: Sendable {
             for layer in layers {
                 let problem = ImageSignature.problem(
                     layer: layer, payload: try await payload(of: layer), digest: digest, key: key)
+                // One check per (location, payload): a second signature over the same payload in the same manifest
+                // only counts if it verifies where the first did not.
+                if let index = checks.firstIndex(where: { $0.location == location && $0.payload == layer.digest }) {
+                    if problem == nil { checks[index].problem = nil }
+                    continue
+                }
                 checks.append(SignatureCheck(location: location, payload: layer.digest, problem: problem))
             }
         }

@@ -54,12 +54,17 @@ import Testing
     }
 
     static func attach(_ image: String, type: String, content: String) throws -> String {
+        let outcome = try attachOutcome(image, type: type, content: content)
+        #expect(outcome.action == .attached)
+        return outcome.digest.description
+    }
+
+    static func attachOutcome(_ image: String, type: String, content: String) throws -> AttachOperation.Outcome {
         let file = Tools.temporaryDirectory("pier-attach") + "/artifact.json"
         try content.write(toFile: file, atomically: true, encoding: .utf8)
         let run = try Harness.pier("attach", "--json", image, "--file", file, "--artifact-type", type)
         #expect(run.status == 0, "\(run.stderr)")
-        let outcome = try JSONDecoder().decode(AttachOperation.Outcome.self, from: run.stdoutBytes)
-        return outcome.digest.description
+        return try JSONDecoder().decode(AttachOperation.Outcome.self, from: run.stdoutBytes)
     }
 
     /// A cosign-style signature manifest (simple-signing layer) tagged `sha256-<subject>.sig`, pushed with the
@@ -157,6 +162,10 @@ import Testing
         let host = fake?.host ?? real!.host
         defer { fake?.stop() }
         let seeded = try await Self.seed(host)
+        // The same file with the same type again: reported present, nothing written.
+        let again = try Self.attachOutcome(
+            "\(host)/app:1.0", type: Self.sbomType, content: #"{"spdxVersion":"SPDX-2.3","name":"app"}"#)
+        #expect(again.action == .present && again.digest.description == seeded.sbom)
 
         // pier referrers lists the tree and where each was found.
         let listed = try JSONDecoder().decode(
@@ -170,6 +179,14 @@ import Testing
         let table = try Harness.pier("referrers", "\(host)/app:1.0").stdout
         #expect(table.contains("cosign-tag") && table.contains(api ? "referrers-api" : "fallback-tag"), "\(table)")
         #expect(table.split(separator: "\n").count == 5)
+        // Columns line up under the header; cosign's tag shows as a cosign signature, not an image config.
+        let rows = table.split(separator: "\n").map(String.init)
+        let column = rows[0].distance(from: rows[0].startIndex, to: rows[0].range(of: "FOUND-BY")!.lowerBound)
+        #expect(
+            rows.dropFirst().allSatisfy { row in
+                ReferrerRoute.allCases.contains { row.dropFirst(column).hasPrefix($0.rawValue) }
+            }, "\(table)")
+        #expect(table.contains("cosign signature") && !table.contains("image.config"), "\(table)")
         let copy = try Harness.pier("copy", "--json", "\(host)/app:1.0", "\(host)/copy/app:1.0")
         #expect(copy.status == 0, "\(copy.stderr)")
         Self.checkReport(
@@ -209,6 +226,16 @@ import Testing
                 "copy", "--json", "--referrers-type", Self.sbomType, "\(host)/app:1.0", "\(host)/filtered/app:1.0")
             let carried = try ReportJSON.decoder().decode(CopyReport.self, from: filtered.stdoutBytes).referrers
             #expect(Set(carried.map(\.digest.description)) == [seeded.sbom, seeded.sbomSignature])
+            // Referrers' blobs stay out of the image's progress: one done line, never more bytes than the total.
+            let progress = try Harness.pier(
+                "copy", "--progress", "plain", "\(host)/app:1.0", "\(host)/progress/app:1.0")
+            let done = progress.stderr.split(separator: "\n").filter { $0.contains(" done") }
+            #expect(done.count == 1, "\(progress.stderr)")
+            // A sync with nothing to write says nothing about referrers; a type that is not a media type is refused.
+            let again = try Harness.pier("sync", "\(host)/app", "\(host)/sync/app")
+            #expect(again.status == 0 && !again.stderr.contains("carried"), "\(again.stderr)")
+            let spdx = try Harness.pier("copy", "--referrers-type", "spdx", "\(host)/app:1.0", "\(host)/spdx/app:1.0")
+            #expect(spdx.status == 64 && spdx.stderr.contains("is not a media type"), "\(spdx.stderr)")
             let none = try Harness.pier("copy", "--json", "--no-referrers", "\(host)/app:1.0", "\(host)/none/app:1.0")
             #expect(try ReportJSON.decoder().decode(CopyReport.self, from: none.stdoutBytes).referrers.isEmpty)
             #expect(try Self.raw(host, "none/app", Self.tag(seeded.root)) == nil)
@@ -303,6 +330,10 @@ import Testing
         let actions = Dictionary(uniqueKeysWithValues: plan.decisions.map { ($0.tag, $0.action) })
         let (old, new) = (images["sha-01"]!, images["sha-02"]!)
         #expect(actions["sha-01"] == .delete && actions["sha-02"] == .keep)
+        // Artifact tags follow their subjects and are never counted as undated; the fallback index's SBOM is listed
+        // with its image, as the referrers API's would be.
+        #expect(plan.undatedCount == 0)
+        #expect(plan.referrers[old.root]?.map(\.description) == [old.sbom])
         #expect(actions[Self.tag(old.root)] == .delete && actions[Self.tag(old.root, "sig")] == .delete)
         #expect(actions[Self.tag(new.root)] == .keep && actions[Self.tag(new.root, "sig")] == .keep)
         let tags = try JSONDecoder().decode(

@@ -248,6 +248,11 @@ import Testing
         let checks = try JSONSerialization.jsonObject(with: verified.stdoutBytes) as! [String: Any]
         #expect(checks["found"] as? Int == 2)
         #expect(checks["valid"] as? Int == 1)
+        // The same payload signed by the key under the .sig tag too: one line naming both places.
+        #expect(try Harness.pier("sign", "\(repo):1.0.0", "--key", keys.key).status == 0)
+        let text = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub).stdout
+        let valid = text.split(separator: "\n").filter { $0.contains(": valid") }
+        #expect(valid.count == 1 && valid.first?.contains(".sig, ") == true, "\(text)")
         await registry.shutdown()
     }
 
@@ -282,5 +287,12 @@ import Testing
         let verified = try Harness.pier("verify", "\(repo):1.0.0", "--key", keys.pub, "--json")
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(try Harness.pier("verify", "\(repo):1.0.0", "--key", try keyPair().pub).status == 70)
+        // Every command reading one image says the same when it is missing.
+        for command in [["sign", "--key", keys.key], ["verify", "--key", keys.pub], ["referrers"]] {
+            let missing = try Harness.pier(command + ["\(repo):nosuch"])
+            #expect(
+                missing.status == 66 && missing.stderr.contains("\(repo):nosuch does not exist"),
+                "\(command): \(missing.status) \(missing.stderr)")
+        }
     }
 }

@@ -24,3 +24,18 @@ struct ReferrerSettingsTests {
         #expect(throws: PierError.self) { try PierConfig.parse("referrers:\n  kinds: []\n") }
     }
 }
+
+extension ReferrerSettingsTests {
+    /// `--referrers-type spdx` is a usage error, and `types: [spdx]` in pier.yml invalid input, as attach's check.
+    @Test func artifactTypesMustBeMediaTypes() throws {
+        var flags = SettingsFlags()
+        flags.referrerTypes = ["spdx"]
+        #expect { try Settings.resolve(flags, environment: [:]) } throws: { ($0 as? PierError)?.kind == .usage }
+        #expect {
+            try PierConfig.parse("referrers:\n  types: [spdx]\n")
+        } throws: {
+            ($0 as? PierError)?.kind == .invalidInput
+        }
+        #expect(try PierConfig.parse("referrers:\n  types: [application/spdx+json]\n").referrers != nil)
+    }
+}

@@ -10,6 +10,14 @@ import PierRegistry
 public struct AttachOperation: Sendable {
     /// The result, for the CLI.
     public struct Outcome: Sendable, Codable {
+        /// What the run did.
+        public enum Action: String, Sendable, Codable {
+            /// The artifact was pushed.
+            case attached
+            /// A referrer of the same artifact type holding the same file hangs off the image already: nothing written.
+            case present
+        }
+        public var action: Action
         public var subject: Digest
         public var digest: Digest
         public var artifactType: String
@@ -29,11 +37,10 @@ public struct AttachOperation: Sendable {
     /// Checks the image reference, the file and the artifact type before any network I/O.
     public init(image: String, file: String, artifactType: String) throws(PierError) {
         self.image = try ImageReference(parsing: image)
-        let parts = artifactType.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) else {
+        guard MediaType.isMediaType(artifactType) else {
             throw PierError(
                 .usage, operation: "attach", message: "--artifact-type \"\(artifactType)\" is not a media type",
-                hint: "for example application/spdx+json or application/vnd.cyclonedx+json")
+                hint: MediaType.artifactTypeExamples)
         }
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file),
             attributes[.type] as? FileAttributeType == .typeRegular, let size = attributes[.size] as? NSNumber
@@ -53,12 +60,7 @@ public struct AttachOperation: Sendable {
     public func run(session: Session) async throws(PierError) -> Outcome {
         let client = await session.store.client(for: image.registry)
         let repository = image.repository
-        guard let head = try await client.manifestHead(repository: repository, reference: image.manifestReference)
-        else {
-            throw PierError(
-                .notFound, operation: "attach", message: "\(image) does not exist", registry: image.registry,
-                repository: repository, reference: image.manifestReference)
-        }
+        let head = try await client.existingManifestHead(image, operation: "attach")
         guard let bytes = FileManager.default.contents(atPath: file), Int64(bytes.count) == size else {
             throw PierError(.usage, operation: "attach", message: "cannot read \(file)")
         }
@@ -68,6 +70,11 @@ public struct AttachOperation: Sendable {
         let config = Descriptor(
             mediaType: MediaType.ociEmpty, digest: Digest.sha256(of: Self.emptyConfig),
             size: Int64(Self.emptyConfig.count))
+        if let present = try await existing(subject: head.digest, layer: layer.digest, client: client) {
+            return Outcome(
+                action: .present, subject: head.digest, digest: present.digest, artifactType: artifactType,
+                storedAs: present.route)
+        }
         let scratch = try ScratchDirectory(prefix: "pier-attach")
         defer { scratch.remove() }
         let configFile = scratch.path + "/config"
@@ -86,6 +93,33 @@ public struct AttachOperation: Sendable {
             bytes: document.canonicalBytes(), mediaType: MediaType.ociManifest, source: image.registry)
         let route = try await ReferrerPusher(client: client, repository: repository, logger: session.logger).push(
             manifest)
-        return Outcome(subject: head.digest, digest: manifest.digest, artifactType: artifactType, storedAs: route)
+        return Outcome(
+            action: .attached, subject: head.digest, digest: manifest.digest, artifactType: artifactType,
+            storedAs: route)
+    }
+
+    /// A referrer of `subject` with this artifact type whose layers hold `layer`, where the registry lists it (its
+    /// referrers API, else the fallback index tag), so that attaching the same file twice writes one referrer.
+    func existing(subject: Digest, layer: Digest, client: RegistryClient) async throws(PierError)
+        -> (digest: Digest, route: ReferrerRoute)?
+    {
+        let repository = image.repository
+        var route = ReferrerRoute.api
+        var listed: [Descriptor]
+        if case .listed(let descriptors, _) = try await client.referrers(repository: repository, digest: subject) {
+            listed = descriptors
+        } else {
+            route = .fallbackTag
+            let tag = ArtifactTag(subject: subject).tag
+            guard try await client.manifestHead(repository: repository, reference: tag) != nil else { return nil }
+            listed = try await client.manifest(repository: repository, reference: tag).document.manifests ?? []
+        }
+        for descriptor in listed where descriptor.artifactType == artifactType {
+            let manifest = try await client.manifest(repository: repository, reference: descriptor.digest.description)
+            if manifest.document.layers?.contains(where: { $0.digest == layer }) == true {
+                return (descriptor.digest, route)
+            }
+        }
+        return nil
     }
 }

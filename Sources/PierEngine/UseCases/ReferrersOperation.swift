@@ -16,6 +16,7 @@ public struct ReferrersOperation: Sendable {
     /// Subjects before their referrers.
     public func run(session: Session) async throws(PierError) -> [Referrer] {
         let client = await session.store.client(for: image.registry)
+        _ = try await client.existingManifestHead(image, operation: "list referrers")
         let source = try RegistryImageSource(reference: image, client: client)
         defer { Task { await source.close() } }
         let graph = try await ImageGraph.load(root: try await source.root(), from: source)

@@ -59,7 +59,8 @@ public struct SignOperation: Sendable {
 
     public func run(session: Session) async throws(PierError) -> Report {
         let client = await session.store.client(for: reference.registry)
-        let image = try await client.manifest(repository: reference.repository, reference: reference.manifestReference)
+        let head = try await client.existingManifestHead(reference, operation: "sign")
+        let image = try await client.manifest(repository: reference.repository, reference: head.digest.description)
         let payload = SimpleSigningPayload(
             dockerReference: reference.repositoryName, manifestDigest: image.digest, annotations: annotations)
         let signature = try ImageSignature(signing: payload, with: key)

@@ -17,6 +17,21 @@ public struct VerifyOperation: Sendable {
         public var valid: Int
         public var verified: Bool
         public var signatures: [SignatureCheck]
+
+        /// The checks for display: one line per payload and outcome, with every location it was found at (a
+        /// payload signed under the `.sig` tag and as a referrer is one line).
+        public var lines: [(summary: String, locations: [String])] {
+            var lines: [(summary: String, locations: [String])] = []
+            for check in signatures {
+                let summary = "\(check.payload.short): \(check.problem?.description ?? "valid")"
+                if let index = lines.firstIndex(where: { $0.summary == summary }) {
+                    lines[index].locations.append(check.location)
+                } else {
+                    lines.append((summary, [check.location]))
+                }
+            }
+            return lines
+        }
     }
 
     let reference: ImageReference
@@ -42,14 +57,7 @@ public struct VerifyOperation: Sendable {
     /// error to exit with).
     public func run(session: Session) async throws(PierError) -> Report {
         let client = await session.store.client(for: reference.registry)
-        guard
-            let head = try await client.manifestHead(
-                repository: reference.repository, reference: reference.manifestReference)
-        else {
-            throw PierError(
-                .notFound, operation: "verify", message: "\(reference) does not exist", registry: reference.registry,
-                repository: reference.repository, reference: reference.manifestReference)
-        }
+        let head = try await client.existingManifestHead(reference, operation: "verify")
         if let asked = reference.digest, asked != head.digest {
             throw PierError(
                 .verification, operation: "verify", message: "the registry answered \(head.digest) for \(asked)",
