@@ -55,17 +55,20 @@ public struct ReferrerDiscovery: Sendable {
             for item in try await direct(subject, depth: depth, tags: tags)
             where seen.insert(item.manifest.digest).inserted {
                 found.append(item)
-                guard found.count <= Self.maximumCount else {
-                    throw PierError(
-                        .invalidInput, operation: "find referrers",
-                        message: "more than \(Self.maximumCount) referrers hang off one image",
-                        registry: client.registry, repository: repository,
-                        hint: "pass --referrers-type TYPE to carry only some, or --no-referrers")
-                }
+                guard found.count <= Self.maximumCount else { throw tooMany("one image") }
                 if depth < Self.maximumDepth { queue.append((item.manifest.digest, depth + 1)) }
             }
         }
         return found
+    }
+
+    /// More referrers than pier carries hang off `what`.
+    func tooMany(_ what: String) -> PierError {
+        PierError(
+            .invalidInput, operation: "find referrers",
+            message: "more than \(Self.maximumCount) referrers hang off \(what)",
+            registry: client.registry, repository: repository,
+            hint: "pass --referrers-type TYPE to carry only some, or --no-referrers")
     }
 
     /// The referrers of one subject.
@@ -88,13 +91,7 @@ public struct ReferrerDiscovery: Sendable {
             }
         }
         // Checked before any is read: a hostile listing does not get a GET per entry first.
-        guard listed.count <= Self.maximumCount else {
-            throw PierError(
-                .invalidInput, operation: "find referrers",
-                message: "more than \(Self.maximumCount) referrers hang off \(subject.short)",
-                registry: client.registry, repository: repository,
-                hint: "pass --referrers-type TYPE to carry only some, or --no-referrers")
-        }
+        guard listed.count <= Self.maximumCount else { throw tooMany(subject.short) }
         for (descriptor, route) in listed {
             guard MediaType.isManifest(descriptor.mediaType) else {
                 logger.warning("referrer \(descriptor.digest.short) has media type \(descriptor.mediaType); skipped")

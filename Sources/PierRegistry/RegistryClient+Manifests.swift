@@ -81,6 +81,13 @@ extension RegistryClient {
 
     /// `PUT /v2/<name>/manifests/<reference>` with the exact bytes and their media type as `Content-Type`.
     public func putManifest(repository: String, reference: String, manifest: ManifestBlob) async throws(PierError) {
+        _ = try await sendManifest(repository: repository, reference: reference, manifest: manifest)
+    }
+
+    /// The PUT of `putManifest`, its answer's digest checked; returns the answer's headers.
+    func sendManifest(repository: String, reference: String, manifest: ManifestBlob) async throws(PierError)
+        -> HTTPHeaders
+    {
         let operation = "put manifest \(reference)"
         let bytes = manifest.bytes
         let response = try await send(
@@ -90,6 +97,7 @@ extension RegistryClient {
                 body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
                 repository: repository, reference: reference, accept: [201]))
         try await checkDigestHeader(response, expected: manifest.digest, repository: repository, operation: operation)
+        return response.headers
     }
 
     /// `DELETE /v2/<name>/manifests/<reference>`.

@@ -113,17 +113,8 @@ extension RegistryClient {
     /// digest, which a registry with the referrers API sends to say it indexed the manifest (distribution-spec
     /// §Pushing Manifests with Subject). nil means the client must maintain the referrers tag schema itself.
     public func putManifestWithSubject(repository: String, manifest: ManifestBlob) async throws(PierError) -> Digest? {
-        let reference = manifest.digest.description
-        let operation = "put manifest \(reference)"
-        let bytes = manifest.bytes
-        let response = try await send(
-            Request(
-                method: .PUT, target: "/v2/\(repository)/manifests/\(reference)",
-                headers: ["Content-Type": manifest.mediaType, "Content-Length": "\(bytes.count)"],
-                body: { .bytes(ByteBuffer(bytes: bytes)) }, scopes: [Self.pushScope(repository)], operation: operation,
-                repository: repository, reference: reference, accept: [201]))
-        let subject = response.headers.first(name: "OCI-Subject").flatMap { try? Digest($0) }
-        try await checkDigestHeader(response, expected: manifest.digest, repository: repository, operation: operation)
-        return subject
+        let headers = try await sendManifest(
+            repository: repository, reference: manifest.digest.description, manifest: manifest)
+        return headers.first(name: "OCI-Subject").flatMap { try? Digest($0) }
     }
 }
