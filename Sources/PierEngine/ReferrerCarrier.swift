@@ -6,7 +6,8 @@ import PierRegistry
 ///
 /// Each referrer goes after its subject: its blobs, its child manifests (for an index), then the referrer itself,
 /// pushed with `ReferrerPusher` (the destination's referrers API, else its fallback index tag) or, when it was
-/// found under a cosign-style tag, copied by digest and tagged with that tag. Callers write the image's own tags
+/// found under a cosign-style tag, copied by digest and tagged with that tag (a `.sig` tag the destination already
+/// holds gets the source's signatures added to its own, `SignatureStore.merge`). Callers write the image's own tags
 /// after this, so a release tag appears only when its signatures and SBOMs are in place.
 public struct ReferrerCarrier: Sendable {
     public var selection: ReferrerSelection
@@ -68,8 +69,19 @@ public struct ReferrerCarrier: Sendable {
                 try await destination.putManifest(child)
             }
             if let tag = referrer.tag {
-                try await destination.tag(tag, to: item.manifest)
                 referrer.storedAs = .cosignTag
+                // A signature only the destination holds is kept: cosign appends signers to one `.sig` manifest.
+                if ArtifactTag(tag)?.suffix == "sig",
+                    let merged = try await SignatureStore(client: destination.client, repository: repository).merge(
+                        item.manifest, into: tag)
+                {
+                    referrer.digest = merged.manifest.digest
+                    referrer.size = Int64(merged.manifest.bytes.count)
+                    carried.append(referrer)
+                    if merged.wrote { written += 1 }
+                    continue
+                }
+                try await destination.tag(tag, to: item.manifest)
             } else {
                 referrer.storedAs = try await pusher.push(item.manifest, subject: referrer.subject)
             }

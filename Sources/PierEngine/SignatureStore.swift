@@ -58,6 +58,53 @@ public struct SignatureStore: Sendable {
             registry: client.registry, repository: repository, reference: tag, hint: "another signer is writing; retry")
     }
 
+    /// What the signature tag holds after `merge`.
+    public struct Merged: Sendable {
+        /// The signature manifest now at the tag.
+        public var manifest: ManifestBlob
+        /// Whether pier wrote the tag (false: every incoming signature was already there).
+        public var wrote: Bool
+    }
+
+    /// Adds the signatures of `incoming` (a signature manifest from another registry) to the signature manifest at
+    /// `tag` here, keeping every layer already there, so a signature only this registry holds survives a copy.
+    /// A layer counts as present when one here has the same digest and annotations (the signature). Nil when the
+    /// tag does not exist here (the caller copies `incoming` byte for byte). The blobs of `incoming`'s layers must
+    /// already be here. Same race rule as `append`: the tag is re-read just before the write.
+    public func merge(_ incoming: ManifestBlob, into tag: String) async throws(PierError) -> Merged? {
+        for _ in 0..<Self.maximumAppendAttempts {
+            guard let existing = try await signatureManifest(tag: tag) else { return nil }
+            guard MediaType.isImageManifest(incoming.mediaType) else {
+                throw PierError(
+                    .invalidInput, operation: "copy signatures",
+                    message: "\(tag) on the source is a \(incoming.mediaType), not a signature manifest",
+                    repository: repository, reference: tag)
+            }
+            var layers = existing.document.layers ?? []
+            let missing = (incoming.document.layers ?? []).filter { layer in
+                !layers.contains { $0.digest == layer.digest && $0.annotations == layer.annotations }
+            }
+            if missing.isEmpty { return Merged(manifest: existing, wrote: false) }
+            layers += missing
+            guard layers.count <= SignatureManifest.maximumLayers else {
+                throw PierError(
+                    .invalidInput, operation: "copy signatures",
+                    message: "\(tag) would hold \(layers.count) signatures", registry: client.registry,
+                    repository: repository, reference: tag,
+                    hint: "pier keeps at most \(SignatureManifest.maximumLayers) signatures per image")
+            }
+            let built = try SignatureManifest.tagged(layers: layers, source: client.registry)
+            try await putBlob(built.config, digest: built.manifest.document.config!.digest)
+            let now = try await client.manifestHead(repository: repository, reference: tag)?.digest
+            guard now == existing.digest else { continue }
+            try await client.putManifest(repository: repository, reference: tag, manifest: built.manifest)
+            return Merged(manifest: built.manifest, wrote: true)
+        }
+        throw PierError(
+            .conflict, operation: "copy signatures", message: "\(tag) kept changing while pier merged into it",
+            registry: client.registry, repository: repository, reference: tag, hint: "another signer is writing; retry")
+    }
+
     /// Pushes `signature` as an OCI 1.1 referrer of `subject` (by digest, never tagged), listed by the registry's
     /// referrers API or, on a registry without one, in the `sha256-<hex>` fallback index (`ReferrerPusher`).
     public func pushReferrer(_ signature: ImageSignature, subject: Descriptor) async throws(PierError) -> (

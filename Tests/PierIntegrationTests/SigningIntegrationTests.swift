@@ -210,6 +210,36 @@ import Testing
         #expect((try? Harness.skopeoRaw("\(backup.host)/app:stable")).map(Harness.sha256) == digests["b"])
     }
 
+    /// A signature only the backup holds survives a sync that carries the primary's: the backup's `.sig` manifest
+    /// gets the primary's signature added to its own; a second sync writes nothing.
+    @Test func syncAddsTheSourcesSignaturesToTheDestinations() throws {
+        let primary = try TestRegistry()
+        let backup = try TestRegistry()
+        let digest = try pushImage("\(primary.host)/app:1.0.0")
+        #expect(try Harness.pier("copy", "-q", "\(primary.host)/app:1.0.0", "\(backup.host)/app:1.0.0").status == 0)
+        let (releaseKey, backupKey) = (try keyPair(), try keyPair())
+        #expect(try Harness.pier("sign", "\(primary.host)/app:1.0.0", "--key", releaseKey.key).status == 0)
+        #expect(try Harness.pier("sign", "\(backup.host)/app:1.0.0", "--key", backupKey.key).status == 0)
+        let backupOnly = try signatures("\(backup.host)/app", digest: digest)
+
+        let synced = try Harness.pier("sync", "\(primary.host)/app", "\(backup.host)/app", "--json")
+        #expect(synced.status == 0, "\(synced.stderr)")
+        let found = try signatures("\(backup.host)/app", digest: digest)
+        #expect(found.count == 2)
+        #expect(NSDictionary(dictionary: found[0].layer).isEqual(to: backupOnly[0].layer))
+        #expect(try opensslVerifies(found[0], pub: backupKey.pub))
+        #expect(try opensslVerifies(found[1], pub: releaseKey.pub))
+        for pub in [releaseKey.pub, backupKey.pub] {
+            let verified = try Harness.pier("verify", "\(backup.host)/app:1.0.0", "--key", pub)
+            #expect(verified.status == 0, "\(verified.stderr)")
+        }
+        let merged = Harness.sha256(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))"))
+        let again = try Harness.pier("sync", "\(primary.host)/app", "\(backup.host)/app")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("carried"))
+        #expect(Harness.sha256(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))")) == merged)
+    }
+
     /// --referrer on a registry with the referrers API: a manifest with `subject` and cosign's artifact type, pushed
     /// by digest, listed by the API, its signature verified by openssl; no `.sig` tag written.
     @Test func referrerSigningOnARegistryWithTheReferrersAPI() async throws {
