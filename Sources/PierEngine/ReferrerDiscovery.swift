@@ -98,6 +98,14 @@ public struct ReferrerDiscovery: Sendable {
                 continue
             }
             let manifest = try await client.manifest(repository: repository, reference: descriptor.digest.description)
+            // A listing is not trusted: a referrer belongs to the subject its own manifest names (image-spec
+            // manifest.md §subject), else it would be carried into the wrong subject's listing.
+            guard manifest.document.subject?.digest == subject else {
+                logger.warning(
+                    "referrer \(descriptor.digest.short) is listed for \(subject.short) but is about \(manifest.document.subject?.digest.short ?? "nothing"); skipped"
+                )
+                continue
+            }
             if depth == 1, !selection.selects(manifest, descriptor: descriptor) { continue }
             found.append(
                 .init(

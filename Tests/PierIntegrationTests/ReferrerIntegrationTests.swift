@@ -367,4 +367,31 @@ import Testing
         #expect(try Self.raw(fake.host, "app", sboms[0]) == nil)
         #expect(try Self.raw(fake.host, "app", sboms[1]) != nil)
     }
+
+    /// A copy carries only the referrers whose own `subject` is the image: a registry that lists another image's
+    /// SBOM under this one does not get it into this image's fallback index on the destination.
+    @Test func copyCarriesOnlyReferrersAboutTheImage() async throws {
+        var quirks = FakeRegistry.Quirks()
+        quirks.referrersAPI = true
+        quirks.referrersListedUnderEverySubject = true
+        let fake = try await FakeRegistry(quirks: quirks)
+        defer { fake.stop() }
+        let registry = try TestRegistry()
+        let layout = Tools.temporaryDirectory() + "/images"
+        var sboms: [String] = []
+        for day in 1...2 {
+            try ImageFixtures.umociImage(at: layout, tag: "sha-0\(day)", layers: 1, layerSize: 300)
+            #expect(try Harness.pier("copy", "oci:\(layout):sha-0\(day)", "\(fake.host)/app:sha-0\(day)").status == 0)
+            sboms.append(
+                try Self.attach("\(fake.host)/app:sha-0\(day)", type: Self.sbomType, content: #"{"d":\#(day)}"#))
+        }
+        let image = Harness.sha256(try Self.raw(fake.host, "app", "sha-01")!)
+        let copied = try Harness.pier("copy", "\(fake.host)/app:sha-01", "\(registry.host)/app:sha-01")
+        #expect(copied.status == 0, "\(copied.stderr)")
+        #expect(copied.stderr.contains("skipped"))
+        let index = try #require(try Self.raw(registry.host, "app", Self.tag(image)))
+        let listed = try JSONSerialization.jsonObject(with: index) as! [String: Any]
+        #expect((listed["manifests"] as? [[String: Any]])?.compactMap { $0["digest"] as? String } == [sboms[0]])
+        #expect(try Self.raw(registry.host, "app", sboms[1]) == nil)
+    }
 }
