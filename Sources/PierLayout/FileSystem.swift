@@ -56,11 +56,15 @@ enum FileSystem {
     }
 
     /// Reads up to `count` bytes; fewer only at end of file.
+    /// Reads until `count` bytes or the end of the file, retrying reads a signal interrupted (EINTR). Returns the
+    /// bytes read, or -1 (errno set) when a read fails before any byte arrived.
     static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
         var total = 0
         while total < count {
             let got = read(fd, buffer.baseAddress! + total, count - total)
-            if got <= 0 { break }
+            if got < 0, errno == EINTR { continue }
+            if got < 0 { return total > 0 ? total : -1 }
+            if got == 0 { break }
             total += got
         }
         return total
@@ -98,7 +102,7 @@ enum FileSystem {
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: Int(size))
         let got = bytes.withUnsafeMutableBytes { readFully(fd, into: $0, count: Int(size)) }
-        return Array(bytes.prefix(got))
+        return Array(bytes.prefix(max(got, 0)))
     }
 
     /// Writes `bytes` to `path` through a temporary file and rename, so readers never see half a file.

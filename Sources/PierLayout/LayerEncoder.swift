@@ -47,7 +47,7 @@ public final class LayerEncoder {
             mediaType: compression.mediaType)
     }
 
-    /// Compresses the file at `source` into `destination`.
+    /// Compresses the file at `source` into `destination`; on failure no partial `destination` is left.
     public static func compress(
         _ source: String, to destination: String, compression: LayerCompression = .standard,
         workers: Int = LayerCompression.availableCores
@@ -56,17 +56,24 @@ public final class LayerEncoder {
         defer { close(input) }
         let fd = try FileSystem.openWrite(destination, operation: "compress layer")
         defer { close(fd) }
-        let encoder = try LayerEncoder(compression: compression, fd: fd, path: destination, workers: workers)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let got = read(input, buffer.baseAddress, buffer.count)
-            guard got >= 0 else {
-                throw PierError(.invalidInput, operation: "compress layer", message: "cannot read \(source)")
+        do throws(PierError) {
+            let encoder = try LayerEncoder(compression: compression, fd: fd, path: destination, workers: workers)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: FileSystem.bufferSize, alignment: 64)
+            defer { buffer.deallocate() }
+            while true {
+                let got = FileSystem.readFully(input, into: buffer, count: buffer.count)
+                guard got >= 0 else {
+                    throw PierError(
+                        .invalidInput, operation: "compress layer", message: "cannot read \(source)",
+                        cause: String(cString: strerror(errno)))
+                }
+                if got == 0 { break }
+                try encoder.write(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             }
-            if got == 0 { break }
-            try encoder.write(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            return try encoder.finish()
+        } catch {
+            unlink(destination)
+            throw error
         }
-        return try encoder.finish()
     }
 }

@@ -78,6 +78,15 @@ struct LayerCompressionTests {
         #expect(try Self.decompress("gzip", singleData, in: dir) == Data(bytes))
     }
 
+    /// A source that cannot be read (a directory: read fails with EISDIR) is one error, and no partial output.
+    @Test func aFailedCompressionLeavesNoOutput() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let destination = dir + "/layer.gz"
+        #expect(throws: PierError.self) { try LayerEncoder.compress(dir, to: destination) }
+        #expect(!FileManager.default.fileExists(atPath: destination))
+    }
+
     /// Levels change the bytes (1 and 9 also the XFL header byte) but never the content.
     @Test func gzipLevels() throws {
         let dir = try Self.directory()
