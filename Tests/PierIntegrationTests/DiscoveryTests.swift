@@ -109,6 +109,13 @@ import Testing
         #expect(status.status == 0, "\(status.stderr)")
         #expect(try summary(status).results.map(\.outcome) == [.ok, .ok, .ok])
 
+        // Shards split discovered repositories as they split listed ones: disjoint, together the whole.
+        let halves = try ["1/2", "2/2"].map { shard in
+            try summary(try Harness.pier(["status", "--shard", shard, "--config", config, "--json"], env: env))
+        }
+        let (one, two) = (Set(halves[0].results.map(\.name)), Set(halves[1].results.map(\.name)))
+        #expect(one.isDisjoint(with: two) && one.union(two) == ["app", "team/api", "team/web"])
+
         // A user's packages: the org path answers 404, the user path lists them.
         await fake.seedPackages(owner: "org", user: true, ["team/api"])
         let user = try summary(try Harness.pier(["status", "--config", config, "--json"], env: env))

@@ -18,7 +18,8 @@ extension FakeManagementAPI {
     public func overrideNextLink(_ link: String?) async { await state.setNextLinkOverride(link) }
 
     /// The listing routes, paginated as the services document: GitHub and GitLab by `per_page` and `page` with the
-    /// next page in `Link`, ECR by `maxResults` and an opaque `nextToken`.
+    /// next page in `Link`, ECR by `maxResults` and an opaque `nextToken`. GitHub and GitLab listings record every
+    /// request before checking its token, so a request that should never have been sent is counted.
     static func addListingRoutes(_ router: Router<BasicRequestContext>, state: State) {
         @Sendable func json(_ status: HTTPResponse.Status, _ object: Any, link: String? = nil) throws -> Response {
             var headers: HTTPFields = [.contentType: "application/json"]
@@ -38,11 +39,11 @@ extension FakeManagementAPI {
             return await state.nextLinkOverride ?? "\(request.uri.path)?\(query)per_page=\(size)&page=\(page + 1)"
         }
         @Sendable func packages(_ request: Request, owner: String, user: Bool) async throws -> Response {
+            let number = page(request)
+            await state.record("github PACKAGES \(user ? "users" : "orgs")/\(owner) page \(number)")
             guard request.headers[.authorization] == "Bearer \(githubToken)" else {
                 return try json(.unauthorized, ["message": "Bad credentials"])
             }
-            let number = page(request)
-            await state.record("github PACKAGES \(user ? "users" : "orgs")/\(owner) page \(number)")
             guard request.uri.queryParameters.get("package_type") == "container" else {
                 return try json(.badRequest, ["message": "package_type is required"])
             }
@@ -65,12 +66,12 @@ extension FakeManagementAPI {
             try await packages(request, owner: context.parameters.get("owner")!, user: true)
         }
         router.get("/api/v4/groups/:group/registry/repositories") { request, context -> Response in
-            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == gitlabToken else {
-                return try json(.unauthorized, ["message": "401 Unauthorized"])
-            }
             let group = context.parameters.get("group")!.removingPercentEncoding!
             let number = page(request)
             await state.record("gitlab GROUP \(group) page \(number)")
+            guard request.headers[HTTPField.Name("PRIVATE-TOKEN")!] == gitlabToken else {
+                return try json(.unauthorized, ["message": "401 Unauthorized"])
+            }
             guard let paths = await state.groups[group] else {
                 return try json(.notFound, ["message": "404 Group Not Found"])
             }
