@@ -144,7 +144,8 @@ import Testing
     }
 
     /// GitLab: the group's registry repositories over three pages, then the same organisation forced onto the
-    /// registry's catalog (`discover_from: catalog`), which finds the same repositories without the API. A typo
+    /// registry's catalog (`discover_from: catalog`), which finds the same repositories without the API; a prefix
+    /// that is a project, read through the project's repositories after the group path answers 404. A typo
     /// in `discover_from` names the source it meant.
     @Test func gitLabGroupRepositoriesAndAForcedCatalog() async throws {
         let primary = try TestRegistry()
@@ -190,6 +191,25 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try summary(forced).results.map(\.name) == ["other/svc", "proj/api", "proj/app"])
         #expect(await fake.calls().count == 3, "the catalog, not the API")
+
+        // A prefix that is a project, not a group: the group path answers 404, the project's repositories are read.
+        await fake.seed("group/proj/app", ["1.0": "sha256:" + String(repeating: "1", count: 64)])
+        let project = try write(
+            """
+            registries:
+              - repository: \(primary.host)/group/proj/app
+                api: gitlab
+                api_url: \(fake.base)/api/v4
+            organisation:
+              primary: \(primary.host)/group/proj
+              discover: ".*"
+
+            """, work, "project.yml")
+        let inProject = try Harness.pier(["status", "--config", project, "--json"], env: env)
+        #expect(inProject.status == 0, "\(inProject.stderr)")
+        #expect(try summary(inProject).results.map(\.name) == ["app"])
+        #expect(
+            await fake.calls().suffix(2) == ["gitlab GROUP group/proj page 1", "gitlab REPOSITORIES group/proj page 1"])
 
         let typo = try Harness.pier(["status", "--config", try config("  discover_from: gitlba")], env: env)
         #expect(typo.status == 65 && typo.stderr.contains(#"did you mean "gitlab"?"#), "\(typo.stderr)")
