@@ -10,7 +10,8 @@ import Yams
 ///   backups: [mirror.example.com/org]
 ///   concurrency: 4                          # repositories worked on at once
 ///   shards: 4                               # jobs of a Kubernetes indexed Job (JOB_COMPLETION_INDEX)
-///   discover: "team-.*"                     # also these names from the primary registry's /v2/_catalog
+///   discover: "team-.*"                     # also these names from the primary registry's listing
+///   discover_from: github                   # catalog|github|gitlab|ecr (default: from the primary's registry)
 /// repositories:
 ///   - app
 ///   - name: api
@@ -44,6 +45,8 @@ public struct OrganisationConfig: Sendable, Equatable {
     /// Also every repository under `primary` in the registry's catalog whose name (the path after the prefix)
     /// matches this regex (whole name).
     public var discover: String?
+    /// Where discovery lists repositories; nil chooses from the primary's registry.
+    public var discoverFrom: RepositoryDiscoverySource?
 
     public init() {}
 }
@@ -57,7 +60,8 @@ extension PierConfig {
         var organisation = OrganisationConfig()
         if let node {
             let o = try reader.mapping(
-                node, "organisation", allowed: ["primary", "backups", "concurrency", "shards", "discover"])
+                node, "organisation",
+                allowed: ["primary", "backups", "concurrency", "shards", "discover", "discover_from"])
             organisation.primary = try o["primary"].map { (n) throws(PierError) in
                 try reader.string(n, "organisation.primary")
             }
@@ -78,6 +82,21 @@ extension PierConfig {
                     throw reader.fail(value, "organisation.discover needs organisation.primary (where to look)")
                 }
                 organisation.discover = pattern
+            }
+            if let value = o["discover_from"] {
+                let text = try reader.string(value, "organisation.discover_from")
+                guard let source = RepositoryDiscoverySource(rawValue: text) else {
+                    let known = RepositoryDiscoverySource.allCases.map(\.rawValue).joined(separator: ", ")
+                    let guess = RepositoryDiscoverySource.suggestion(for: text).map {
+                        "did you mean \"\($0.rawValue)\"? "
+                    }
+                    throw reader.fail(
+                        value, "organisation.discover_from \"\(text)\" is not a source (\(guess ?? "")known: \(known))")
+                }
+                guard o["discover"] != nil else {
+                    throw reader.fail(value, "organisation.discover_from needs organisation.discover (the pattern)")
+                }
+                organisation.discoverFrom = source
             }
             if let value = o["shards"] {
                 let total = try reader.int(value, "organisation.shards")

@@ -18,6 +18,8 @@ public struct OrganisationSettings: Sendable {
     public var shard: Shard
     /// `organisation.discover`, and what a discovered repository is made of.
     public var discover: String?
+    /// `organisation.discover_from`: where discovery lists repositories; nil chooses from the primary's registry.
+    public var discoverFrom: RepositoryDiscoverySource?
     public var primaryPrefix: String?
     public var backupPrefixes: [String] = []
     public var defaultPrune: RetentionPolicy.Rules?
@@ -39,23 +41,45 @@ public struct OrganisationSettings: Sendable {
             tags: nil, prune: defaultPrune)
     }
 
-    /// Adds the repositories of `catalog` (full paths on the primary's registry) that lie under the primary prefix
-    /// and whose name matches `discover`; listed repositories keep their own settings.
-    public func adding(catalog: [String]) throws(PierError) -> OrganisationSettings {
-        guard let discover, let primaryPrefix else { return self }
+    /// Adds the repositories of `paths` (full paths on the primary's registry, from outside: a catalog or a hosted
+    /// API) that lie under the primary prefix and whose name matches `discover`, in name order, each once; listed
+    /// repositories keep their own settings. A path that is not a repository reference on the primary's registry,
+    /// or whose backups would not be, is skipped and returned, never used.
+    public func adding(discovered paths: [String]) throws(PierError) -> (
+        settings: OrganisationSettings, skipped: [String]
+    ) {
+        guard let discover, let registry = discoveryRegistry else { return (self, []) }
         let pattern = try RetentionPolicy.regex(discover, "organisation.discover")
-        let base = try ImageReference(parsing: primaryPrefix + "/x").repository.dropLast(2)
-        let listed = Set(repositories.map(\.name))
+        let base = discoveryNamespace
+        var listed = Set(repositories.map(\.name))
         var copy = self
-        for path in catalog.sorted() {
+        var skipped: [String] = []
+        for path in Set(paths).sorted() {
+            guard ImageReference.isValidRepository(path), (try? ImageReference(parsing: "\(registry)/\(path)")) != nil
+            else {
+                skipped.append(path)
+                continue
+            }
             let name = base.isEmpty ? path : path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : nil
             guard let name, !listed.contains(name), RetentionPolicy.matches(pattern, name) else { continue }
-            copy.repositories.append(try repository(named: name))
+            guard let repository = try? repository(named: name) else {
+                skipped.append(path)
+                continue
+            }
+            listed.insert(name)
+            copy.repositories.append(repository)
         }
-        return copy
+        return (copy, skipped)
     }
 
-    /// The registry host whose catalog discovery reads.
+    /// The registry path of the primary prefix (`org` of `registry.example.com/org`; empty for a bare host): the
+    /// namespace discovery lists.
+    public var discoveryNamespace: String {
+        guard let primaryPrefix, let reference = try? ImageReference(parsing: primaryPrefix + "/x") else { return "" }
+        return String(reference.repository.dropLast(2))
+    }
+
+    /// The registry host discovery lists (the primary prefix's).
     public var discoveryRegistry: String? {
         primaryPrefix.flatMap { try? ImageReference(parsing: $0 + "/x").registry }
     }
@@ -134,6 +158,7 @@ extension Settings {
         (resolved.discover, resolved.primaryPrefix, resolved.backupPrefixes, resolved.defaultPrune) = (
             organisation.discover, organisation.primary, organisation.backups, config.prune
         )
+        resolved.discoverFrom = organisation.discoverFrom
         if let prefix = organisation.primary { _ = try reference(prefix + "/x", line: 0) }
         return resolved
     }

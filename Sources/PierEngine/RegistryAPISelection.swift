@@ -10,27 +10,26 @@ public enum RegistryAPISelection {
         case auto, distribution, dockerhub, ghcr, ecr, gitlab, harbor
     }
 
+    /// The kind of API that manages `registry`: the registry's settings (`--registry-api`, pier.yml
+    /// `registries[].api`), else detected from the host.
+    public static func kind(for registry: String, settings: Settings) -> Kind {
+        let named = settings.registry(registry).api
+        guard named == .auto else { return named }
+        if registry == ImageReference.dockerHub { return .dockerhub }
+        if registry == "ghcr.io" { return .ghcr }
+        if ECRAPI.region(ofHost: registry) != nil { return .ecr }
+        if settings.services.gitlabRegistry == registry, settings.services.gitlabAPIURL != nil { return .gitlab }
+        return .distribution
+    }
+
     /// The API that manages `registry` for `operation` (named in errors), from the registry's settings
-    /// (`--registry-api`, pier.yml `registries[].api`) and the services' tokens.
+    /// (`--registry-api`, pier.yml `registries[].api`) and the services' tokens; `kind` forces one.
     public static func choose(
-        for registry: String, operation: String, session: Session
+        for registry: String, operation: String, session: Session, kind: Kind? = nil
     ) throws(PierError) -> RegistryAPIChoice {
         let settings = session.settings.registry(registry)
         let services = session.settings.services
-        var resolved = settings.api
-        if resolved == .auto {
-            if registry == ImageReference.dockerHub {
-                resolved = .dockerhub
-            } else if registry == "ghcr.io" {
-                resolved = .ghcr
-            } else if ECRAPI.region(ofHost: registry) != nil {
-                resolved = .ecr
-            } else if services.gitlabRegistry == registry, services.gitlabAPIURL != nil {
-                resolved = .gitlab
-            } else {
-                resolved = .distribution
-            }
-        }
+        let resolved = kind ?? Self.kind(for: registry, settings: session.settings)
         let transport = session.pool.transport
         let credential = try session.pool.options.credentials.credential(for: registry)
         let apiURL = settings.apiURL
@@ -52,7 +51,9 @@ public enum RegistryAPISelection {
                 DockerHubAPI(
                     transport: transport, username: user, password: password, base: apiURL ?? "https://hub.docker.com"))
         case .ghcr:
-            guard let token = services.githubToken else { throw missing("GITHUB_TOKEN with delete:packages") }
+            guard let token = services.githubToken else {
+                throw missing("GITHUB_TOKEN (read:packages; delete:packages to delete)")
+            }
             return .native(GitHubPackagesAPI(transport: transport, token: token, base: apiURL ?? services.githubAPIURL))
         case .ecr:
             let aws = services.aws

@@ -8,7 +8,8 @@ import NIOCore
 /// answers: Docker Hub (`/v2/users/login`, tag list with `tag_last_pushed`, tag DELETE), GitHub packages (versions
 /// paginated by `per_page` ≤ 100 with `created_at`/`updated_at`, untagged versions, version DELETE, rate limits on
 /// demand), GitLab (registry repositories, tag list and details with `created_at`, tag DELETE) and Harbor (artifact
-/// list with `push_time`, artifact and tag DELETE). Every request is counted.
+/// list with `push_time`, artifact and tag DELETE), and the repository listings discovery reads (GitHub packages,
+/// GitLab group registry repositories, ECR DescribeRepositories). Every request is counted.
 public final class FakeManagementAPI: Sendable {
     public static let hubUser = "hubuser"
     public static let hubPassword = "hub-token"
@@ -75,6 +76,19 @@ public final class FakeManagementAPI: Sendable {
         func describe(_ repository: String, _ value: [String: String]) {
             descriptions[repository, default: [:]].merge(value) { $1 }
         }
+        /// Repository listings for discovery: GitHub container packages by owner (and whether the owner is a
+        /// user), GitLab registry repository paths by group, ECR repository names; the most one page of a GitLab
+        /// or ECR listing holds; a next-page link to send instead of the fake's own.
+        var packages: [String: (user: Bool, names: [String])] = [:]
+        var groups: [String: [String]] = [:]
+        var ecrRepositories: [String] = []
+        var listingPageLimit = 100
+        var nextLinkOverride: String?
+        func setPackages(_ owner: String, user: Bool, _ names: [String]) { packages[owner] = (user, names) }
+        func setGroup(_ group: String, _ paths: [String]) { groups[group] = paths }
+        func setECRRepositories(_ names: [String]) { ecrRepositories = names }
+        func setListingPageLimit(_ limit: Int) { listingPageLimit = limit }
+        func setNextLinkOverride(_ link: String?) { nextLinkOverride = link }
     }
 
     public func releases() async -> [String: [String: String]] { await state.releases }
@@ -476,6 +490,7 @@ public final class FakeManagementAPI: Sendable {
             await state.record("gitlab PUT release \(context.parameters.get("tag")!)")
             return text(.ok, "{}")
         }
+        Self.addListingRoutes(router, state: state)
         server = try await TestServer(router: router)
     }
 }

@@ -43,11 +43,7 @@ public struct OrganisationOperation: Sendable {
         summary: OrganisationSummary, sections: [StatusPage.Section]
     ) {
         let clock = ContinuousClock.now
-        var organisation = self.organisation
-        if organisation.discover != nil, let registry = organisation.discoveryRegistry {
-            let catalog = try await session.store.client(for: registry).catalog()
-            organisation = try organisation.adding(catalog: catalog)
-        }
+        let organisation = try await OrganisationDiscovery.discover(self.organisation, session: session)
         let assigned = organisation.assigned
         // Built once, from the same settings as a single-repository sync (the key is read before any copy).
         let sync =
