@@ -16,19 +16,30 @@ extension APIClient {
         while true {
             let answer = try await call(.GET, url, headers: headers, operation: operation)
             try page(answer)
-            guard let link = answer.headers.first(name: "Link").flatMap(LinkHeader.next(in:)) else { return }
-            let host = URLText.origin(of: url)
-            guard let next = Self.sameOrigin(link, as: url) else {
-                throw broken(operation, url: url, "the next page is on another origin than \(host)")
-            }
-            guard seen.insert(next).inserted else {
-                throw broken(operation, url: url, "the next page links back to a page already read")
-            }
-            guard seen.count <= maximumPages else {
-                throw broken(operation, url: url, "the listing did not end after \(maximumPages) pages")
-            }
+            let link = answer.headers.first(name: "Link").flatMap(LinkHeader.next(in:))
+            guard
+                let next = try nextPage(link, after: url, seen: &seen, maximumPages: maximumPages, operation: operation)
+            else { return }
             url = next
         }
+    }
+
+    /// The next page of a listing that must be whole, resolved against `url`; nil at the end. A link that repeats
+    /// a page already read, lies on another origin, or comes after `maximumPages` pages is an error.
+    func nextPage(
+        _ link: String?, after url: String, seen: inout Set<String>, maximumPages: Int, operation: String
+    ) throws(PierError) -> String? {
+        guard let link else { return nil }
+        guard let next = Self.sameOrigin(link, as: url) else {
+            throw broken(operation, url: url, "the next page is on another origin than \(URLText.origin(of: url))")
+        }
+        guard seen.insert(next).inserted else {
+            throw broken(operation, url: url, "the next page links back to a page already read")
+        }
+        guard seen.count <= maximumPages else {
+            throw broken(operation, url: url, "the listing did not end after \(maximumPages) pages")
+        }
+        return next
     }
 
     private func broken(_ operation: String, url: String, _ message: String) -> PierError {

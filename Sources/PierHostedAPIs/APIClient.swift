@@ -150,18 +150,13 @@ struct APIClient: Sendable {
     /// Bytes of a refused answer quoted in the error: the API's error message, not its whole page.
     static let quotedBodyLimit = 300
 
-    /// Follows `Link: <…>; rel="next"` from `first`, at most `maximumPages` pages and never a page that repeats,
-    /// handing each answer to `page`.
+    /// Follows `Link: <…>; rel="next"` from `first`, handing each answer to `page`. The listing must be whole
+    /// (prune acts on it, and a kept tag on an unread page must still protect its image): a broken link chain or
+    /// more than `maximumPages` pages is an error (`completePages`).
     func pages(_ first: String, headers: HTTPHeaders, operation: String, _ page: (Answer) throws(PierError) -> Void)
         async throws(PierError)
     {
-        var url: String? = first
-        var seen: Set<String> = []
-        while let next = url, seen.count < Self.maximumPages, seen.insert(next).inserted {
-            let answer = try await call(.GET, next, headers: headers, operation: operation)
-            try page(answer)
-            url = Self.sameOrigin(answer.headers.first(name: "Link").flatMap(LinkHeader.next(in:)), as: next)
-        }
+        try await completePages(first, headers: headers, operation: operation, maximumPages: Self.maximumPages, page)
     }
 
     /// A next-page URL resolved against `current`, only when it stays on the same origin: the API token in

@@ -79,11 +79,12 @@ public struct DockerHubAPI: ImageListingAPI {
         let parts = repository.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return [] }
         var images: [ListedImage] = []
+        let operation = "list Docker Hub tags"
         var url: String? =
             "\(base)/v2/namespaces/\(parts[0])/repositories/\(parts[1])/tags?page_size=\(APIClient.pageSize)"
-        var seen: Set<String> = []
-        while let next = url, seen.count < APIClient.maximumPages, seen.insert(next).inserted {
-            let page = try await authorized(.GET, next, operation: "list Docker Hub tags").json as? [String: Any]
+        var seen = Set(url.map { [$0] } ?? [])
+        while let next = url {
+            let page = try await authorized(.GET, next, operation: operation).json as? [String: Any]
             for tag in page?["results"] as? [[String: Any]] ?? [] {
                 guard let name = tag["name"] as? String,
                     let digest = (tag["digest"] as? String).flatMap({ try? Digest($0) })
@@ -93,7 +94,10 @@ public struct DockerHubAPI: ImageListingAPI {
                         digest: digest, tags: [name],
                         pushed: (tag["tag_last_pushed"] as? String).flatMap(ImageDate.parse)))
             }
-            url = APIClient.sameOrigin(page?["next"] as? String, as: next)
+            // The listing must be whole: prune acts on it (APIClient.nextPage).
+            url = try api.nextPage(
+                page?["next"] as? String, after: next, seen: &seen, maximumPages: APIClient.maximumPages,
+                operation: operation)
         }
         return images
     }

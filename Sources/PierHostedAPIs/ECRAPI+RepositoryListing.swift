@@ -15,13 +15,12 @@ extension ECRAPI: RepositoryListingAPI {
     public func listRepositories(registry: String, under namespace: String) async throws(PierError) -> [String] {
         let operation = "ECR DescribeRepositories"
         var names: [String] = []
-        var token: String?
-        var seen: Set<String> = []
-        for _ in 0..<RepositoryListingLimits.maximumPages {
-            var payload: [String: Any] = ["maxResults": Self.repositoryPageSize]
-            if let account = Self.account(ofHost: registry) { payload["registryId"] = account }
-            if let token { payload["nextToken"] = token }
-            let page = try await call("DescribeRepositories", payload).json as? [String: Any]
+        var payload: [String: Any] = ["maxResults": Self.repositoryPageSize]
+        if let account = Self.account(ofHost: registry) { payload["registryId"] = account }
+        try await pages(
+            "DescribeRepositories", payload, operation: operation, registry: registry,
+            maximumPages: RepositoryListingLimits.maximumPages
+        ) { (page) throws(PierError) in
             guard let list = page?["repositories"] as? [[String: Any]] else {
                 throw PierError(
                     .invalidInput, operation: operation, message: "the answer has no repositories list",
@@ -31,18 +30,7 @@ extension ECRAPI: RepositoryListingAPI {
             guard names.count <= RepositoryListingLimits.maximumRepositories else {
                 throw RepositoryListingLimits.tooMany(self.name, operation: operation, registry: registry)
             }
-            guard let next = page?["nextToken"] as? String, !next.isEmpty else { return names }
-            guard seen.insert(next).inserted else {
-                throw PierError(
-                    .invalidInput, operation: operation,
-                    message: "ECR's nextToken repeats one already followed, after \(names.count) repositories",
-                    registry: registry, hint: "pier will not act on a partial list")
-            }
-            token = next
         }
-        throw PierError(
-            .invalidInput, operation: operation,
-            message: "the listing did not end after \(RepositoryListingLimits.maximumPages) pages", registry: registry,
-            hint: "pier will not act on a partial list")
+        return names
     }
 }

@@ -74,11 +74,8 @@ public struct ECRAPI: ImageListingAPI {
     /// pagination): the push time ECR's own lifecycle policies age images by.
     public func listImages(repository: String) async throws(PierError) -> [ListedImage] {
         var images: [ListedImage] = []
-        var token: String?
-        for _ in 0..<APIClient.maximumPages {
-            var payload: [String: Any] = ["repositoryName": repository, "maxResults": Self.describePageSize]
-            if let token { payload["nextToken"] = token }
-            let page = try await call("DescribeImages", payload).json as? [String: Any]
+        let payload: [String: Any] = ["repositoryName": repository, "maxResults": Self.describePageSize]
+        try await pages("DescribeImages", payload, operation: "ECR DescribeImages", registry: endpoint) { page in
             for detail in page?["imageDetails"] as? [[String: Any]] ?? [] {
                 guard let digest = (detail["imageDigest"] as? String).flatMap({ try? Digest($0) }) else { continue }
                 images.append(
@@ -86,10 +83,33 @@ public struct ECRAPI: ImageListingAPI {
                         digest: digest, tags: detail["imageTags"] as? [String] ?? [],
                         pushed: Self.date(detail["imagePushedAt"])))
             }
-            guard let next = page?["nextToken"] as? String, !next.isEmpty, next != token else { break }
-            token = next
         }
         return images
+    }
+
+    /// Calls `action` once per page, following `nextToken`, handing each answer to `page`. The listing must be
+    /// whole (prune and discovery act on it): a token that repeats one already followed, or more than
+    /// `maximumPages` pages, is an error instead of the end of the list.
+    func pages(
+        _ action: String, _ payload: [String: Any], operation: String, registry: String?,
+        maximumPages: Int = APIClient.maximumPages, _ page: ([String: Any]?) throws(PierError) -> Void
+    ) async throws(PierError) {
+        var payload = payload
+        var seen: Set<String> = []
+        for _ in 0..<maximumPages {
+            let answer = try await call(action, payload).json as? [String: Any]
+            try page(answer)
+            guard let next = answer?["nextToken"] as? String, !next.isEmpty else { return }
+            guard seen.insert(next).inserted else {
+                throw PierError(
+                    .invalidInput, operation: operation, message: "ECR's nextToken repeats one already followed",
+                    registry: registry, hint: "pier will not act on a partial list")
+            }
+            payload["nextToken"] = next
+        }
+        throw PierError(
+            .invalidInput, operation: operation, message: "the listing did not end after \(maximumPages) pages",
+            registry: registry, hint: "pier will not act on a partial list")
     }
 
     /// Epoch seconds a push time may have: ±1e12 s is ±31,000 years, well inside `Date`.

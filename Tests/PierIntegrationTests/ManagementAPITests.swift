@@ -267,6 +267,33 @@ extension ManagementAPITests {
         await transport.shutdown()
     }
 
+    /// A version listing prune would act on must be whole: a next page on another origin or one already read is an
+    /// error, never the end of the list (a kept tag on an unread page must still protect its image).
+    @Test func aBrokenVersionListingIsAnError() async throws {
+        let fake = try await FakeManagementAPI()
+        var tags: [String: String] = [:]
+        for n in 0..<150 { tags[String(format: "t%04d", n)] = "sha256:" + String(format: "%064x", n) }
+        await fake.seed("org/app", tags)
+        let transport = try transport()
+        let github = GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base)
+        #expect(try await github.listImages(repository: "org/app").count == 150)
+        for (link, says) in [
+            ("http://127.0.0.2:9/orgs/org/packages/container/app/versions", "another origin"),
+            ("/orgs/org/packages/container/app/versions?per_page=100", "already read"),
+        ] {
+            await fake.overrideNextLink(link)
+            let before = await fake.calls().count
+            // A new client: versions are listed once per client.
+            let github = GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base)
+            await #expect { try await github.listImages(repository: "org/app") } throws: { error in
+                let error = error as? PierError
+                return error?.kind == .invalidInput && (error?.message.contains(says) ?? false)
+            }
+            #expect(await fake.calls().count - before <= 2)
+        }
+        await transport.shutdown()
+    }
+
     /// 429 and 5xx with Retry-After and GitHub's secondary rate limit (403 with x-ratelimit-reset) are waited out and
     /// retried; a limit that resets too far ahead is reported as a rate limit, not an auth failure.
     @Test func hostedAPIsRetryRateLimits() async throws {

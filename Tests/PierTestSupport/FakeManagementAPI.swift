@@ -184,8 +184,8 @@ public final class FakeManagementAPI: Sendable {
             }
             var headers: HTTPFields = [.contentType: "application/json"]
             if digests.count > page * perPage {
-                headers[HTTPField.Name("Link")!] =
-                    "<\(request.uri.path)?per_page=\(perPage)&page=\(page + 1)>; rel=\"next\""
+                let next = await state.nextLinkOverride ?? "\(request.uri.path)?per_page=\(perPage)&page=\(page + 1)"
+                headers[HTTPField.Name("Link")!] = "<\(next)>; rel=\"next\""
             }
             return Response(
                 status: .ok, headers: headers,
