@@ -61,15 +61,7 @@ public actor ECRLogin: RegistryLoginSource {
         let host = DockerConfig.normalizedHost(registry)
         if let target = targets[host] { return target }
         guard let region = ECRAPI.region(ofHost: host) else { return nil }
-        return Target(region: region, endpoint: defaultEndpoint, registryID: Self.registryID(ofHost: host))
-    }
-
-    /// The account of an ECR host: its first label when that is 12 digits.
-    static func registryID(ofHost host: String) -> String? {
-        guard ECRAPI.region(ofHost: host) != nil, let first = host.split(separator: ".").first, first.count == 12,
-            first.allSatisfy(\.isASCIIDigitCharacter)
-        else { return nil }
-        return String(first)
+        return Target(region: region, endpoint: defaultEndpoint, registryID: ECRAPI.account(ofHost: host))
     }
 
     public func credential(for registry: String, transport: HTTPTransport) async throws(PierError) -> Credential {
@@ -125,8 +117,4 @@ public actor ECRLogin: RegistryLoginSource {
     public nonisolated func loginHint(for registry: String) -> String {
         "pier logs in to ECR with AWS credentials: \(AWSCredentialSources.hint); or run 'pier login \(registry)'"
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigitCharacter: Bool { isASCII && isNumber }
 }

@@ -292,7 +292,7 @@ extension Settings {
             guard settings.api == .ecr || (settings.api == .auto && region != nil) else { continue }
             targets[host] = ECRLogin.Target(
                 region: region ?? services.aws.region ?? ECRLogin.defaultRegion,
-                endpoint: settings.apiURL ?? services.aws.endpoint, registryID: ECRLogin.registryID(ofHost: host))
+                endpoint: settings.apiURL ?? services.aws.endpoint, registryID: ECRAPI.account(ofHost: host))
         }
         return ECRLogin(
             targets: targets, defaultRegion: services.aws.region, defaultEndpoint: services.aws.endpoint,

@@ -4,10 +4,12 @@ extension ECRAPI: RepositoryListingAPI {
     /// Repositories per `DescribeRepositories` page: the API returns at most 1,000.
     static let repositoryPageSize = 1_000
 
-    /// The account of an ECR registry host (its first label), nil for any other host.
+    /// The account of an ECR registry host (its first label, 12 digits), nil for any other host.
     public static func account(ofHost host: String) -> String? {
-        guard region(ofHost: host) != nil else { return nil }
-        return host.split(separator: ".").first.map(String.init)
+        guard region(ofHost: host) != nil, let first = host.split(separator: ".").first, first.count == 12,
+            first.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return nil }
+        return String(first)
     }
 
     /// Every repository of the registry (`DescribeRepositories`, `nextToken` pagination, `registryId` the account of
