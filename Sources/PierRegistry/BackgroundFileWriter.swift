@@ -48,7 +48,10 @@ final class BackgroundFileWriter: @unchecked Sendable {
     }
 
     deinit {
-        drain()
+        // No job holds the writer any more (each holds it until it ends), so there is nothing to wait for; the last
+        // job may be running this on its own queue, where waiting for the queue would trap. Every semaphore goes back
+        // to its initial value: libdispatch traps on freeing one that is still taken.
+        if !drained { free[filling].signal() }
         for piece in pieces { piece.deallocate() }
     }
 
