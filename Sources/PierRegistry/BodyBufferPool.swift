@@ -18,13 +18,14 @@ public final class BodyBufferPool: Sendable {
     /// A slot is nil while a reader fills its buffer.
     private let slots = NIOLockedValueBox<[ByteBuffer?]>([])
 
-    /// The process-wide pool: 12 × 256 KiB, 4 per stream, the fewest and smallest that keep a socket busy
-    /// (docs/benchmarks.md has the measurements).
-    public static let shared = BodyBufferPool(capacity: 12, bufferSize: 256 << 10, perStream: 4)
+    /// The process-wide pool: 12 × 1 MiB, 4 per stream. Few buffers keep the memory fixed; 1 MiB parts (not
+    /// 256 KiB) make a quarter of the body parts, shared-read blocks and waits per byte, which halves the context
+    /// switches and cuts the CPU of a fan-out to three registries (docs/benchmarks.md, issue #20 section).
+    public static let shared = BodyBufferPool(capacity: 12, bufferSize: 1 << 20, perStream: 4)
 
-    /// Waits for a free buffer (or a shared block) back off from this: a buffer frees within microseconds on a fast
-    /// socket.
-    public static let firstPause: Duration = .microseconds(100)
+    /// Waits for a free buffer (or a shared block) back off from this: about the time a 1 MiB part takes to drain
+    /// into a socket at 1 GB/s; shorter first pauses wake a waiting stream several times per part for nothing.
+    public static let firstPause: Duration = .milliseconds(1)
     /// … up to this: a registry that ingests slowly would otherwise cost a wake-up every 100 µs per stream.
     public static let longestPause: Duration = .milliseconds(2)
 

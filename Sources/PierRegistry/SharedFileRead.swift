@@ -281,7 +281,7 @@ public final class SharedFileRead: Sendable {
         }
         var (slot, buffer) = taken!
         // The buffer must be its storage's only owner when it is written, or the write copies it into fresh memory
-        // (a new 256 KiB mmap, 64 page faults and an munmap per block).
+        // (a new mmap of the block, a page fault per 4 KiB and an munmap per block).
         taken = nil
         defer { pool.give(back: buffer, to: slot) }
         var done = 0
