@@ -62,11 +62,13 @@ public struct Sync: Sendable {
         }.sorted()
         var actions: [Action] = []
         var signatureChecks: [Digest: String] = [:]
+        // Images this run copied, by backup (index in `targets`) and digest: their other tags need only a PUT.
+        var copied: [Int: [Digest: CopiedImage]] = [:]
         for tag in tags {
             guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else {
                 continue
             }
-            for target in targets {
+            for (targetIndex, target) in targets.enumerated() {
                 let client = await store.client(for: target.registry)
                 let before = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
                 var action = Action(
@@ -115,24 +117,53 @@ public struct Sync: Sendable {
                 if dryRun {
                     action.action = .wouldCopy
                 } else {
-                    do {
-                        let image = try RegistryImageSource(reference: source.with(tag: tag), client: sourceClient)
-                        defer { Task { await image.close() } }
-                        var copier = Copier(logger: logger)
-                        copier.referrers = referrers
-                        let report = try await copier.copy(
-                            from: image, to: RegistryImageDestination(reference: target.with(tag: tag), client: client))
-                        action.action = .copied
-                        action.referrers = report.referrers
-                    } catch {
-                        action.action = .failed
-                        action.message = error.description
-                    }
+                    await copy(
+                        &action, from: source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                        destination: client, sourceTags: allTags, copied: &copied[targetIndex, default: [:]])
                 }
                 actions.append(action)
             }
         }
         return actions
+    }
+
+    /// An image one sync copied to one backup: its root manifest's bytes and the referrers carried with it.
+    struct CopiedImage: Sendable {
+        var root: ManifestBlob
+        var referrers: [Referrer]
+    }
+
+    /// Copies one tag to one backup and records the outcome in `action`. The first tag of a digest copies the image
+    /// (blobs, child manifests, the root, referrers, then the tag); every later tag of that digest on that backup
+    /// is one manifest PUT of the same bytes (its answer's digest checked), since everything it points at is
+    /// already there, and reports the referrers carried with the first.
+    func copy(
+        _ action: inout Action, from source: ImageReference, client sourceClient: RegistryClient,
+        to target: ImageReference, destination client: RegistryClient, sourceTags: [String],
+        copied: inout [Digest: CopiedImage]
+    ) async {
+        do {
+            if let image = copied[action.digest] {
+                try await client.putManifest(
+                    repository: target.repository, reference: action.tag, manifest: image.root)
+                logger.info("tagged \(target) (\(action.digest.short)): the image was copied with another tag")
+                action.action = .copied
+                action.referrers = image.referrers
+                return
+            }
+            let image = try RegistryImageSource(reference: source, client: sourceClient)
+            defer { Task { await image.close() } }
+            var copier = Copier(logger: logger)
+            copier.referrers = referrers
+            let (report, root) = try await copier.copyImage(
+                from: image, to: RegistryImageDestination(reference: target, client: client), sourceTags: sourceTags)
+            copied[root.digest] = CopiedImage(root: root, referrers: report.referrers)
+            action.action = .copied
+            action.referrers = report.referrers
+        } catch {
+            action.action = .failed
+            action.message = error.description
+        }
     }
 
     /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
