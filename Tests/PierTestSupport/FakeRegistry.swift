@@ -35,6 +35,8 @@ public final class FakeRegistry: Sendable {
         /// Another client wins a race on the referrers fallback index: right after the first PUT of a `sha256-<hex>`
         /// tag, the tag is replaced by this index (it read the old index before that PUT and wrote after it).
         public var racingReferrersIndex: [UInt8]?
+        /// Answer every request after this pause, so that requests sent together overlap on the server.
+        public var answerDelay: Duration?
         public init() {}
     }
 
@@ -137,6 +139,8 @@ public final class FakeRegistry: Sendable {
     }
 
     public let quirks: Quirks
+    /// Requests being answered now and at most at once.
+    public let gauge: RequestGauge
     let store: Store
     let server: TestServer
     public var host: String { "127.0.0.1:\(server.port)" }
@@ -148,13 +152,23 @@ public final class FakeRegistry: Sendable {
         await store.manifest("\(repository):\(reference)")?.bytes
     }
 
-    public init(quirks: Quirks = Quirks()) async throws {
+    public init(quirks: Quirks = Quirks(), gauge: RequestGauge = RequestGauge()) async throws {
         self.quirks = quirks
+        self.gauge = gauge
         let store = Store(quirks: quirks)
         self.store = store
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await Self.handle(request, store: store, quirks: quirks)
+            await gauge.enter()
+            do {
+                if let delay = quirks.answerDelay { try await Task.sleep(for: delay) }
+                let response = try await Self.handle(request, store: store, quirks: quirks)
+                await gauge.leave()
+                return response
+            } catch {
+                await gauge.leave()
+                throw error
+            }
         }
         for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
             router.on("/**", method: method, use: handler)
