@@ -64,6 +64,8 @@ public struct Sync: Sendable {
         var signatureChecks: [Digest: String] = [:]
         // Images this run copied, by backup (index in `targets`) and digest: their other tags need only a PUT.
         var copied: [Int: [Digest: CopiedImage]] = [:]
+        // The same for images already on a backup: the referrers carried for their first tag.
+        var carriedInSync: [Int: [Digest: [Referrer]]] = [:]
         for tag in tags {
             guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else {
                 continue
@@ -74,11 +76,15 @@ public struct Sync: Sendable {
                 var action = Action(
                     repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
                 if before == head.digest {
-                    if referrers.carry, !dryRun {
+                    if let known = carriedInSync[targetIndex]?[head.digest] {
+                        // Another tag of this image, in sync too: its referrers were carried and verified just now.
+                        action.referrers = known
+                    } else if referrers.carry, !dryRun {
                         do {
                             action.referrers = try await carryReferrers(
                                 source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
                                 destination: client, sourceTags: allTags)
+                            carriedInSync[targetIndex, default: [:]][head.digest] = action.referrers
                         } catch {
                             action.action = .failed
                             action.message = "referrers: \(error.description)"

@@ -53,6 +53,24 @@ struct SyncRequestTests {
         #expect(backupLog.filter { $0.hasPrefix("HEAD /v2/mirror/app/manifests/sha256:") }.count == 2)
         #expect(backupLog.count == Self.expectedBackupRequests, "\(backupLog)")
         #expect(primaryLog.count == Self.expectedPrimaryRequests, "\(primaryLog)")
+
+        // The rerun finds every tag in sync by HEAD; referrers are looked for once per image, not once per tag.
+        let rerunStore = try Harness.store()
+        let (primaryMark, backupMark) = (await primary.requestLog().count, await backup.requestLog().count)
+        let again = try await Sync(store: rerunStore).sync(
+            from: ImageReference(registry: primary.host, repository: "org/app"),
+            to: [ImageReference(registry: backup.host, repository: "mirror/app")], tags: nil, semver: nil)
+        await rerunStore.pool.shutdown()
+        #expect(again.map(\.action) == [.inSync, .inSync, .inSync])
+        #expect(again.allSatisfy { ($0.referrers ?? []).isEmpty })
+        let primaryRerun = Array(await primary.requestLog().dropFirst(primaryMark))
+        #expect(primaryRerun.filter { $0.contains("/manifests/b") } == ["HEAD /v2/org/app/manifests/b"])
+        // The ping, the tag list (2 pages), 3 tag HEADs, and per image its manifest and the referrers query.
+        let expectedRerun: Int = 1 + 2 + 3 + 2 * 2
+        #expect(primaryRerun.count == expectedRerun, "\(primaryRerun)")
+        // The ping and 3 tag HEADs.
+        let backupRerun: Int = await backup.requestLog().count - backupMark
+        #expect(backupRerun == 4)
     }
 
     /// The backup: the ping; per image its tag HEAD, 3 blob HEADs, 3 uploads (POST + PUT), the manifest's HEAD and
