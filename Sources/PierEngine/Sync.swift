@@ -82,7 +82,7 @@ public struct Sync: Sendable {
                     } else if referrers.carry, !dryRun {
                         do {
                             action.referrers = try await carryReferrers(
-                                source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                                source.with(tag: tag), head: head, client: sourceClient, to: target.with(tag: tag),
                                 destination: client, sourceTags: allTags)
                             carriedInSync[targetIndex, default: [:]][head.digest] = action.referrers
                         } catch {
@@ -173,18 +173,25 @@ public struct Sync: Sendable {
     }
 
     /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
+    /// An image manifest (by the HEAD's media type) has no child manifests: its digest is the only subject, and
+    /// its bytes are not read; an index is read for its children's digests.
     func carryReferrers(
-        _ source: ImageReference, client sourceClient: RegistryClient, to target: ImageReference,
-        destination client: RegistryClient, sourceTags: [String]
+        _ source: ImageReference, head: RegistryClient.ManifestHead, client sourceClient: RegistryClient,
+        to target: ImageReference, destination client: RegistryClient, sourceTags: [String]
     ) async throws(PierError) -> [Referrer] {
         let image = try RegistryImageSource(reference: source, client: sourceClient)
         defer { Task { await image.close() } }
-        let graph = try await ImageGraph.load(root: try await image.root(), from: image)
+        let subjects: [Digest]
+        if MediaType.isImageManifest(head.mediaType) {
+            subjects = [head.digest]
+        } else {
+            subjects = try await ImageGraph.load(root: try await image.root(), from: image).manifests.map(\.digest)
+        }
         var copier = Copier(logger: logger)
         copier.referrers = referrers
         let destination = RegistryImageDestination(reference: target, client: client)
         var carried = try await copier.carryReferrers(
-            of: graph.manifests.map(\.digest), from: image, to: destination, sourceTags: sourceTags)
+            of: subjects, from: image, to: destination, sourceTags: sourceTags)
         try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)
         return carried
     }

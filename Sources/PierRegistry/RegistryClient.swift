@@ -25,6 +25,8 @@ public final class RegistryClient: Sendable {
     let session: SessionState
     /// The registry's pull budget (Docker Hub's `ratelimit-remaining`), read from every answer.
     let budget = RateLimitBudget()
+    /// Whether this registry lacks the referrers API route (learned once per run).
+    let referrersRoute = ReferrersRoute()
 
     public init(registry: String, options: RegistryOptions, transport: RegistryTransport) {
         self.registry = registry

@@ -65,8 +65,9 @@ struct SyncRequestTests {
         #expect(again.allSatisfy { ($0.referrers ?? []).isEmpty })
         let primaryRerun = Array(await primary.requestLog().dropFirst(primaryMark))
         #expect(primaryRerun.filter { $0.contains("/manifests/b") } == ["HEAD /v2/org/app/manifests/b"])
-        // The ping, the tag list (2 pages), 3 tag HEADs, and per image its manifest and the referrers query.
-        let expectedRerun: Int = 1 + 2 + 3 + 2 * 2
+        // The ping, the tag list (2 pages), 3 tag HEADs and one referrers query: the HEADs said image manifest, so
+        // no manifest is read (an index would be, for its children).
+        let expectedRerun: Int = 1 + 2 + 3 + 1
         #expect(primaryRerun.count == expectedRerun, "\(primaryRerun)")
         // The ping and 3 tag HEADs.
         let backupRerun: Int = await backup.requestLog().count - backupMark
@@ -77,7 +78,8 @@ struct SyncRequestTests {
     /// PUT by digest and the tag's PUT (13); tag b's HEAD and PUT. Copied on its own, b cost 6 (its HEAD, 3 blob
     /// HEADs, the manifest's HEAD by digest, its PUT).
     static let expectedBackupRequests = 1 + 2 * 13 + 2
-    /// The primary: the tag list (2 pages on the fake), then per image its tag HEAD, the manifest, 3 blobs and the
-    /// referrers query (6); tag b's HEAD. Copied on its own, b cost 5 (its HEAD, the manifest, the tag list again, referrers).
-    static let expectedPrimaryRequests = 2 + 2 * 6 + 1
+    /// The primary: the tag list (2 pages on the fake), then per image its tag HEAD, the manifest and 3 blobs (5);
+    /// one referrers query (the route is missing, as on docker-registry 2.8: not asked again); tag b's HEAD. Copied
+    /// on its own, b cost 5 (its HEAD, the manifest, the tag list again, referrers).
+    static let expectedPrimaryRequests = 2 + 2 * 5 + 1 + 1
 }

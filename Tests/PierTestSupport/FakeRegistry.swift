@@ -28,7 +28,8 @@ public final class FakeRegistry: Sendable {
         /// Tag lists that always link to one more page.
         public var endlessPagination = false
         /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
-        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
+        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8
+        /// (plain text, no distribution error).
         public var referrersAPI = false
         /// A broken (or hostile) referrers API that lists every referrer of the repository under every subject.
         public var referrersListedUnderEverySubject = false
@@ -264,6 +265,12 @@ public final class FakeRegistry: Sendable {
             ]
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
+        }
+        if !quirks.referrersAPI, rest.contains("/referrers/sha256:") {
+            // docker-registry 2.8 has no such route: its router's plain-text 404, no distribution error.
+            return Response(
+                status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))
         }
         if quirks.referrersAPI, let range = rest.range(of: "/referrers/"), request.method == .get {
             let name = String(rest[..<range.lowerBound])
