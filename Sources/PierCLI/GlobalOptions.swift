@@ -25,6 +25,12 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(
         help:
+            "Requests in flight across all registries and APIs together (1 to 256; default 4 × --concurrency; also PIER_MAX_REQUESTS, pier.yml max_requests)."
+    )
+    var maxRequests: Int?
+
+    @Option(
+        help:
             "Seconds to wait for the next byte from a registry before a request fails and is retried (default 120; also PIER_TIMEOUT). Answers pier reads into memory (manifests, tokens, tag lists) must also arrive whole within 3 × this."
     )
     var timeout: Double?
@@ -63,6 +69,7 @@ struct GlobalOptions: ParsableArguments {
         flags.insecureRegistries = insecureRegistries
         flags.caFile = caFile
         flags.concurrency = concurrency
+        flags.maxRequests = maxRequests
         flags.timeout = timeout
         flags.username = username
         flags.hostCredentials = creds

@@ -57,6 +57,16 @@ public struct Copier: Sendable {
         from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil,
         tag: String? = nil
     ) async throws(PierError) -> CopyReport {
+        try await copyImage(from: source, to: destination, platform: platform, tag: tag).report
+    }
+
+    /// `copy`, also returning the root manifest it wrote (its bytes), so that more tags of the same image can be
+    /// written as manifest PUTs of those bytes without copying the image again. `sourceTags` is the source
+    /// repository's tag list when the caller has it (referrer discovery then does not list it again).
+    func copyImage(
+        from source: any ImageSource, to destination: any ImageDestination, platform: Platform? = nil,
+        tag: String? = nil, sourceTags: [String]? = nil
+    ) async throws(PierError) -> (report: CopyReport, root: ManifestBlob) {
         let clock = ContinuousClock.now
         var root = try await source.root()
         if let platform { root = try await ImageGraph.select(platform, in: root, from: source) }
@@ -82,7 +92,8 @@ public struct Copier: Sendable {
         // Referrers after their subjects, before the tag.
         let registries = (source as? RegistryImageSource, destination as? RegistryImageDestination)
         if case (let from?, let to?) = registries {
-            report.referrers = try await carryReferrers(of: graph.manifests.map(\.digest), from: from, to: to)
+            report.referrers = try await carryReferrers(
+                of: graph.manifests.map(\.digest), from: from, to: to, sourceTags: sourceTags)
         }
         try await destination.tag(targetTag, to: root)
         try await destination.commit()
@@ -93,7 +104,7 @@ public struct Copier: Sendable {
         logger.info(
             "copied \(source.name) to \(destination.name):\(targetTag) (\(root.digest.short)): \(stats.uploaded) uploaded, \(stats.mounted) mounted, \(stats.skipped) present"
         )
-        return report
+        return (report, root)
     }
 
     /// Discovers the referrers of `subjects` on the source and carries them (nothing within one repository, where

@@ -32,6 +32,8 @@ public struct PierConfig: Sendable, Equatable {
     public var rules = TagRules()
     public var onConflict: ConflictPolicy?
     public var concurrency: Int?
+    /// Requests in flight across the run (`max_requests`).
+    public var maxRequests: Int?
     public var failFast: Bool?
     public var pushOnPullRequest: Bool?
     public var insecureRegistries: [String] = []
@@ -75,7 +77,7 @@ public struct PierConfig: Sendable, Equatable {
         let top = try reader.mapping(
             root, "(top level)",
             allowed: [
-                "source", "registries", "tags", "on_conflict", "concurrency", "fail_fast", "push_on_pr",
+                "source", "registries", "tags", "on_conflict", "concurrency", "max_requests", "fail_fast", "push_on_pr",
                 "insecure_registries",
                 "ca_file", "build", "prune", "aws", "signing", "referrers", "organisation", "repositories",
             ])
@@ -176,6 +178,12 @@ public struct PierConfig: Sendable, Equatable {
         }
         config.concurrency = try top["concurrency"].map { (n) throws(PierError) in
             try reader.concurrency(n, "concurrency")
+        }
+        config.maxRequests = try top["max_requests"].map { (n) throws(PierError) in
+            let value = try reader.int(n, "max_requests")
+            let limit = RegistryOptions.maximumRequests
+            guard (1...limit).contains(value) else { throw reader.fail(n, "max_requests must be 1 to \(limit)") }
+            return value
         }
         config.failFast = try top["fail_fast"].map { (n) throws(PierError) in try reader.bool(n, "fail_fast") }
         config.pushOnPullRequest = try top["push_on_pr"].map { (n) throws(PierError) in try reader.bool(n, "push_on_pr")

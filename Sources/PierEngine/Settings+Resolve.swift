@@ -46,6 +46,19 @@ extension Settings {
         if let value = flags.concurrency ?? config.concurrency {
             network.concurrency = try RegistryOptions.checkedConcurrency(value, from: "--concurrency")
         }
+        if let value = flags.maxRequests {
+            network.maxRequests = try RegistryOptions.checkedMaxRequests(value, from: "--max-requests")
+        } else if let text = variable("PIER_MAX_REQUESTS") {
+            guard let value = Int(text) else {
+                throw PierError(
+                    .usage, operation: "read options", message: "PIER_MAX_REQUESTS \(text) is not a whole number")
+            }
+            network.maxRequests = try RegistryOptions.checkedMaxRequests(value, from: "PIER_MAX_REQUESTS")
+        } else if let value = config.maxRequests {
+            network.maxRequests = value
+        } else {
+            network.maxRequests = NetworkSettings.defaultMaxRequestsFactor * network.concurrency
+        }
         var timeout = flags.timeout
         if timeout == nil, let text = variable("PIER_TIMEOUT") {
             guard let value = Double(text) else {
@@ -257,6 +270,7 @@ extension Settings {
             ),
             userAgent: userAgent, logger: logger)
         options.credentials.loginSource = ecrLogin()
+        options.maxRequests = network.maxRequests
         for (host, settings) in registries {
             if let limit = settings.concurrency { options.concurrencyByHost[host] = limit }
             if let file = settings.caFile { options.caFileByHost[settings.host] = file }

@@ -44,6 +44,9 @@ public struct NetworkSettings: Sendable {
     public var caFile: String?
     /// Requests in flight per registry (`--concurrency`, pier.yml `concurrency`, default 4).
     public var concurrency = NetworkSettings.defaultConcurrency
+    /// Requests in flight across the run, every registry and hosted API together (`--max-requests`,
+    /// `PIER_MAX_REQUESTS`, pier.yml `max_requests`; default `defaultMaxRequestsFactor` × `concurrency`).
+    public var maxRequests = NetworkSettings.defaultMaxRequestsFactor * NetworkSettings.defaultConcurrency
     /// Seconds without a byte before a request fails (`--timeout`, `PIER_TIMEOUT`, default 120).
     public var timeout = NetworkSettings.defaultTimeout
     /// Credentials bound to their registry host before any request is sent.
@@ -54,6 +57,10 @@ public struct NetworkSettings: Sendable {
 
     /// go-containerregistry's and regclient's default.
     public static let defaultConcurrency = 4
+    /// The run's limit by default is this many registries' worth of `concurrency`: a publish or sync to up to four
+    /// registries runs as it would with no global limit, while an organisation run over many registries and hosted
+    /// APIs stays at a number of connections a CI runner and the registries' rate limits take in their stride.
+    public static let defaultMaxRequestsFactor = 4
     /// Long enough for a registry finishing a multi-GiB blob; short enough that a dead connection is noticed.
     public static let defaultTimeout: Double = 120
     /// The longest `--timeout` accepted: a day.

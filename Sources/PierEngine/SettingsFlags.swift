@@ -10,6 +10,8 @@ public struct SettingsFlags: Sendable {
     public var insecureRegistries: [String] = []
     public var caFile: String?
     public var concurrency: Int?
+    /// `--max-requests`: requests in flight across the run.
+    public var maxRequests: Int?
     public var timeout: Double?
 
     /// `-u USER`: for the command's one target registry, or for `PIER_REGISTRY` when set.

@@ -62,21 +62,29 @@ public struct Sync: Sendable {
         }.sorted()
         var actions: [Action] = []
         var signatureChecks: [Digest: String] = [:]
+        // Images this run copied, by backup (index in `targets`) and digest: their other tags need only a PUT.
+        var copied: [Int: [Digest: CopiedImage]] = [:]
+        // The same for images already on a backup: the referrers carried for their first tag.
+        var carriedInSync: [Int: [Digest: [Referrer]]] = [:]
         for tag in tags {
             guard let head = try await sourceClient.manifestHead(repository: source.repository, reference: tag) else {
                 continue
             }
-            for target in targets {
+            for (targetIndex, target) in targets.enumerated() {
                 let client = await store.client(for: target.registry)
                 let before = try await client.manifestHead(repository: target.repository, reference: tag)?.digest
                 var action = Action(
                     repository: target.repositoryName, tag: tag, digest: head.digest, before: before, action: .inSync)
                 if before == head.digest {
-                    if referrers.carry, !dryRun {
+                    if let known = carriedInSync[targetIndex]?[head.digest] {
+                        // Another tag of this image, in sync too: its referrers were carried and verified just now.
+                        action.referrers = known
+                    } else if referrers.carry, !dryRun {
                         do {
                             action.referrers = try await carryReferrers(
-                                source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                                source.with(tag: tag), head: head, client: sourceClient, to: target.with(tag: tag),
                                 destination: client, sourceTags: allTags)
+                            carriedInSync[targetIndex, default: [:]][head.digest] = action.referrers
                         } catch {
                             action.action = .failed
                             action.message = "referrers: \(error.description)"
@@ -115,19 +123,9 @@ public struct Sync: Sendable {
                 if dryRun {
                     action.action = .wouldCopy
                 } else {
-                    do {
-                        let image = try RegistryImageSource(reference: source.with(tag: tag), client: sourceClient)
-                        defer { Task { await image.close() } }
-                        var copier = Copier(logger: logger)
-                        copier.referrers = referrers
-                        let report = try await copier.copy(
-                            from: image, to: RegistryImageDestination(reference: target.with(tag: tag), client: client))
-                        action.action = .copied
-                        action.referrers = report.referrers
-                    } catch {
-                        action.action = .failed
-                        action.message = error.description
-                    }
+                    await copy(
+                        &action, from: source.with(tag: tag), client: sourceClient, to: target.with(tag: tag),
+                        destination: client, sourceTags: allTags, copied: &copied[targetIndex, default: [:]])
                 }
                 actions.append(action)
             }
@@ -135,19 +133,65 @@ public struct Sync: Sendable {
         return actions
     }
 
+    /// An image one sync copied to one backup: its root manifest's bytes and the referrers carried with it.
+    struct CopiedImage: Sendable {
+        var root: ManifestBlob
+        var referrers: [Referrer]
+    }
+
+    /// Copies one tag to one backup and records the outcome in `action`. The first tag of a digest copies the image
+    /// (blobs, child manifests, the root, referrers, then the tag); every later tag of that digest on that backup
+    /// is one manifest PUT of the same bytes (its answer's digest checked), since everything it points at is
+    /// already there, and reports the referrers carried with the first.
+    func copy(
+        _ action: inout Action, from source: ImageReference, client sourceClient: RegistryClient,
+        to target: ImageReference, destination client: RegistryClient, sourceTags: [String],
+        copied: inout [Digest: CopiedImage]
+    ) async {
+        do {
+            if let image = copied[action.digest] {
+                try await client.putManifest(
+                    repository: target.repository, reference: action.tag, manifest: image.root)
+                logger.info("tagged \(target) (\(action.digest.short)): the image was copied with another tag")
+                action.action = .copied
+                action.referrers = image.referrers
+                return
+            }
+            let image = try RegistryImageSource(reference: source, client: sourceClient)
+            defer { Task { await image.close() } }
+            var copier = Copier(logger: logger)
+            copier.referrers = referrers
+            let (report, root) = try await copier.copyImage(
+                from: image, to: RegistryImageDestination(reference: target, client: client), sourceTags: sourceTags)
+            copied[root.digest] = CopiedImage(root: root, referrers: report.referrers)
+            action.action = .copied
+            action.referrers = report.referrers
+        } catch {
+            action.action = .failed
+            action.message = error.description
+        }
+    }
+
     /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
+    /// An image manifest (by the HEAD's media type) has no child manifests: its digest is the only subject, and
+    /// its bytes are not read; an index is read for its children's digests.
     func carryReferrers(
-        _ source: ImageReference, client sourceClient: RegistryClient, to target: ImageReference,
-        destination client: RegistryClient, sourceTags: [String]
+        _ source: ImageReference, head: RegistryClient.ManifestHead, client sourceClient: RegistryClient,
+        to target: ImageReference, destination client: RegistryClient, sourceTags: [String]
     ) async throws(PierError) -> [Referrer] {
         let image = try RegistryImageSource(reference: source, client: sourceClient)
         defer { Task { await image.close() } }
-        let graph = try await ImageGraph.load(root: try await image.root(), from: image)
+        let subjects: [Digest]
+        if MediaType.isImageManifest(head.mediaType) {
+            subjects = [head.digest]
+        } else {
+            subjects = try await ImageGraph.load(root: try await image.root(), from: image).manifests.map(\.digest)
+        }
         var copier = Copier(logger: logger)
         copier.referrers = referrers
         let destination = RegistryImageDestination(reference: target, client: client)
         var carried = try await copier.carryReferrers(
-            of: graph.manifests.map(\.digest), from: image, to: destination, sourceTags: sourceTags)
+            of: subjects, from: image, to: destination, sourceTags: sourceTags)
         try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)
         return carried
     }

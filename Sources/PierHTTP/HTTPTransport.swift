@@ -17,6 +17,11 @@ public final class HTTPTransport: Sendable {
     /// Verifying clients that also trust one host's own CA (pier.yml `registries[].ca_file`), by `host:port` or
     /// `host`: a private CA given for one registry is trusted for that registry only.
     let verifyingByHost: [String: HTTPClient]
+    /// The run's cap on requests in flight, shared by every registry client and hosted-API client on this transport.
+    public let requestLimit: RequestLimit
+
+    /// Requests in flight across the run when the caller names no limit: four registries at the default four each.
+    public static let defaultMaxRequests = 16
 
     /// Time to establish a connection (TCP and TLS): a registry that does not accept within this is down or
     /// filtered, and the retry policy decides what comes next.
@@ -34,7 +39,7 @@ public final class HTTPTransport: Sendable {
 
     public init(
         caFile: String?, caFileByHost: [String: String] = [:], concurrency: Int,
-        readTimeout: Duration = defaultReadTimeout,
+        maxRequests: Int = defaultMaxRequests, readTimeout: Duration = defaultReadTimeout,
         userAgent: String = "pier/0.1"
     ) throws(PierError) {
         let read = TimeAmount(readTimeout)
@@ -77,6 +82,7 @@ public final class HTTPTransport: Sendable {
             byHost[host] = byFile[file]
         }
         verifyingByHost = byHost
+        requestLimit = RequestLimit(limit: maxRequests)
         self.userAgent = userAgent
     }
 

@@ -13,12 +13,15 @@ struct APIClient: Sendable {
     let service: String
     let userAgent: String
     let retry: RetryPolicy
+    /// The run's cap on requests in flight, shared with every registry client.
+    let requestLimit: RequestLimit
     /// The API's request budget (GitHub's `x-ratelimit-remaining`), read from every answer: pier slows down when
     /// it runs low and waits for a reset it can afford to wait for, instead of failing halfway through a run.
     let budget = RateLimitBudget()
 
     init(transport: HTTPTransport, service: String, retry: RetryPolicy = RetryPolicy()) {
         http = transport.verifying
+        requestLimit = transport.requestLimit
         userAgent = transport.userAgent
         self.service = service
         self.retry = retry
@@ -75,7 +78,10 @@ struct APIClient: Sendable {
             if let payload { request.body = .bytes(ByteBuffer(bytes: payload)) }
             let answer: Answer
             do {
-                let response = try await http.execute(request, timeout: TimeAmount(Self.answerDeadline))
+                let (http, prepared) = (http, request)
+                let response = try await requestLimit.withPermit {
+                    try await http.execute(prepared, timeout: TimeAmount(Self.answerDeadline))
+                }
                 let bytes = Array(
                     buffer: try await response.body.collect(upTo: Self.answerLimit, within: Self.answerDeadline))
                 answer = Answer(status: Int(response.status.code), headers: response.headers, body: bytes)

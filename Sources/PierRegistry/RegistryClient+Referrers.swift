@@ -39,6 +39,7 @@ extension RegistryClient {
                 ?? artifactType
             target += "?artifactType=\(escaped)"
         }
+        if await referrersRoute.isMissing { return .unsupported }
         var all: [Descriptor] = []
         var filtered = artifactType != nil
         var seen: Set<String> = []
@@ -51,7 +52,8 @@ extension RegistryClient {
                     scopes: [Self.pullScope(repository)], operation: operation, repository: repository,
                     reference: digest.description, accept: [200, 404, 405]))
             guard response.status.code == 200 else {
-                await drain(response)
+                let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
+                if Self.registryErrors(in: body).isEmpty { await referrersRoute.markMissing() }
                 return .unsupported
             }
             let body: ByteBuffer

@@ -25,6 +25,8 @@ public final class RegistryClient: Sendable {
     let session: SessionState
     /// The registry's pull budget (Docker Hub's `ratelimit-remaining`), read from every answer.
     let budget = RateLimitBudget()
+    /// Whether this registry lacks the referrers API route (learned once per run).
+    let referrersRoute = ReferrersRoute()
 
     public init(registry: String, options: RegistryOptions, transport: RegistryTransport) {
         self.registry = registry
@@ -255,8 +257,9 @@ public final class RegistryClient: Sendable {
             logger.debug("→ \(request.method.rawValue) \(URLText.redacted(url))")
             let prepared = http
             let client = origin == endpoint.origin ? endpoint.client : httpClient(for: origin)
-            let response = try await limiter.withPermit {
-                try await client.execute(prepared, timeout: deadline)
+            // This registry's slot first, then the run's (`RequestLimit`).
+            let response = try await limiter.withPermit { [transport] in
+                try await transport.requestLimit.withPermit { try await client.execute(prepared, timeout: deadline) }
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(URLText.redacted(url))")
             // Docker Hub's pull limits (docker docs, "Usage and limits"): paced and shown in the publish report.
@@ -328,8 +331,12 @@ public final class RegistryClient: Sendable {
             request.headers.add(name: "User-Agent", value: options.userAgent)
             do {
                 logger.debug("→ GET \(base)/v2/")
-                let response = try await client.execute(
-                    request, timeout: TimeAmount(min(Self.pingDeadline, options.bufferedExchangeDeadline)))
+                let (prepared, deadline) = (
+                    request, TimeAmount(min(Self.pingDeadline, options.bufferedExchangeDeadline))
+                )
+                let response = try await transport.requestLimit.withPermit {
+                    try await client.execute(prepared, timeout: deadline)
+                }
                 let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
                 logger.debug("← \(response.status.code) GET \(base)/v2/")
                 let status = Int(response.status.code)
@@ -479,8 +486,10 @@ public final class RegistryClient: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await client.execute(
-                request, timeout: TimeAmount(min(Self.tokenDeadline, options.bufferedExchangeDeadline)))
+            let (prepared, deadline) = (request, TimeAmount(min(Self.tokenDeadline, options.bufferedExchangeDeadline)))
+            response = try await transport.requestLimit.withPermit {
+                try await client.execute(prepared, timeout: deadline)
+            }
             body = try await buffered(response, upTo: Self.tokenAnswerLimit)
         } catch {
             var failure = networkError(error, request: nil, host: realmOrigin.authority)

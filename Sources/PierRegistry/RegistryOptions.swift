@@ -18,6 +18,9 @@ public struct RegistryOptions: Sendable {
     public var caFileByHost: [String: String] = [:]
     /// Hosts given their own limit (pier.yml `registries[].concurrency`), by normalised host.
     public var concurrencyByHost: [String: Int] = [:]
+    /// Requests in flight across the run, every registry and hosted API together (`--max-requests`); each request
+    /// also holds its registry's slot.
+    public var maxRequests = HTTPTransport.defaultMaxRequests
 
     /// Requests in flight to `registry`.
     public func concurrency(for registry: String) -> Int {
@@ -34,6 +37,20 @@ public struct RegistryOptions: Sendable {
                 .usage, operation: "read options",
                 message: "\(origin) \(value) is not between 1 and \(maximumConcurrency)",
                 hint: "requests in flight per registry; the default is 4")
+        }
+        return value
+    }
+    /// The most requests in flight across a run `--max-requests` and pier.yml may ask for: four registries at
+    /// the highest per-registry limit, each request holding a connection and its body buffers.
+    public static let maximumRequests = 4 * maximumConcurrency
+
+    /// `value` when it is 1 to `maximumRequests`, else a usage error naming where it came from.
+    public static func checkedMaxRequests(_ value: Int, from origin: String) throws(PierError) -> Int {
+        guard (1...maximumRequests).contains(value) else {
+            throw PierError(
+                .usage, operation: "read options",
+                message: "\(origin) \(value) is not between 1 and \(maximumRequests)",
+                hint: "requests in flight across all registries and APIs; the default is 4 × --concurrency")
         }
         return value
     }

@@ -12,7 +12,7 @@ public actor RegistryPool {
         self.options = options
         self.transport = try RegistryTransport(
             caFile: options.caFile, caFileByHost: options.caFileByHost, concurrency: options.concurrency,
-            readTimeout: options.readTimeout,
+            maxRequests: options.maxRequests, readTimeout: options.readTimeout,
             userAgent: options.userAgent)
     }
 

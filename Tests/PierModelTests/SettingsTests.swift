@@ -28,6 +28,34 @@ import Testing
             settings.registryOptions(logger: .init(label: "t"), userAgent: "t").concurrency(for: "127.0.0.1:5000") == 2)
     }
 
+    /// `--max-requests` > `PIER_MAX_REQUESTS` > pier.yml `max_requests` > 4 × the per-registry concurrency; each is
+    /// range-checked and the result reaches the registry options (the one transport's limit).
+    @Test func maxRequestsHasOnePrecedenceAndRangeAndReachesTheTransport() throws {
+        var given = try flags(config: "concurrency: 6\nmax_requests: 40\n")
+        let options = { (settings: Settings) in settings.registryOptions(logger: .init(label: "t"), userAgent: "t") }
+        #expect(try Settings.resolve(try flags(config: "concurrency: 6\n"), environment: [:]).network.maxRequests == 24)
+        #expect(try Settings.resolve(SettingsFlags(), environment: [:]).network.maxRequests == 16)
+        #expect(options(try Settings.resolve(given, environment: [:])).maxRequests == 40)
+        #expect(options(try Settings.resolve(given, environment: ["PIER_MAX_REQUESTS": "12"])).maxRequests == 12)
+        given.maxRequests = 3
+        #expect(options(try Settings.resolve(given, environment: ["PIER_MAX_REQUESTS": "12"])).maxRequests == 3)
+        for (flag, variable, yaml, text) in [
+            (0, nil, nil, "--max-requests 0 is not between 1 and 256"),
+            (257, nil, nil, "--max-requests 257 is not between 1 and 256"),
+            (nil, "many", nil, "PIER_MAX_REQUESTS many is not a whole number"),
+            (nil, "-1", nil, "PIER_MAX_REQUESTS -1 is not between 1 and 256"),
+            (nil, nil, "max_requests: 1000", "max_requests must be 1 to 256"),
+        ] as [(Int?, String?, String?, String)] {
+            var bad = try flags(config: yaml ?? "")
+            bad.maxRequests = flag
+            #expect {
+                _ = try Settings.resolve(bad, environment: variable.map { ["PIER_MAX_REQUESTS": $0] } ?? [:])
+            } throws: { error in
+                (error as? PierError)?.kind == (yaml == nil ? .usage : .invalidInput) && "\(error)".contains(text)
+            }
+        }
+    }
+
     @Test func perRegistryEntriesCarryAPIConcurrencyAndCredentialVariables() throws {
         let given = try flags(
             config: """

@@ -28,13 +28,16 @@ public final class FakeRegistry: Sendable {
         /// Tag lists that always link to one more page.
         public var endlessPagination = false
         /// The OCI 1.1 referrers API: `GET /v2/<name>/referrers/<digest>` (with the artifactType filter), and
-        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8.
+        /// `OCI-Subject` on the answer to a manifest PUT with `subject`. Off, the route 404s like docker-registry 2.8
+        /// (plain text, no distribution error).
         public var referrersAPI = false
         /// A broken (or hostile) referrers API that lists every referrer of the repository under every subject.
         public var referrersListedUnderEverySubject = false
         /// Another client wins a race on the referrers fallback index: right after the first PUT of a `sha256-<hex>`
         /// tag, the tag is replaced by this index (it read the old index before that PUT and wrote after it).
         public var racingReferrersIndex: [UInt8]?
+        /// Answer every request after this pause, so that requests sent together overlap on the server.
+        public var answerDelay: Duration?
         public init() {}
     }
 
@@ -137,6 +140,8 @@ public final class FakeRegistry: Sendable {
     }
 
     public let quirks: Quirks
+    /// Requests being answered now and at most at once.
+    public let gauge: RequestGauge
     let store: Store
     let server: TestServer
     public var host: String { "127.0.0.1:\(server.port)" }
@@ -148,13 +153,23 @@ public final class FakeRegistry: Sendable {
         await store.manifest("\(repository):\(reference)")?.bytes
     }
 
-    public init(quirks: Quirks = Quirks()) async throws {
+    public init(quirks: Quirks = Quirks(), gauge: RequestGauge = RequestGauge()) async throws {
         self.quirks = quirks
+        self.gauge = gauge
         let store = Store(quirks: quirks)
         self.store = store
         let router = Router()
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
-            try await Self.handle(request, store: store, quirks: quirks)
+            await gauge.enter()
+            do {
+                if let delay = quirks.answerDelay { try await Task.sleep(for: delay) }
+                let response = try await Self.handle(request, store: store, quirks: quirks)
+                await gauge.leave()
+                return response
+            } catch {
+                await gauge.leave()
+                throw error
+            }
         }
         for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
             router.on("/**", method: method, use: handler)
@@ -250,6 +265,12 @@ public final class FakeRegistry: Sendable {
             ]
             if let minimum = quirks.chunkMinLength { headers[.ociChunkMinLength] = "\(minimum)" }
             return Response(status: .accepted, headers: headers)
+        }
+        if !quirks.referrersAPI, rest.contains("/referrers/sha256:") {
+            // docker-registry 2.8 has no such route: its router's plain-text 404, no distribution error.
+            return Response(
+                status: .notFound, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "404 page not found\n")))
         }
         if quirks.referrersAPI, let range = rest.range(of: "/referrers/"), request.method == .get {
             let name = String(rest[..<range.lowerBound])
