@@ -1,6 +1,7 @@
-/// The run's cap on requests awaiting an answer, across every registry and hosted API (`--max-requests`,
-/// `PIER_MAX_REQUESTS`, pier.yml `max_requests`): a counting semaphore, FIFO. Registry clients take it after their
-/// own per-registry slot, so a request queued behind a busy registry holds no slot of the run's.
+/// A cap on requests awaiting an answer: a counting semaphore, FIFO. One per registry (`--concurrency`, pier.yml
+/// `registries[].concurrency`) and one for the run, across every registry and hosted API (`--max-requests`,
+/// `PIER_MAX_REQUESTS`, pier.yml `max_requests`). Registry clients take their registry's slot first, so a request
+/// queued behind a busy registry holds no slot of the run's.
 public actor RequestLimit {
     /// Requests in flight at most.
     public nonisolated let limit: Int

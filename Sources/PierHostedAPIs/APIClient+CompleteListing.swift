@@ -24,6 +24,36 @@ extension APIClient {
         }
     }
 
+    /// The `field` of every entry of a whole listing of JSON lists, read from the first of `urls` that exists (a
+    /// 404 tries the next); nil when none does. At most `RepositoryListingLimits.maximumRepositories` entries.
+    func listedNames(
+        _ urls: [String], field: String, headers: HTTPHeaders, api: String, operation: String, registry: String
+    ) async throws(PierError) -> [String]? {
+        for url in urls {
+            var names: [String] = []
+            do {
+                try await completePages(
+                    url, headers: headers, operation: operation, maximumPages: RepositoryListingLimits.maximumPages
+                ) { (answer) throws(PierError) in
+                    guard let list = answer.json as? [[String: Any]] else {
+                        throw PierError(
+                            .invalidInput, operation: operation, message: "the \(api)'s answer is not a list",
+                            registry: registry)
+                    }
+                    names += list.compactMap { $0[field] as? String }
+                    guard names.count <= RepositoryListingLimits.maximumRepositories else {
+                        throw RepositoryListingLimits.tooMany(api, operation: operation, registry: registry)
+                    }
+                }
+            } catch {
+                if error.kind == .notFound { continue }
+                throw error
+            }
+            return names
+        }
+        return nil
+    }
+
     /// The next page of a listing that must be whole, resolved against `url`; nil at the end. A link that repeats
     /// a page already read, lies on another origin, or comes after `maximumPages` pages is an error.
     func nextPage(

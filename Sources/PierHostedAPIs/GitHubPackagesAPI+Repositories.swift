@@ -12,28 +12,12 @@ extension GitHubPackagesAPI: RepositoryListingAPI {
                 registry: registry, hint: "set organisation.primary to \(registry)/OWNER")
         }
         let query = "packages?package_type=container&per_page=\(APIClient.pageSize)"
-        for path in [
+        let urls = [
             "\(base)/orgs/\(APIClient.escape(owner))/\(query)", "\(base)/users/\(APIClient.escape(owner))/\(query)",
-        ] {
-            var names: [String] = []
-            do {
-                try await api.completePages(
-                    path, headers: headers, operation: operation, maximumPages: RepositoryListingLimits.maximumPages
-                ) { (answer) throws(PierError) in
-                    guard let list = answer.json as? [[String: Any]] else {
-                        throw PierError(
-                            .invalidInput, operation: operation, message: "the GitHub API's answer is not a list",
-                            registry: registry)
-                    }
-                    names += list.compactMap { $0["name"] as? String }
-                    guard names.count <= RepositoryListingLimits.maximumRepositories else {
-                        throw RepositoryListingLimits.tooMany(name, operation: operation, registry: registry)
-                    }
-                }
-            } catch {
-                if error.kind == .notFound { continue }
-                throw error
-            }
+        ]
+        if let names = try await api.listedNames(
+            urls, field: "name", headers: headers, api: name, operation: operation, registry: registry)
+        {
             return names.map { "\(owner)/\($0)" }
         }
         throw PierError(

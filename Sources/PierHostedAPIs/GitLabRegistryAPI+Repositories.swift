@@ -13,26 +13,10 @@ extension GitLabRegistryAPI: RepositoryListingAPI {
         }
         let id = APIClient.escape(namespace)
         let query = "registry/repositories?per_page=\(APIClient.pageSize)"
-        for path in ["\(base)/groups/\(id)/\(query)", "\(base)/projects/\(id)/\(query)"] {
-            var paths: [String] = []
-            do {
-                try await api.completePages(
-                    path, headers: headers, operation: operation, maximumPages: RepositoryListingLimits.maximumPages
-                ) { (answer) throws(PierError) in
-                    guard let list = answer.json as? [[String: Any]] else {
-                        throw PierError(
-                            .invalidInput, operation: operation, message: "the GitLab API's answer is not a list",
-                            registry: registry)
-                    }
-                    paths += list.compactMap { $0["path"] as? String }
-                    guard paths.count <= RepositoryListingLimits.maximumRepositories else {
-                        throw RepositoryListingLimits.tooMany(name, operation: operation, registry: registry)
-                    }
-                }
-            } catch {
-                if error.kind == .notFound { continue }
-                throw error
-            }
+        let urls = ["\(base)/groups/\(id)/\(query)", "\(base)/projects/\(id)/\(query)"]
+        if let paths = try await api.listedNames(
+            urls, field: "path", headers: headers, api: name, operation: operation, registry: registry)
+        {
             return paths
         }
         throw PierError(

@@ -21,7 +21,7 @@ public final class RegistryClient: Sendable {
     let options: RegistryOptions
     let transport: RegistryTransport
     let tokens = TokenCache()
-    let limiter: AsyncSemaphore
+    let limiter: RequestLimit
     let session: SessionState
     /// The registry's pull budget (Docker Hub's `ratelimit-remaining`), read from every answer.
     let budget = RateLimitBudget()
@@ -33,7 +33,7 @@ public final class RegistryClient: Sendable {
         self.endpointHost = registry == ImageReference.dockerHub ? ImageReference.dockerHubEndpoint : registry
         self.options = options
         self.transport = transport
-        self.limiter = AsyncSemaphore(limit: options.concurrency(for: registry))
+        self.limiter = RequestLimit(limit: options.concurrency(for: registry))
         self.session = SessionState()
     }
 
