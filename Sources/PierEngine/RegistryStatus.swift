@@ -99,11 +99,31 @@ public struct RegistryStatus: Sendable, Codable {
             }
             let present = digests.values.compactMap { $0 }
             let onPrimary = targets.first.map { (digests[$0.repositoryName] ?? nil) != nil } ?? false
-            let state: State =
+            var state: State =
                 !onPrimary
                 ? .extra : present.count < targets.count ? .missing : Set(present).count > 1 ? .diverged : .ok
+            if state == .diverged, try await holdsEverySignature(tag, targets: targets, store: store) { state = .ok }
             rows.append(Row(tag: tag, digests: digests, state: state))
         }
         return RegistryStatus(repositories: targets.map(\.repositoryName), rows: rows)
+    }
+
+    /// Whether `tag` is a cosign `.sig` tag and every backup's signature manifest holds every signature of the
+    /// primary's: sync adds the primary's signatures to a backup's own (`SignatureStore.merge`), so the digests differ
+    /// and the tag is still in sync.
+    static func holdsEverySignature(_ tag: String, targets: [ImageReference], store: ImageStore)
+        async throws(PierError) -> Bool
+    {
+        guard ArtifactTag(tag)?.suffix == "sig", let primary = targets.first else { return false }
+        func layers(_ target: ImageReference) async throws(PierError) -> [Descriptor] {
+            let client = await store.client(for: target.registry)
+            return try await client.manifest(repository: target.repository, reference: tag).document.layers ?? []
+        }
+        let wanted = try await layers(primary)
+        for backup in targets.dropFirst()
+        where !SignatureManifest.missing(wanted, from: try await layers(backup)).isEmpty {
+            return false
+        }
+        return true
     }
 }

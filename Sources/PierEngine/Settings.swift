@@ -140,20 +140,24 @@ public struct ServiceSettings: Sendable {
     /// Reads the services' variables; an empty variable counts as unset.
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        githubToken = value("GITHUB_TOKEN")
+        // A secret saved with a trailing newline is a common CI mistake; no token has surrounding whitespace.
+        func secret(_ name: String) -> String? {
+            value(name).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        githubToken = secret("GITHUB_TOKEN")
         githubActor = value("GITHUB_ACTOR")
         githubAPIURL = value("GITHUB_API_URL") ?? githubAPIURL
         githubRepository = value("GITHUB_REPOSITORY")
         gitlabToken =
-            value("GITLAB_TOKEN").map(GitLabToken.privateToken) ?? value("CI_JOB_TOKEN").map(GitLabToken.jobToken)
+            secret("GITLAB_TOKEN").map(GitLabToken.privateToken) ?? secret("CI_JOB_TOKEN").map(GitLabToken.jobToken)
         gitlabAPIURL = value("CI_API_V4_URL")
         gitlabProject = value("CI_PROJECT_ID")
         gitlabRegistry = value("CI_REGISTRY")
         dockerHubUsername = value("DOCKERHUB_USERNAME")
-        dockerHubToken = value("DOCKERHUB_TOKEN")
-        aws.accessKeyID = value("AWS_ACCESS_KEY_ID")
-        aws.secretAccessKey = value("AWS_SECRET_ACCESS_KEY")
-        aws.sessionToken = value("AWS_SESSION_TOKEN")
+        dockerHubToken = secret("DOCKERHUB_TOKEN")
+        aws.accessKeyID = secret("AWS_ACCESS_KEY_ID")
+        aws.secretAccessKey = secret("AWS_SECRET_ACCESS_KEY")
+        aws.sessionToken = secret("AWS_SESSION_TOKEN")
         aws.region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION")
         aws.endpoint = value("AWS_ENDPOINT_URL_ECR") ?? value("AWS_ENDPOINT_URL")
         aws.sources = AWSCredentialSources(environment: environment)

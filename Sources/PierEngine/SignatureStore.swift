@@ -81,9 +81,7 @@ public struct SignatureStore: Sendable {
                     repository: repository, reference: tag)
             }
             var layers = existing.document.layers ?? []
-            let missing = (incoming.document.layers ?? []).filter { layer in
-                !layers.contains { $0.digest == layer.digest && $0.annotations == layer.annotations }
-            }
+            let missing = SignatureManifest.missing(incoming.document.layers ?? [], from: layers)
             if missing.isEmpty { return Merged(manifest: existing, wrote: false) }
             layers += missing
             guard layers.count <= SignatureManifest.maximumLayers else {

@@ -8,6 +8,13 @@ package enum ErrorCause {
     /// One line, at most `maximumLength` characters, without the source paths some libraries put in their error
     /// descriptions (BoringSSL's `at /…/ssl/tls_record.cc:231`, Swift's `#file`).
     package static func short(_ text: String) -> String {
+        var text = text
+        // async-http-client names the refused header values, which are credentials (a token with a newline).
+        if let range = text.range(of: "invalidHeaderField") {
+            text =
+                String(text[..<range.lowerBound])
+                + "a request header holds a character HTTP does not allow (a newline or control character in a token?)"
+        }
         let oneLine = text.replacingOccurrences(of: "\n", with: " ")
         let cleaned = oneLine.replacingOccurrences(
             of: #"(\bat\s+)?(file:\s*)?[^\s\[\]\(\),"]*/[^\s\[\]\(\),"]*\.(swift|cc|c|cpp|h|hpp|m|mm)(:\d+)*"#,

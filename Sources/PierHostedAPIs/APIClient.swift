@@ -101,11 +101,12 @@ struct APIClient: Sendable {
             if repeatability == .createsOnce, answer.status != 429,
                 RetryPolicy.serverWait(status: answer.status, headers: answer.headers) == nil
             {
-                throw failure(answer, url: url, operation: operation, rateLimited: nil)
+                throw failure(answer, url: url, operation: operation, rateLimited: nil, headers: headers)
             }
             switch decision {
             case .retry(let wait): try await pause(wait, operation)
-            case .stop(let serverWait): throw failure(answer, url: url, operation: operation, rateLimited: serverWait)
+            case .stop(let serverWait):
+                throw failure(answer, url: url, operation: operation, rateLimited: serverWait, headers: headers)
             }
         }
     }
@@ -135,9 +136,13 @@ struct APIClient: Sendable {
         }
     }
 
-    private func failure(_ answer: Answer, url: String, operation: String, rateLimited: Duration?) -> PierError {
-        let text = String(decoding: answer.body.prefix(Self.quotedBodyLimit), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ")
+    private func failure(
+        _ answer: Answer, url: String, operation: String, rateLimited: Duration?, headers: HTTPHeaders
+    ) -> PierError {
+        let text = Self.redacting(
+            String(decoding: answer.body.prefix(Self.quotedBodyLimit), as: UTF8.self), headers: headers
+        )
+        .replacingOccurrences(of: "\n", with: " ")
         let kind: PierError.Kind
         switch answer.status {
         case _ where rateLimited != nil: kind = .network
@@ -151,6 +156,23 @@ struct APIClient: Sendable {
             kind, operation: operation, message: "\(service) answered \(answer.status): \(text)",
             registry: URLComponents(string: url)?.host, status: answer.status,
             hint: rateLimited.map { "rate limited; the API asks to wait \($0.components.seconds) s: rerun later" })
+    }
+
+    /// Request headers that carry a secret; an answer that echoes one is quoted without it.
+    static let secretHeaders = ["Authorization", "PRIVATE-TOKEN", "JOB-TOKEN"]
+
+    /// `text` with the values of `headers`' secret headers (and the token after an auth scheme) replaced.
+    static func redacting(_ text: String, headers: HTTPHeaders) -> String {
+        var text = text
+        for name in secretHeaders {
+            for value in headers[name] {
+                let token = value.split(separator: " ", maxSplits: 1).last.map(String.init) ?? value
+                for secret in [value, token] where secret.count >= 4 {
+                    text = text.replacingOccurrences(of: secret, with: "<redacted>")
+                }
+            }
+        }
+        return text
     }
 
     /// Bytes of a refused answer quoted in the error: the API's error message, not its whole page.

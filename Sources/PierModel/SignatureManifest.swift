@@ -12,6 +12,12 @@ public struct SignatureManifest: Sendable {
     /// bounds the payload reads of a hostile manifest.
     public static let maximumLayers = 256
 
+    /// The layers of `incoming` that `held` lacks: a signature is held when a layer has its digest (the payload) and
+    /// its annotations (the signature itself, certificate, bundle).
+    public static func missing(_ incoming: [Descriptor], from held: [Descriptor]) -> [Descriptor] {
+        incoming.filter { layer in !held.contains { $0.digest == layer.digest && $0.annotations == layer.annotations } }
+    }
+
     /// The manifest at `sha256-<hex>.sig` (SIGNATURE_SPEC.md §OCI Image Manifest V1): an OCI image manifest whose
     /// layers are the signatures, one per signer, and whose config is the one cosign writes (go-containerregistry's
     /// `mutate.Append` over `empty.Image`: a history entry and a diff_id per layer; nothing reads it).

@@ -49,7 +49,9 @@ public struct CredentialChain: Sendable {
 
     /// A chain whose ghcr.io fallback is read from `environment` (`GITHUB_TOKEN`, `GITHUB_ACTOR`).
     public init(explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig, environment: [String: String]) {
-        let token = environment["GITHUB_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let token = environment["GITHUB_TOKEN"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
+            $0.isEmpty ? nil : $0
+        }
         self.init(
             explicitByHost: explicitByHost, dockerConfig: dockerConfig,
             gitHubToken: token.map { .basic(username: environment["GITHUB_ACTOR"] ?? "pier", password: $0) })

@@ -133,6 +133,13 @@ import Testing
         #expect(
             refused.stderr.contains("discover repositories through GitHub packages") && refused.stderr.contains("401"))
         #expect(!refused.stderr.contains("wrong"), "the token is never shown")
+        // A secret saved with a trailing newline works; one with a control character inside fails without showing it.
+        let newline = Harness.isolatedEnvironment(["GITHUB_TOKEN": FakeManagementAPI.githubToken + "\n"])
+        #expect(try Harness.pier(["status", "--config", config], env: newline).status == 0)
+        let control = try Harness.pier(
+            ["status", "--config", config], env: Harness.isolatedEnvironment(["GITHUB_TOKEN": "ghp_SECRET\u{1}42"]))
+        #expect(control.status != 0 && !control.stderr.contains("ghp_SECRET"), "\(control.stderr)")
+        #expect(control.stderr.contains("character HTTP does not allow"), "\(control.stderr)")
 
         // A next page on another origin is not followed (the token stays with the API) and not taken as the end.
         let other = try await FakeManagementAPI()

@@ -233,6 +233,9 @@ import Testing
             let verified = try Harness.pier("verify", "\(backup.host)/app:1.0.0", "--key", pub)
             #expect(verified.status == 0, "\(verified.stderr)")
         }
+        // The backup's `.sig` differs from the primary's by digest and holds all of it: in sync for status.
+        let status = try Harness.pier("status", "--check", "\(primary.host)/app", "\(backup.host)/app")
+        #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
         let merged = Harness.sha256(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))"))
         let again = try Harness.pier("sync", "\(primary.host)/app", "\(backup.host)/app")
         #expect(again.status == 0, "\(again.stderr)")
