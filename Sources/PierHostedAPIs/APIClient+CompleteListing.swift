@@ -31,6 +31,7 @@ extension APIClient {
     ) async throws(PierError) -> [String]? {
         for url in urls {
             var names: [String] = []
+            var pages = 0
             do {
                 try await completePages(
                     url, headers: headers, operation: operation, maximumPages: RepositoryListingLimits.maximumPages
@@ -40,13 +41,23 @@ extension APIClient {
                             .invalidInput, operation: operation, message: "the \(api)'s answer is not a list",
                             registry: registry)
                     }
-                    names += list.compactMap { $0[field] as? String }
+                    pages += 1
+                    for entry in list {
+                        guard let name = entry[field] as? String else {
+                            throw PierError(
+                                .invalidInput, operation: operation,
+                                message: "the \(api) listed an entry without a \(field)", registry: registry,
+                                hint: "pier will not act on a partial list")
+                        }
+                        names.append(name)
+                    }
                     guard names.count <= RepositoryListingLimits.maximumRepositories else {
                         throw RepositoryListingLimits.tooMany(api, operation: operation, registry: registry)
                     }
                 }
             } catch {
-                if error.kind == .notFound { continue }
+                // Only a first page that is not there means "not this kind of owner"; a later one breaks the list.
+                if error.kind == .notFound, pages == 0 { continue }
                 throw error
             }
             return names

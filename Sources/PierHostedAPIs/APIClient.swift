@@ -150,7 +150,16 @@ struct APIClient: Sendable {
         case 404: kind = .notFound
         case 405, 501: kind = .unsupported
         case 429, 500...599: kind = .network
+        case 300...399: kind = .invalidInput
         default: kind = .other
+        }
+        if (300...399).contains(answer.status) {
+            let target = answer.headers.first(name: "Location").map { URLText.origin(of: $0) } ?? "nowhere"
+            return PierError(
+                kind, operation: operation,
+                message: "\(service) answered \(answer.status), a redirect to \(target)",
+                registry: URLComponents(string: url)?.host, status: answer.status,
+                hint: "pier does not follow an API's redirects with its token: set the API URL to where it redirects")
         }
         return PierError(
             kind, operation: operation, message: "\(service) answered \(answer.status): \(text)",

@@ -41,18 +41,12 @@ extension RegistryClient {
             }
             let names = page.repositories ?? []
             all += names.filter(ImageReference.isValidRepository)
-            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link), !names.isEmpty
+            guard !names.isEmpty,
+                let next = try await nextListingPage(
+                    response, after: target, seen: seen, operation: "list repositories", repository: nil,
+                    what: "the catalog", count: "\(all.count) repositories")
             else { return all }
-            let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
-            let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
-            guard !seen.contains(nextTarget) else {
-                throw PierError(
-                    .invalidInput, operation: "list repositories",
-                    message: "the catalog links back to a page already read, after \(all.count) repositories",
-                    registry: registry, hint: "the registry's pagination is broken; pier will not act on a partial list"
-                )
-            }
-            target = nextTarget
+            target = next
         }
         throw PierError(
             .invalidInput, operation: "list repositories",

@@ -145,25 +145,42 @@ extension RegistryClient {
                     repository: repository)
             }
             all += page.tags ?? []
-            guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link),
-                !(page.tags ?? []).isEmpty
+            guard !(page.tags ?? []).isEmpty,
+                let next = try await nextListingPage(
+                    response, after: target, seen: seen, operation: "list tags", repository: repository,
+                    what: "the registry's tag list", count: "\(all.count) tags")
             else { return all }
-            let current = target.hasPrefix("/") ? try await endpoint().baseURL + target : target
-            let nextTarget = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
-            guard !seen.contains(nextTarget) else {
-                throw PierError(
-                    .invalidInput, operation: "list tags",
-                    message: "the registry's tag list links back to a page already read, after \(all.count) tags",
-                    registry: registry, repository: repository,
-                    hint: "the registry's pagination is broken; pier will not act on a partial list")
-            }
-            target = nextTarget
+            target = next
         }
         throw PierError(
             .invalidInput, operation: "list tags",
             message: "the tag list did not end after \(Self.maximumTagPages) pages (\(all.count) tags)",
             registry: registry,
             repository: repository, hint: "the registry's pagination does not end; pier will not act on a partial list")
+    }
+
+    /// The next page of a listing that must be whole (`Link: <…>; rel="next"`), nil at the end. A next page on
+    /// another origin (its answer would not be this registry's) or one already read is an error: prune and discovery
+    /// decide from these lists, and pier will not act on a partial one.
+    func nextListingPage(
+        _ response: HTTPClientResponse, after target: String, seen: Set<String>, operation: String,
+        repository: String?, what: String, count: String
+    ) async throws(PierError) -> String? {
+        guard let link = response.headers.first(name: "Link"), let next = LinkHeader.next(in: link) else { return nil }
+        func broken(_ message: String) -> PierError {
+            PierError(
+                .invalidInput, operation: operation, message: "\(what) \(message), after \(count)", registry: registry,
+                repository: repository, hint: "the registry's pagination is broken; pier will not act on a partial list"
+            )
+        }
+        let base = try await endpoint().baseURL
+        let current = target.hasPrefix("/") ? base + target : target
+        let resolved = next.hasPrefix("/") ? next : URLText.resolve(next, against: current)
+        if !resolved.hasPrefix("/"), URLText.origin(of: resolved) != URLText.origin(of: base) {
+            throw broken("links to a next page on another origin")
+        }
+        guard !seen.contains(resolved) else { throw broken("links back to a page already read") }
+        return resolved
     }
 
     /// Checks that credentials work for the registry: pings, and when the registry wants auth, obtains a token

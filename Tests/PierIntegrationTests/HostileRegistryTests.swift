@@ -253,6 +253,20 @@ import Testing
         }
     }
 
+    /// A tag list whose next page is on another server is an error (its answer would not be this registry's); that
+    /// server is never asked.
+    @Test func aTagListContinuedOnAnotherOriginIsAnError() async throws {
+        let elsewhere = try await FakeRegistry()
+        defer { elsewhere.stop() }
+        let registry = try await HostileRegistry(.tagsContinuedElsewhere(origin: "http://\(elsewhere.host)"))
+        let (client, pool) = try makeClient(registry.host)
+        let error = await expectError(.invalidInput) { _ = try await client.tags(repository: "app") }
+        #expect(error?.message.contains("another origin") ?? false, "\(String(describing: error))")
+        #expect(await elsewhere.requestLog().isEmpty)
+        await pool.shutdown()
+        registry.stop()
+    }
+
     // Item 14: a plain HTTP server on a TLS connection is named as such, and no source path leaks.
 
     @Test func plainHTTPOnTLSSaysSo() async throws {

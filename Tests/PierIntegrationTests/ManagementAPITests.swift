@@ -294,6 +294,29 @@ extension ManagementAPITests {
         await transport.shutdown()
     }
 
+    /// Repository discovery takes a listing whole or not at all: a 404 on a later page is an error, not a reason to
+    /// try the user path.
+    @Test func discoveryListingsAreWholeOrErrors() async throws {
+        let fake = try await FakeManagementAPI()
+        let transport = try transport()
+        func discover() async -> PierError? {
+            let github = GitHubPackagesAPI(transport: transport, token: FakeManagementAPI.githubToken, base: fake.base)
+            do {
+                _ = try await github.listRepositories(registry: "ghcr.io", under: "org")
+                return nil
+            } catch { return error }
+        }
+        await fake.seedPackages(owner: "org", ["a", "b", "c"])
+        await fake.setGitHubPageLimit(2)
+        #expect(await discover() == nil)
+        await fake.overrideNextLink("/orgs/org/packages/missing")
+        let missing = await discover()
+        #expect(missing?.kind == .notFound, "\(String(describing: missing))")
+        #expect(
+            await fake.calls().filter { $0.contains("users/org") }.isEmpty, "a later 404 does not try the user path")
+        await transport.shutdown()
+    }
+
     /// 429 and 5xx with Retry-After and GitHub's secondary rate limit (403 with x-ratelimit-reset) are waited out and
     /// retried; a limit that resets too far ahead is reported as a rate limit, not an auth failure.
     @Test func hostedAPIsRetryRateLimits() async throws {

@@ -28,6 +28,8 @@ public final class HostileRegistry: Sendable {
         case trickleManifests
         /// Tag list pages that always link to a next page (`repeating`: the same page again).
         case endlessTags(repeating: Bool)
+        /// A tag list whose next page is on `origin` (another server).
+        case tagsContinuedElsewhere(origin: String)
     }
 
     actor Log {
@@ -121,6 +123,15 @@ public final class HostileRegistry: Sendable {
                     HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\"",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .tagsContinuedElsewhere(let origin):
+            if path == "/v2/" { return Response(status: .ok) }
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: "application/json",
+                    HTTPField.Name("Link")!: "<\(origin)/v2/app/tags/list?n=1&last=t0>; rel=\"next\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"name":"app","tags":["t0"]}"#)))
         }
     }
 }
