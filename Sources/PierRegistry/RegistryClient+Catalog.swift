@@ -15,7 +15,7 @@ extension RegistryClient {
     /// `GET /v2/_catalog?n=N`, following `Link: <…>; rel="next"` (distribution's catalog API; not in the OCI
     /// distribution-spec, and hosted registries often refuse it). Needs the `registry:catalog:*` scope. A listing
     /// that links back to a page already read, or goes on past `maximumCatalogPages`, is an error, never a partial
-    /// list. Names that are not repository paths are dropped (someone else wrote them).
+    /// list. Names are returned as listed: the caller checks each (discovery skips a bad one with a warning).
     public func catalog(pageSize: Int = catalogPageSize) async throws(PierError) -> [String] {
         struct Page: Decodable { var repositories: [String]? }
         let size = min(max(1, pageSize), Self.catalogPageSize)
@@ -40,7 +40,7 @@ extension RegistryClient {
                     registry: registry)
             }
             let names = page.repositories ?? []
-            all += names.filter(ImageReference.isValidRepository)
+            all += names
             guard !names.isEmpty,
                 let next = try await nextListingPage(
                     response, after: target, seen: seen, operation: "list repositories", repository: nil,
