@@ -83,7 +83,7 @@ struct GlobalOptions: ParsableArguments {
     ) async throws {
         var flags = flags
         apply(to: &flags)
-        let logger = bootstrapLogging()
+        let logger = StderrLogHandler.bootstrap(level: verbose ? .debug : quiet ? .warning : .info)
         do {
             let settings = try Settings.resolve(
                 flags, environment: ProcessInfo.processInfo.environment, readPassword: StandardInput.password)
@@ -100,22 +100,4 @@ struct GlobalOptions: ParsableArguments {
     func run(_ flags: SettingsFlags, _ body: (Session) async throws -> Void) async throws {
         try await run(flags, prepare: { _ in true }) { _, session in try await body(session) }
     }
-
-    /// Sets up logging: plain lines on stderr; `-v` adds request logs.
-    func bootstrapLogging() -> Logger {
-        let level: Logger.Level = verbose ? .debug : quiet ? .warning : .info
-        LoggingSystem.bootstrap { label in
-            var handler = StderrLogHandler(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        return Logger(label: "pier")
-    }
-}
-
-/// Settings flags for a command whose targets are `locations` (for `-u`, see README, Credentials).
-func settingsFlags(targeting locations: [String]?) -> SettingsFlags {
-    var flags = SettingsFlags()
-    flags.targetLocations = locations
-    return flags
 }

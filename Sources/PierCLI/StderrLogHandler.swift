@@ -2,6 +2,17 @@ import Logging
 
 /// `pier: message` lines on stderr; metadata appended as key=value.
 struct StderrLogHandler: LogHandler {
+    /// Sets up logging for the process: plain lines on stderr at `level` (`-v` is debug, `-q` warning); returns
+    /// pier's logger.
+    static func bootstrap(level: Logger.Level) -> Logger {
+        LoggingSystem.bootstrap { label in
+            var handler = StderrLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "pier")
+    }
+
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]

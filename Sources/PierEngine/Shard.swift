@@ -22,12 +22,17 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
                 .usage, operation: "read options",
                 message: "\(origin): shard \(index + 1) of \(total) does not exist (shards are 1 to \(total))")
         }
+        self.init(checked: index, of: total)
+    }
+
+    /// A shard whose numbers are already known to be in range.
+    private init(checked index: Int, of total: Int) {
         self.index = index
         self.total = total
     }
 
     /// The whole: one shard of one.
-    public static let all = try! Shard(index: 0, of: 1, from: "")
+    public static let all = Shard(checked: 0, of: 1)
 
     /// Parses `--shard I/N`, with I from 1 to N (as GitLab's CI_NODE_INDEX counts).
     public init(parsing text: String) throws(PierError) {

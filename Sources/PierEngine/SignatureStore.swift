@@ -45,12 +45,8 @@ public struct SignatureStore: Sendable {
                     registry: client.registry, repository: repository, reference: tag)
             }
             layers.append(signature.layer)
-            let built = try SignatureManifest.tagged(layers: layers, source: client.registry)
             try await putBlob(signature.payload, digest: signature.layer.digest)
-            try await putBlob(built.config, digest: built.manifest.document.config!.digest)
-            let now = try await client.manifestHead(repository: repository, reference: tag)?.digest
-            guard now == existing?.digest else { continue }
-            try await client.putManifest(repository: repository, reference: tag, manifest: built.manifest)
+            guard try await write(layers, to: tag, replacing: existing?.digest) != nil else { continue }
             return .added
         }
         throw PierError(
@@ -91,16 +87,27 @@ public struct SignatureStore: Sendable {
                     repository: repository, reference: tag,
                     hint: "pier keeps at most \(SignatureManifest.maximumLayers) signatures per image")
             }
-            let built = try SignatureManifest.tagged(layers: layers, source: client.registry)
-            try await putBlob(built.config, digest: built.manifest.document.config!.digest)
-            let now = try await client.manifestHead(repository: repository, reference: tag)?.digest
-            guard now == existing.digest else { continue }
-            try await client.putManifest(repository: repository, reference: tag, manifest: built.manifest)
-            return Merged(manifest: built.manifest, wrote: true)
+            guard let written = try await write(layers, to: tag, replacing: existing.digest) else { continue }
+            return Merged(manifest: written, wrote: true)
         }
         throw PierError(
             .conflict, operation: "copy signatures", message: "\(tag) kept changing while pier merged into it",
             registry: client.registry, repository: repository, reference: tag, hint: "another signer is writing; retry")
+    }
+
+    /// Writes a signature manifest of `layers` (their blobs already here) at `tag`, unless the tag no longer points
+    /// at `previous` (nil: absent): the registry has no compare-and-swap on tags, so pier re-reads it just before the
+    /// write. Returns the manifest written, nil when another writer moved the tag (the caller starts over).
+    func write(_ layers: [Descriptor], to tag: String, replacing previous: Digest?) async throws(PierError)
+        -> ManifestBlob?
+    {
+        let built = try SignatureManifest.tagged(layers: layers, source: client.registry)
+        try await putBlob(built.config, digest: built.manifest.document.config!.digest)
+        guard try await client.manifestHead(repository: repository, reference: tag)?.digest == previous else {
+            return nil
+        }
+        try await client.putManifest(repository: repository, reference: tag, manifest: built.manifest)
+        return built.manifest
     }
 
     /// Pushes `signature` as an OCI 1.1 referrer of `subject` (by digest, never tagged), listed by the registry's

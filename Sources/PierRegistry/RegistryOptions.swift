@@ -26,34 +26,38 @@ public struct RegistryOptions: Sendable {
     public func concurrency(for registry: String) -> Int {
         concurrencyByHost[DockerConfig.normalizedHost(registry)] ?? concurrency
     }
+
     /// The most requests in flight per registry `--concurrency` and pier.yml may ask for: registries throttle far
     /// below this (Docker Hub and GHCR answer 429 beyond a few dozen), and each request holds body buffers.
     public static let maximumConcurrency = 64
 
     /// `value` when it is 1 to `maximumConcurrency`, else a usage error naming where it came from.
     public static func checkedConcurrency(_ value: Int, from origin: String) throws(PierError) -> Int {
-        guard (1...maximumConcurrency).contains(value) else {
-            throw PierError(
-                .usage, operation: "read options",
-                message: "\(origin) \(value) is not between 1 and \(maximumConcurrency)",
-                hint: "requests in flight per registry; the default is 4")
-        }
-        return value
+        try checked(
+            value, upTo: maximumConcurrency, from: origin, hint: "requests in flight per registry; the default is 4")
     }
+
     /// The most requests in flight across a run `--max-requests` and pier.yml may ask for: four registries at
     /// the highest per-registry limit, each request holding a connection and its body buffers.
     public static let maximumRequests = 4 * maximumConcurrency
 
     /// `value` when it is 1 to `maximumRequests`, else a usage error naming where it came from.
     public static func checkedMaxRequests(_ value: Int, from origin: String) throws(PierError) -> Int {
-        guard (1...maximumRequests).contains(value) else {
+        try checked(
+            value, upTo: maximumRequests, from: origin,
+            hint: "requests in flight across all registries and APIs; the default is 4 × --concurrency")
+    }
+
+    /// `value` when it is 1 to `maximum`, else a usage error naming where it came from.
+    static func checked(_ value: Int, upTo maximum: Int, from origin: String, hint: String) throws(PierError) -> Int {
+        guard (1...maximum).contains(value) else {
             throw PierError(
-                .usage, operation: "read options",
-                message: "\(origin) \(value) is not between 1 and \(maximumRequests)",
-                hint: "requests in flight across all registries and APIs; the default is 4 × --concurrency")
+                .usage, operation: "read options", message: "\(origin) \(value) is not between 1 and \(maximum)",
+                hint: hint)
         }
         return value
     }
+
     public var retry: RetryPolicy
     /// How long a request may wait for the next byte from, or the next chance to write to, a registry before it fails and is retried
     /// (`--timeout`, `PIER_TIMEOUT`; default 120 s). A stalled connection costs this much, not hours.
