@@ -219,30 +219,31 @@ extension RegistryClient {
         repository: String, digest: Digest, size: Int64?, to path: String, progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
         let operation = "pull blob \(digest.short)"
-        let response = try await send(
-            Request(
-                method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
-                operation: operation, repository: repository, reference: digest.description, accept: [200],
-                followRedirects: true, timeout: Self.streamedExchangeDeadline))
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw PierError(
                 .other, operation: operation, message: "cannot create \(path)", cause: String(cString: strerror(errno)))
         }
         defer { close(fd) }
-        let file = BackgroundFileWriter(fd: fd, path: path)
-        defer { file.drain() }
+        let download = BlobDownload(fd: fd, path: path, size: size, progress: progress)
+        let (bufferedDeadline, limit) = (options.bufferedExchangeDeadline, Self.statusBodyLimit)
+        var request = Request(
+            method: .GET, target: "/v2/\(repository)/blobs/\(digest)", scopes: [Self.pullScope(repository)],
+            operation: operation, repository: repository, reference: digest.description, accept: [200],
+            followRedirects: true, timeout: Self.streamedExchangeDeadline)
+        request.exchange = { request, client, deadline in
+            try await download.exchange(
+                request, client: client, deadline: deadline, bufferedDeadline: bufferedDeadline, limit: limit)
+        }
         let received: (digest: Digest, size: Int64)
         do {
-            for try await buffer in response.body {
-                try buffer.withUnsafeReadableBytes { bytes throws(PierError) in try file.write(bytes) }
-                progress?(buffer.readableBytes)
-                if let size, file.count > size { break }
-            }
-            received = try file.finish()
-        } catch let error as PierError {
-            throw error
+            _ = try await send(request)
+            received = try await download.finish()
         } catch {
+            await download.abandon()
+            if let error = error as? PierError {
+                throw error.located(registry: registry, repository: repository, reference: digest.description)
+            }
             throw networkError(
                 error,
                 request: Request(

@@ -95,6 +95,9 @@ public final class RegistryClient: Sendable {
         /// Deadline for the response head; nil for a buffered exchange (`RegistryOptions.bufferedExchangeDeadline`).
         /// Streamed uploads and downloads set hours: their idle timeout bounds a stall.
         var timeout: Duration?
+        /// How each exchange is made, when not by async-http-client's `execute` with the body left to the caller
+        /// (a blob download into a file: `BlobDownload`).
+        var exchange: (@Sendable (HTTPClientRequest, HTTPClient, TimeAmount) async throws -> HTTPClientResponse)?
 
         /// A manifest GET: what Docker Hub counts against the pull limit (a HEAD is free).
         var spendsPullBudget: Bool { method == .GET && target.contains("/manifests/") }
@@ -258,8 +261,12 @@ public final class RegistryClient: Sendable {
             let prepared = http
             let client = origin == endpoint.origin ? endpoint.client : httpClient(for: origin)
             // This registry's slot first, then the run's (`RequestLimit`).
+            let exchange = request.exchange
             let response = try await limiter.withPermit { [transport] in
-                try await transport.requestLimit.withPermit { try await client.execute(prepared, timeout: deadline) }
+                try await transport.requestLimit.withPermit {
+                    if let exchange { return try await exchange(prepared, client, deadline) }
+                    return try await client.execute(prepared, timeout: deadline)
+                }
             }
             logger.debug("← \(response.status.code) \(request.method.rawValue) \(URLText.redacted(url))")
             // Docker Hub's pull limits (docker docs, "Usage and limits"): paced and shown in the publish report.

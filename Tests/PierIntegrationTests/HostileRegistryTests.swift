@@ -72,6 +72,46 @@ import Testing
         registry.stop()
     }
 
+    /// A download streams the body of the redirect target into the file (async-http-client's delegate API,
+    /// `BlobDownload`): the bytes and the digest are right, and the blob store got no credentials.
+    @Test func aRedirectedBlobIsDownloadedWithoutCredentials() async throws {
+        let bytes = (0..<(3 << 20) + 12_345).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        let store = try await HostileRegistry(.blobStore(body: bytes, piece: 100_003))
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(store.host)", uploadLocation: nil))
+        let (client, pool) = try makeClient(registry.host)
+        let path = Tools.temporaryDirectory() + "/blob"
+        let digest = Digest.sha256(of: bytes)
+        try await client.downloadBlob(repository: "app", digest: digest, size: Int64(bytes.count), to: path)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+        let seen = await store.requests()
+        #expect(seen.count == 1 && seen.allSatisfy { $0.authorization == nil }, "\(seen)")
+        await pool.shutdown()
+        store.stop()
+        registry.stop()
+    }
+
+    /// A body longer than the descriptor's size stops the download at once; no file is left.
+    @Test func aBlobLongerThanItsDescriptorIsRefused() async throws {
+        let bytes = [UInt8](repeating: 7, count: 1 << 20)
+        let store = try await HostileRegistry(.blobStore(body: bytes, piece: 65_536))
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(store.host)", uploadLocation: nil))
+        let (client, pool) = try makeClient(registry.host)
+        let path = Tools.temporaryDirectory() + "/blob"
+        let error = await expectError(.verification) {
+            try await client.downloadBlob(repository: "app", digest: Digest.sha256(of: bytes), size: 1000, to: path)
+        }
+        #expect(error?.message.contains("1000 bytes") == true, "\(String(describing: error))")
+        #expect(error?.registry == registry.host, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await pool.shutdown()
+        store.stop()
+        registry.stop()
+    }
+
     @Test func foreignChallengeAfterUploadLocationGetsNoCredentials() async throws {
         let evil = try await HostileRegistry(
             .challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))

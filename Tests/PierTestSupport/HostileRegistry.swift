@@ -30,6 +30,9 @@ public final class HostileRegistry: Sendable {
         case endlessTags(repeating: Bool)
         /// A tag list whose next page is on `origin` (another server).
         case tagsContinuedElsewhere(origin: String)
+        /// A blob store (where a registry redirects blob GETs): every GET is answered 200 with `body`, in pieces of
+        /// `piece` bytes.
+        case blobStore(body: [UInt8], piece: Int)
     }
 
     actor Log {
@@ -123,6 +126,16 @@ public final class HostileRegistry: Sendable {
                     HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\"",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .blobStore(let bytes, let piece):
+            let body = ResponseBody { writer in
+                for start in stride(from: 0, to: bytes.count, by: piece) {
+                    try await writer.write(ByteBuffer(bytes: bytes[start..<min(bytes.count, start + piece)]))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: "\(bytes.count)"],
+                body: body)
         case .tagsContinuedElsewhere(let origin):
             if path == "/v2/" { return Response(status: .ok) }
             return Response(

@@ -78,7 +78,9 @@ public struct AttachOperation: Sendable {
         let scratch = try ScratchDirectory(prefix: "pier-attach")
         defer { scratch.remove() }
         let configFile = scratch.path + "/config"
-        FileManager.default.createFile(atPath: configFile, contents: Data(Self.emptyConfig))
+        guard FileManager.default.createFile(atPath: configFile, contents: Data(Self.emptyConfig)) else {
+            throw PierError(.other, operation: "attach", message: "cannot write \(configFile)")
+        }
         for (descriptor, path) in [(config, configFile), (layer, file)]
         where try await client.blobSize(repository: repository, digest: descriptor.digest) == nil {
             try await client.uploadBlob(
