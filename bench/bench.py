@@ -10,11 +10,14 @@ Images are made deterministically (AES-CTR keystream of a fixed key, so runs and
              `buildah bud` (FROM scratch, COPY) + `buildah push oci:` of the same tree, and pier on one core
              (`taskset -c 0`); pier's digest must be the same in every run and on one core
   build-100m-text  the same with 400 × 256 KiB of base64 text (compressible: the parallel gzip case)
-  pull-256m  one 256 MiB layer from docker-registry into an OCI layout: `pier copy`, `skopeo copy`, and the floor,
-             `curl` GET of the blob into a file
+  pull-256m  one 256 MiB layer from docker-registry into an OCI layout: `pier copy`, `skopeo copy`, and the floors,
+             `curl` GET of the blob into a file, and the same through `tee` into `openssl dgst -sha256` (verified)
   fan-1g     the 1 GiB image published to three registries: pier publish against three curls in parallel
 The build, pull and fan cases run their tools interleaved (run 1 of each tool, then run 2, …) and record the load
-average beside each figure, since other work on the machine moves absolute times.
+average beside each figure, since other work on the machine moves absolute times; the ratio table gives the ratio of
+medians and the ratio of each run's pair.
+REGISTRY_STORAGE=DIR puts the registries' storage under DIR (a tmpfs such as /dev/shm: docker-registry fsyncs every
+blob it commits, and a VM disk whose speed swings from run to run then decides the fan-out).
 Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time and
 the peak private dirty memory (heap, stacks: what the process holds beyond the clean pages of its binary and
 libraries) of the largest process, sampled from /proc every 20 ms. Each timed run starts after a sync, so no run
@@ -27,6 +30,11 @@ RUNS = int(os.environ.get("RUNS", "3"))
 CASES = os.environ.get("CASES", "big-1g,many-16m,small-100k,index-2p,build-100m,build-100m-text,pull-256m,fan-1g").split(",")
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 WORK = tempfile.mkdtemp(prefix="pier-bench-")
+# Where the registries keep their blobs (default: WORK, on disk). docker-registry fsyncs every blob it commits, so on
+# a disk whose speed swings from run to run (this VM's: 0.85–2.9 s for the same 1 GiB) the fan-out measures the disk;
+# REGISTRY_STORAGE=/dev/shm/… (tmpfs) leaves the tools and the registries' own CPU (docs/benchmarks.md).
+REGISTRY_STORAGE = tempfile.mkdtemp(prefix="pier-bench-registries-", dir=os.environ["REGISTRY_STORAGE"]) \
+    if os.environ.get("REGISTRY_STORAGE") else None
 
 
 def keystream(seed, size):
@@ -154,7 +162,7 @@ def free_port():
 class Registry:
     def __init__(self, name, access_log=None):
         """docker-registry with delete enabled; with access_log, one line per request is written to that file."""
-        self.dir = os.path.join(WORK, "reg-" + name)
+        self.dir = os.path.join(REGISTRY_STORAGE or WORK, "reg-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         cfg = os.path.join(self.dir, "config.yml")
@@ -318,7 +326,8 @@ def measure_interleaved(label, tools, results, case, runs=RUNS, after=None):
         row = {"case": case, "scenario": label, "tool": tool, "median_s": statistics.median(secs), "min_s": min(secs),
                "max_s": max(secs), "rss_mb": max(x["rss_mb"] for x in samples[tool]),
                "dirty_mb": max(x["dirty_mb"] for x in samples[tool]),
-               "cpu_s": statistics.median(x["cpu_s"] for x in samples[tool]), "load": statistics.median(loads[tool])}
+               "cpu_s": statistics.median(x["cpu_s"] for x in samples[tool]), "load": statistics.median(loads[tool]),
+               "runs_s": secs}
         results.append(row)
         print(f"{case:11} {label:22} {tool:18} {row['median_s']:7.2f}s  (min {row['min_s']:.2f}, max {row['max_s']:.2f})  "
               f"rss {row['rss_mb']:6.1f} MB  cpu {row['cpu_s']:6.2f}s  load {row['load']:.2f}", file=sys.stderr, flush=True)
@@ -379,9 +388,10 @@ def bench_pull(results, registry, other, sk):
         "pier copy": lambda i: [PIER, "copy", ref, f"oci:{out}/pier-{i}:bench"],
         "skopeo copy": lambda i: sk + [f"docker://{ref}", f"oci:{out}/skopeo-{i}:bench"],
         "curl GET floor": lambda i: ["curl", "-s", "-f", "-o", f"{out}/curl-{i}", f"http://{registry.host}/v2/{case}/app/blobs/{layer}"],
-        # What pier does beyond the floor: the digest check, here sha256sum reading the download as it arrives.
-        "curl | tee | sha256sum": lambda i: ["bash", "-c", f"set -o pipefail; curl -s -f http://{registry.host}/v2/{case}/app/blobs/{layer} "
-                                            f"| tee {out}/curl-{i} | sha256sum >/dev/null"],
+        # What pier does beyond the floor: the digest check, here OpenSSL's SHA-256 (SHA-NI where the CPU has it;
+        # coreutils' sha256sum has no such path) reading the download as it arrives.
+        "curl | tee | openssl sha256": lambda i: ["bash", "-c", f"set -o pipefail; curl -s -f http://{registry.host}/v2/{case}/app/blobs/{layer} "
+                                                 f"| tee {out}/curl-{i} | openssl dgst -sha256 >/dev/null"],
     }
     def after(tool, i):
         for name in (f"pier-{i}", f"skopeo-{i}", f"curl-{i}"):
@@ -485,6 +495,8 @@ def main():
         for r in regs:
             r.stop()
         shutil.rmtree(WORK, ignore_errors=True)
+        if REGISTRY_STORAGE:
+            shutil.rmtree(REGISTRY_STORAGE, ignore_errors=True)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | peak private dirty MB | CPU s | load |",
@@ -496,9 +508,18 @@ def main():
         load = f"{r['load']:.2f}" if "load" in r else ""
         lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | "
                      f"{r['rss_mb']:.1f} | {r['dirty_mb']:.1f} | {r['cpu_s']:.2f} | {load} |")
-    lines += ["", "| target | case | ratio | goal |", "|---|---|---|---|"]
+    lines += ["", "| target | case | ratio of medians | per-run ratios (run i of each, interleaved) | goal |",
+              "|---|---|---|---|---|"]
+    def row(case, scenario, tool):
+        return next((r for r in results if "median_s" in r and (r["case"], r["scenario"], r["tool"]) == (case, scenario, tool)), None)
     def median(case, scenario, tool):
-        return next((r["median_s"] for r in results if "median_s" in r and (r["case"], r["scenario"], r["tool"]) == (case, scenario, tool)), None)
+        found = row(case, scenario, tool)
+        return found["median_s"] if found else None
+    def per_run(case, scenario, tool, base):
+        x, y = row(case, scenario, tool), row(case, scenario, base)
+        if not x or not y or "runs_s" not in x or "runs_s" not in y:
+            return ""
+        return " ".join(f"{a / b:.2f}" for a, b in zip(x["runs_s"], y["runs_s"]))
     for case, scenario, tool, base, goal in [
             ("big-1g", "fresh push", "pier", "curl floor", "≤ 1.05"), ("big-1g", "fresh push", "pier", "skopeo", "< 1"),
             ("many-16m", "fresh push", "pier", "skopeo", "≤ 0.8"), ("small-100k", "fresh push", "pier", "skopeo", "≤ 0.8"),
@@ -514,12 +535,12 @@ def main():
             ("build-100m-text", "native build", "pier, 1 core (taskset -c 0)", "pier", "≥ 1.7 (speed-up on 2 cores)"),
             ("pull-256m", "pull to a layout", "pier copy", "skopeo copy", "≤ 0.8"),
             ("pull-256m", "pull to a layout", "pier copy", "curl GET floor", "≤ 1.1"),
-            ("pull-256m", "pull to a layout", "pier copy", "curl | tee | sha256sum", "(verified floor)"),
+            ("pull-256m", "pull to a layout", "pier copy", "curl | tee | openssl sha256", "(verified floor)"),
             ("pull-256m", "registry→registry", "pier copy", "skopeo copy", "< 1"),
             ("fan-1g", "fan-out to 3", "pier publish", "3× curl floor in parallel", "≤ 1.0")]:
         x, y = median(case, scenario, tool), median(case, scenario, base)
         if x and y:
-            lines.append(f"| {scenario}: {tool} / {base} | {case} | {x / y:.2f} | {goal} |")
+            lines.append(f"| {scenario}: {tool} / {base} | {case} | {x / y:.2f} | {per_run(case, scenario, tool, base)} | {goal} |")
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -233,7 +233,7 @@ extension RegistryClient {
             followRedirects: true, timeout: Self.streamedExchangeDeadline)
         request.exchange = { request, client, deadline in
             try await download.exchange(
-                request, client: client, deadline: deadline, bufferedDeadline: bufferedDeadline, limit: limit)
+                request, client: client, headDeadline: deadline, bufferedDeadline: bufferedDeadline, limit: limit)
         }
         let received: (digest: Digest, size: Int64)
         do {

@@ -36,7 +36,8 @@ extension RegistryClient {
             }
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
                 throw PierError(
-                    .invalidInput, operation: "list repositories", message: "the catalog is not JSON",
+                    .invalidInput, operation: "list repositories",
+                    message: #"the catalog is not the distribution spec's JSON ({"repositories": [names]})"#,
                     registry: registry)
             }
             let names = page.repositories ?? []

@@ -141,7 +141,9 @@ extension RegistryClient {
             }
             guard let page = try? JSONDecoder().decode(Page.self, from: Data(buffer: body)) else {
                 throw PierError(
-                    .invalidInput, operation: "list tags", message: "the tag list is not JSON", registry: registry,
+                    .invalidInput, operation: "list tags",
+                    message: #"the tag list is not the distribution spec's JSON ({"name": …, "tags": [names]})"#,
+                    registry: registry,
                     repository: repository)
             }
             all += page.tags ?? []

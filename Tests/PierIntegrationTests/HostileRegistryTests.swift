@@ -112,6 +112,24 @@ import Testing
         registry.stop()
     }
 
+    /// A download answered 404 with an endless body (trickled, or fast) reports the 404 once the kept part of the
+    /// body is read (at most 64 KiB, within 3 × the read timeout), and leaves no file.
+    @Test(arguments: [true, false])
+    func anEndlessErrorBodyStillReportsTheStatus(trickle: Bool) async throws {
+        let registry = try await HostileRegistry(.endlessErrorBody(trickle: trickle))
+        let (client, pool) = try makeClient(registry.host, readTimeout: .seconds(1))
+        let path = Tools.temporaryDirectory() + "/blob"
+        let started = ContinuousClock.now
+        let error = await expectError(.notFound) {
+            try await client.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: path)
+        }
+        #expect(error?.status == 404, "\(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await pool.shutdown()
+        registry.stop()
+    }
+
     @Test func foreignChallengeAfterUploadLocationGetsNoCredentials() async throws {
         let evil = try await HostileRegistry(
             .challengeEverything(#"Bearer realm="http://{self}/token",service="evil""#))

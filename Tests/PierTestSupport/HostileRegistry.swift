@@ -33,6 +33,9 @@ public final class HostileRegistry: Sendable {
         /// A blob store (where a registry redirects blob GETs): every GET is answered 200 with `body`, in pieces of
         /// `piece` bytes.
         case blobStore(body: [UInt8], piece: Int)
+        /// Every request but `/v2/` is answered 404 with an endless body: a byte a second (`trickle`), or 64 KiB
+        /// pieces as fast as they are read.
+        case endlessErrorBody(trickle: Bool)
     }
 
     actor Log {
@@ -136,6 +139,15 @@ public final class HostileRegistry: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: "\(bytes.count)"],
                 body: body)
+        case .endlessErrorBody(let trickle):
+            if path == "/v2/" { return Response(status: .ok) }
+            let body = ResponseBody { writer in
+                while true {
+                    try await writer.write(ByteBuffer(repeating: UInt8(ascii: "x"), count: trickle ? 1 : 65_536))
+                    if trickle { try await Task.sleep(for: .seconds(1)) }
+                }
+            }
+            return Response(status: .notFound, headers: [.contentType: "text/plain"], body: body)
         case .tagsContinuedElsewhere(let origin):
             if path == "/v2/" { return Response(status: .ok) }
             return Response(
