@@ -16,7 +16,7 @@ Images are made deterministically (AES-CTR keystream of a fixed key, so runs and
 The build, pull and fan cases run their tools interleaved (run 1 of each tool, then run 2, …) and record the load
 average beside each figure, since other work on the machine moves absolute times; the ratio table gives the ratio of
 medians and the ratio of each run's pair.
-REGISTRY_STORAGE=DIR puts the registries' storage under DIR (a tmpfs such as /dev/shm: docker-registry fsyncs every
+BENCH_REGISTRY_DIR=DIR puts the registries' storage under DIR (a tmpfs such as /dev/shm: docker-registry fsyncs every
 blob it commits, and a VM disk whose speed swings from run to run then decides the fan-out).
 Each figure is the median of RUNS runs (min and max beside it), with peak RSS and CPU seconds from /usr/bin/time and
 the peak private dirty memory (heap, stacks: what the process holds beyond the clean pages of its binary and
@@ -32,9 +32,10 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 WORK = tempfile.mkdtemp(prefix="pier-bench-")
 # Where the registries keep their blobs (default: WORK, on disk). docker-registry fsyncs every blob it commits, so on
 # a disk whose speed swings from run to run (this VM's: 0.85–2.9 s for the same 1 GiB) the fan-out measures the disk;
-# REGISTRY_STORAGE=/dev/shm/… (tmpfs) leaves the tools and the registries' own CPU (docs/benchmarks.md).
-REGISTRY_STORAGE = tempfile.mkdtemp(prefix="pier-bench-registries-", dir=os.environ["REGISTRY_STORAGE"]) \
-    if os.environ.get("REGISTRY_STORAGE") else None
+# BENCH_REGISTRY_DIR=/dev/shm (tmpfs) leaves the tools and the registries' own CPU (docs/benchmarks.md). Not REGISTRY_…:
+# docker-registry reads every REGISTRY_* variable as a setting of its own.
+REGISTRY_DIR = tempfile.mkdtemp(prefix="pier-bench-registries-", dir=os.environ["BENCH_REGISTRY_DIR"]) \
+    if os.environ.get("BENCH_REGISTRY_DIR") else None
 
 
 def keystream(seed, size):
@@ -162,7 +163,7 @@ def free_port():
 class Registry:
     def __init__(self, name, access_log=None):
         """docker-registry with delete enabled; with access_log, one line per request is written to that file."""
-        self.dir = os.path.join(REGISTRY_STORAGE or WORK, "reg-" + name)
+        self.dir = os.path.join(REGISTRY_DIR or WORK, "reg-" + name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_port()
         cfg = os.path.join(self.dir, "config.yml")
@@ -495,10 +496,12 @@ def main():
         for r in regs:
             r.stop()
         shutil.rmtree(WORK, ignore_errors=True)
-        if REGISTRY_STORAGE:
-            shutil.rmtree(REGISTRY_STORAGE, ignore_errors=True)
+        if REGISTRY_DIR:
+            shutil.rmtree(REGISTRY_DIR, ignore_errors=True)
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
+    def cell(text):
+        return text.replace("|", "\\|")  # a tool's name may hold a pipe ("curl | tee | …")
     lines = ["| case | scenario | tool | median s | min s | max s | peak RSS MB | peak private dirty MB | CPU s | load |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -506,7 +509,7 @@ def main():
             lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | identical: {r['identical']} | {' '.join(r['digests'])} |")
             continue
         load = f"{r['load']:.2f}" if "load" in r else ""
-        lines.append(f"| {r['case']} | {r['scenario']} | {r['tool']} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | "
+        lines.append(f"| {r['case']} | {r['scenario']} | {cell(r['tool'])} | {r['median_s']:.2f} | {r['min_s']:.2f} | {r['max_s']:.2f} | "
                      f"{r['rss_mb']:.1f} | {r['dirty_mb']:.1f} | {r['cpu_s']:.2f} | {load} |")
     lines += ["", "| target | case | ratio of medians | per-run ratios (run i of each, interleaved) | goal |",
               "|---|---|---|---|---|"]
@@ -540,7 +543,7 @@ def main():
             ("fan-1g", "fan-out to 3", "pier publish", "3× curl floor in parallel", "≤ 1.0")]:
         x, y = median(case, scenario, tool), median(case, scenario, base)
         if x and y:
-            lines.append(f"| {scenario}: {tool} / {base} | {case} | {x / y:.2f} | {per_run(case, scenario, tool, base)} | {goal} |")
+            lines.append(f"| {scenario}: {cell(tool)} / {cell(base)} | {case} | {x / y:.2f} | {per_run(case, scenario, tool, base)} | {goal} |")
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -6,7 +6,7 @@
 #   ORG_ONLY=1 bash bench/run.sh     # sync and status over 50, 200, 800 repositories × 20 tags (bench/org.py)
 #   CASES=build-100m,build-100m-text,pull-256m,fan-1g BENCH_NICE=-19 setsid bash bench/run.sh
 #       # the build, pull and fan-out rows, interleaved, ahead of other work on a shared machine
-#   REGISTRY_STORAGE=/dev/shm CASES=pull-256m,fan-1g RUNS=5 bash bench/run.sh
+#   BENCH_REGISTRY_DIR=/dev/shm CASES=pull-256m,fan-1g RUNS=5 bash bench/run.sh
 #       # registries on tmpfs: the tools and the registries' CPU, without the disk's run-to-run swings
 # Output: bench/out/results.md (table) and bench/out/results.json. No figure is a test expectation.
 set -euo pipefail
