@@ -8,6 +8,7 @@
 #       # the build, pull and fan-out rows, interleaved, ahead of other work on a shared machine
 #   BENCH_REGISTRY_DIR=/dev/shm CASES=pull-256m,fan-1g RUNS=5 bash bench/run.sh
 #       # registries on tmpfs: the tools and the registries' CPU, without the disk's run-to-run swings
+#   PACKAGED=1 CASES=pull-256m RUNS=7 bash bench/run.sh   # the packaged (shipped, statically linked) binary
 # Output: bench/out/results.md (table) and bench/out/results.json. No figure is a test expectation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +22,13 @@ fi
 if [ "${PRUNE_ONLY:-0}" = 1 ]; then
   PIER="$(swift build -c release --show-bin-path)/pier" exec python3 bench/prune.py "$@"
 fi
-PIER="$(swift build -c release --show-bin-path)/pier" python3 bench/bench.py "$@"
+pier="$(swift build -c release --show-bin-path)/pier"
+if [ "${PACKAGED:-0}" = 1 ]; then
+  # The binary a release ships (static Swift runtime and Foundation): it starts in about half the time, since the
+  # dynamic loader has few symbols to bind (docs/benchmarks.md, third pass).
+  tarball="$(PIER_DIST=.build/bench-dist bash scripts/package.sh 0.0.0-bench | tail -n 1)"
+  rm -rf .build/bench-dist/unpacked && mkdir -p .build/bench-dist/unpacked
+  tar -xzf "$tarball" -C .build/bench-dist/unpacked
+  pier="$(ls .build/bench-dist/unpacked/*/bin/pier)"
+fi
+PIER="$pier" python3 bench/bench.py "$@"
