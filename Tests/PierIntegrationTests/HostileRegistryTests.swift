@@ -72,15 +72,24 @@ import Testing
         registry.stop()
     }
 
+    /// A blob store behaving as `store`, a Basic-auth registry that redirects blob GETs to it, and a client for the
+    /// registry.
+    func redirectingToBlobStore(_ store: HostileRegistry.Behaviour) async throws -> (
+        store: HostileRegistry, registry: HostileRegistry, client: RegistryClient, pool: RegistryPool
+    ) {
+        let blobs = try await HostileRegistry(store)
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(blobs.host)", uploadLocation: nil))
+        let (client, pool) = try makeClient(registry.host)
+        return (blobs, registry, client, pool)
+    }
+
     /// A download streams the body of the redirect target into the file (async-http-client's delegate API,
     /// `BlobDownload`): the bytes and the digest are right, and the blob store got no credentials.
     @Test func aRedirectedBlobIsDownloadedWithoutCredentials() async throws {
         let bytes = (0..<(3 << 20) + 12_345).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
-        let store = try await HostileRegistry(.blobStore(body: bytes, piece: 100_003))
-        let registry = try await HostileRegistry(
-            .basicRegistry(
-                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(store.host)", uploadLocation: nil))
-        let (client, pool) = try makeClient(registry.host)
+        let (store, registry, client, pool) = try await redirectingToBlobStore(.blobStore(body: bytes, piece: 100_003))
         let path = Tools.temporaryDirectory() + "/blob"
         let digest = Digest.sha256(of: bytes)
         try await client.downloadBlob(repository: "app", digest: digest, size: Int64(bytes.count), to: path)
@@ -95,11 +104,7 @@ import Testing
     /// A body longer than the descriptor's size stops the download at once; no file is left.
     @Test func aBlobLongerThanItsDescriptorIsRefused() async throws {
         let bytes = [UInt8](repeating: 7, count: 1 << 20)
-        let store = try await HostileRegistry(.blobStore(body: bytes, piece: 65_536))
-        let registry = try await HostileRegistry(
-            .basicRegistry(
-                user: Self.user, password: Self.password, redirectBlobsTo: "http://\(store.host)", uploadLocation: nil))
-        let (client, pool) = try makeClient(registry.host)
+        let (store, registry, client, pool) = try await redirectingToBlobStore(.blobStore(body: bytes, piece: 65_536))
         let path = Tools.temporaryDirectory() + "/blob"
         let error = await expectError(.verification) {
             try await client.downloadBlob(repository: "app", digest: Digest.sha256(of: bytes), size: 1000, to: path)
