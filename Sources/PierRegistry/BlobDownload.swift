@@ -40,7 +40,7 @@ final class BlobDownload: Sendable {
         let writer = BackgroundFileWriter(fd: fd, path: path)
         let delegate = Delegate(writer: writer, size: size, progress: progress, limit: limit, eventLoop: eventLoop)
         let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegate(on: eventLoop))
-        task.futureResult.whenComplete { _ in delegate.ended() }
+        task.futureResult.whenComplete { delegate.ended($0) }
         let late = eventLoop.scheduleTask(in: headDeadline) {
             if delegate.failHead(HTTPClientError.deadlineExceeded) { task.cancel() }
         }
@@ -146,9 +146,13 @@ final class BlobDownload: Sendable {
             return true
         }
 
-        /// The exchange is over (answered, failed or cancelled).
-        func ended() {
-            _ = failHead(HTTPClientError.remoteConnectionClosed)
+        /// The exchange is over (answered, failed or cancelled): a head still awaited fails with the exchange's own
+        /// error (a refused connection, a TLS failure, a cancellation), so the message and hint say what happened.
+        func ended(_ result: Result<Void, any Error>) {
+            switch result {
+            case .failure(let error): _ = failHead(error)
+            case .success: _ = failHead(HTTPClientError.remoteConnectionClosed)
+            }
             keptAll()
         }
 

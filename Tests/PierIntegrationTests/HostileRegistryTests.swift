@@ -117,6 +117,25 @@ import Testing
         registry.stop()
     }
 
+    /// A redirect to a port where nothing listens fails with what happened there (a refused connection), not with
+    /// a generic "connection closed".
+    @Test func aRedirectToANonListeningPortSaysTheConnectionWasRefused() async throws {
+        let closed = Tools.freePort()
+        let registry = try await HostileRegistry(
+            .basicRegistry(
+                user: Self.user, password: Self.password, redirectBlobsTo: "http://127.0.0.1:\(closed)",
+                uploadLocation: nil))
+        let (client, pool) = try makeClient(registry.host)
+        let path = Tools.temporaryDirectory() + "/blob"
+        let error = await expectError(.network) {
+            try await client.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: path)
+        }
+        #expect(error?.description.lowercased().contains("refused") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await pool.shutdown()
+        registry.stop()
+    }
+
     /// A download answered 404 with an endless body (trickled, or fast) reports the 404 once the kept part of the
     /// body is read (at most 64 KiB, within 3 × the read timeout), and leaves no file.
     @Test(arguments: [true, false])
