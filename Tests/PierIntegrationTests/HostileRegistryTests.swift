@@ -117,6 +117,26 @@ import Testing
         registry.stop()
     }
 
+    /// Cancelling a download while an error body trickles ends it at once: with a read timeout of 120 s, only the
+    /// cancellation can end the wait for the body (the buffered deadline is 360 s).
+    @Test func cancellingADownloadWhileAnErrorBodyTricklesEndsAtOnce() async throws {
+        let registry = try await HostileRegistry(.endlessErrorBody(trickle: true))
+        let (client, pool) = try makeClient(registry.host)
+        let path = Tools.temporaryDirectory() + "/blob"
+        let started = ContinuousClock.now
+        let download = Task {
+            try await client.downloadBlob(repository: "app", digest: Self.digest, size: 3, to: path)
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        download.cancel()
+        let result = await download.result
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect((try? result.get()) == nil)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        await pool.shutdown()
+        registry.stop()
+    }
+
     /// A redirect to a port where nothing listens fails with what happened there (a refused connection), not with
     /// a generic "connection closed".
     @Test func aRedirectToANonListeningPortSaysTheConnectionWasRefused() async throws {
