@@ -8,7 +8,7 @@ import PierModel
 /// One blob downloaded into an open file, through async-http-client's delegate API: a 200 answer's body goes from
 /// the event loop straight into a `BackgroundFileWriter`, with backpressure only when the writer is behind.
 /// (async-http-client's async body sequence buffers a single read, so each 64 KiB read cost two hops between the
-/// event loop and the reading task: a seventh of a 256 MiB pull on a 2-core machine; see docs/benchmarks.md.)
+/// event loop and the reading task: a sixth of a 256 MiB pull on a 2-core machine; see docs/benchmarks.md.)
 /// Every other answer (a redirect, a 401, an error) keeps at most `limit` bytes of its body, for the registry
 /// client's status handling.
 final class BlobDownload: Sendable {
