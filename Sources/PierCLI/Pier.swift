@@ -8,7 +8,7 @@ struct Pier: AsyncParsableCommand {
         // See Terminal.write: broken pipes become EPIPE, handled where pier writes.
         signal(SIGPIPE, SIG_IGN)
         #if canImport(Glibc)
-            // Bodies stream through 256 KiB buffers (BodyBufferPool) and local files through 1 MiB reads. glibc's
+            // Upload bodies stream through 1 MiB buffers (BodyBufferPool) and local files through 1 MiB reads. glibc's
             // dynamic mmap threshold would serve such blocks from per-thread arenas whose fragments stay resident; a
             // fixed threshold keeps them mmapped and returned at once, and two arenas are plenty.
             _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 * 1024)

@@ -140,10 +140,7 @@ public struct ServiceSettings: Sendable {
     /// Reads the services' variables; an empty variable counts as unset.
     public init(environment: [String: String]) {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        // A secret saved with a trailing newline is a common CI mistake; no token has surrounding whitespace.
-        func secret(_ name: String) -> String? {
-            value(name).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
-        }
+        func secret(_ name: String) -> String? { CredentialChain.secret(name, in: environment) }
         githubToken = secret("GITHUB_TOKEN")
         githubActor = value("GITHUB_ACTOR")
         githubAPIURL = value("GITHUB_API_URL") ?? githubAPIURL

@@ -49,12 +49,16 @@ public struct CredentialChain: Sendable {
 
     /// A chain whose ghcr.io fallback is read from `environment` (`GITHUB_TOKEN`, `GITHUB_ACTOR`).
     public init(explicitByHost: [String: Credential] = [:], dockerConfig: DockerConfig, environment: [String: String]) {
-        let token = environment["GITHUB_TOKEN"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
-            $0.isEmpty ? nil : $0
-        }
+        let token = Self.secret("GITHUB_TOKEN", in: environment)
         self.init(
             explicitByHost: explicitByHost, dockerConfig: dockerConfig,
             gitHubToken: token.map { .basic(username: environment["GITHUB_ACTOR"] ?? "pier", password: $0) })
+    }
+
+    /// A secret from the environment, trimmed (a secret saved with a trailing newline is a common CI mistake, and no
+    /// token has surrounding whitespace); nil when unset or empty.
+    public static func secret(_ name: String, in environment: [String: String]) -> String? {
+        environment[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The credential for `registry`, or `.anonymous`.
