@@ -126,10 +126,16 @@ extension RegistryClient {
         let url = URLText.appending(
             query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
         let response = try await send(
-            fileUpload(
-                .PUT, url: url, headers: [:], file: file, offset: 0, length: size, sharing: sharing,
-                progress: progress, operation: "push blob \(digest.short)", repository: repository, digest: digest,
-                accept: [201]))
+            Request(
+                method: .PUT, target: url,
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                body: {
+                    .stream(
+                        FileByteStream(path: file, length: size, sharing: sharing, progress: progress),
+                        length: .known(size))
+                },
+                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
+                reference: digest.description, accept: [201], retryable: false, timeout: Self.streamedExchangeDeadline))
         try await checkDigestHeader(
             response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
@@ -150,11 +156,20 @@ extension RegistryClient {
             let length = min(chunk, size - offset)
             let from = offset
             let response = try await send(
-                fileUpload(
-                    .PATCH, url: location, headers: ["Content-Range": "\(from)-\(from + length - 1)"], file: file,
-                    offset: from, length: length, sharing: nil, progress: progress,
-                    operation: "push blob \(digest.short) (chunk at \(from))", repository: repository, digest: digest,
-                    accept: [202]))
+                Request(
+                    method: .PATCH, target: location,
+                    headers: [
+                        "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
+                        "Content-Range": "\(from)-\(from + length - 1)",
+                    ],
+                    body: {
+                        .stream(
+                            FileByteStream(path: file, offset: from, length: length, progress: progress),
+                            length: .known(length))
+                    },
+                    scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
+                    repository: repository, reference: digest.description, accept: [202], retryable: false,
+                    timeout: Self.streamedExchangeDeadline))
             await drain(response)
             if let next = response.headers.first(name: "Location") {
                 location = URLText.resolve(next, against: location)
@@ -169,38 +184,6 @@ extension RegistryClient {
                 reference: digest.description, accept: [201], retryable: false))
         try await checkDigestHeader(
             response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
-    }
-
-    /// An upload of a file range: with `sendfile(2)` to a plain-HTTP URL (`FileRegionUpload`), streamed from
-    /// `FileByteStream` (sharing its reads with `sharing`) otherwise. Not retried as is: the session has moved on.
-    private func fileUpload(
-        _ method: HTTPMethod, url: String, headers: HTTPHeaders, file: String, offset: Int64, length: Int64,
-        sharing: SharedFileRead.Member?, progress: (@Sendable (Int) -> Void)?, operation: String,
-        repository: String, digest: Digest, accept: Set<Int>
-    ) -> Request {
-        var request = Request(
-            method: method, target: url,
-            headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(length)"],
-            scopes: [Self.pushScope(repository)], operation: operation, repository: repository,
-            reference: digest.description, accept: accept, retryable: false, timeout: Self.streamedExchangeDeadline)
-        request.headers.add(contentsOf: headers)
-        guard FileRegionUpload.applies(to: url) else {
-            request.body = {
-                .stream(
-                    FileByteStream(path: file, offset: offset, length: length, sharing: sharing, progress: progress),
-                    length: .known(length))
-            }
-            return request
-        }
-        // Each upload sends from the page cache on its own; the group must not wait for this one.
-        sharing?.leave()
-        let upload = FileRegionUpload(path: file, offset: offset, length: length, progress: progress)
-        let (bufferedDeadline, limit) = (options.bufferedExchangeDeadline, Self.statusBodyLimit)
-        request.exchange = { request, client, deadline in
-            try await upload.exchange(
-                request, client: client, headDeadline: deadline, bufferedDeadline: bufferedDeadline, limit: limit)
-        }
-        return request
     }
 
     /// Compares `Docker-Content-Digest`, when the registry sends one, with what pier sent.
