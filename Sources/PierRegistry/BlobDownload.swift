@@ -36,30 +36,12 @@ final class BlobDownload: Sendable {
         limit: Int
     ) async throws -> HTTPClientResponse {
         let outgoing = try HTTPClient.Request(url: request.url, method: request.method, headers: request.headers)
-        let eventLoop = client.eventLoopGroup.next()
         let writer = BackgroundFileWriter(fd: fd, path: path)
-        let delegate = Delegate(writer: writer, size: size, progress: progress, limit: limit, eventLoop: eventLoop)
-        let task = client.execute(request: outgoing, delegate: delegate, eventLoop: .delegate(on: eventLoop))
-        task.futureResult.whenComplete { delegate.ended($0) }
-        let late = eventLoop.scheduleTask(in: headDeadline) {
-            if delegate.failHead(HTTPClientError.deadlineExceeded) { task.cancel() }
-        }
-        let head: HTTPResponseHead
-        do {
-            head = try await withTaskCancellationHandler {
-                try await delegate.head.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
-            late.cancel()
-        } catch {
-            late.cancel()
-            throw error
-        }
+        let delegate = ExchangeDelegate(
+            writer: writer, size: size, progress: progress, limit: limit, eventLoop: client.eventLoopGroup.next())
+        let (task, head) = try await delegate.start(outgoing, on: client, headDeadline: headDeadline)
         guard head.status == .ok else {
-            let body = await Self.keptBody(of: delegate, task: task, within: bufferedDeadline)
-            return HTTPClientResponse(
-                version: head.version, status: head.status, headers: head.headers, body: .bytes(body))
+            return await delegate.keptResponse(head, task: task, within: bufferedDeadline)
         }
         streaming.withLockedValue { $0 = (task, writer) }
         return HTTPClientResponse(version: head.version, status: head.status, headers: head.headers)
@@ -89,112 +71,5 @@ final class BlobDownload: Sendable {
         task.cancel()
         _ = try? await task.futureResult.get()
         await writer.drain()
-    }
-
-    /// What a non-200 answer's body holds once it has ended, `limit` bytes have arrived, or `deadline` has passed
-    /// (or the caller was cancelled); the exchange is then cancelled, so the rest is never read.
-    private static func keptBody(of delegate: Delegate, task: HTTPClient.Task<Void>, within deadline: Duration)
-        async -> ByteBuffer
-    {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try? await delegate.bodyKept.futureResult.get() }
-            group.addTask { try? await Task.sleep(for: deadline) }
-            await group.next()
-            // Ends the other child: the body's promise completes once the exchange stops; the sleep is cancelled.
-            task.cancel()
-            group.cancelAll()
-        }
-        return await delegate.kept()
-    }
-
-    /// async-http-client calls it on `eventLoop` (`.delegate(on:)`), one call at a time; its state is touched only
-    /// there.
-    private final class Delegate: HTTPClientResponseDelegate, @unchecked Sendable {
-        typealias Response = Void
-        let writer: BackgroundFileWriter
-        let size: Int64?
-        let progress: (@Sendable (Int) -> Void)?
-        let limit: Int
-        let eventLoop: any EventLoop
-        /// Completed once: with the head, or with the error that came first.
-        let head: EventLoopPromise<HTTPResponseHead>
-        /// Completed once a non-200 body has ended or `limit` bytes of it have arrived.
-        let bodyKept: EventLoopPromise<Void>
-        private var answered: HTTPResponseHead?
-        private var headDone = false
-        private var bodyDone = false
-        private var keptBytes = ByteBuffer()
-
-        init(
-            writer: BackgroundFileWriter, size: Int64?, progress: (@Sendable (Int) -> Void)?, limit: Int,
-            eventLoop: any EventLoop
-        ) {
-            self.writer = writer
-            self.size = size
-            self.progress = progress
-            self.limit = limit
-            self.eventLoop = eventLoop
-            head = eventLoop.makePromise()
-            bodyKept = eventLoop.makePromise()
-        }
-
-        /// Fails the head unless it was completed already; whether it did.
-        func failHead(_ error: any Error) -> Bool {
-            guard !headDone else { return false }
-            headDone = true
-            head.fail(error)
-            return true
-        }
-
-        /// The exchange is over (answered, failed or cancelled): a head still awaited fails with the exchange's own
-        /// error (a refused connection, a TLS failure, a cancellation), so the message and hint say what happened.
-        func ended(_ result: Result<Void, any Error>) {
-            switch result {
-            case .failure(let error): _ = failHead(error)
-            case .success: _ = failHead(HTTPClientError.remoteConnectionClosed)
-            }
-            keptAll()
-        }
-
-        private func keptAll() {
-            guard !bodyDone else { return }
-            bodyDone = true
-            bodyKept.succeed()
-        }
-
-        /// The body kept so far, read on the event loop.
-        func kept() async -> ByteBuffer {
-            (try? await eventLoop.submit { self.keptBytes }.get()) ?? ByteBuffer()
-        }
-
-        func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-            answered = head
-            if !headDone {
-                headDone = true
-                self.head.succeed(head)
-            }
-            return task.eventLoop.makeSucceededVoidFuture()
-        }
-
-        func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-            guard answered?.status == .ok else {
-                var part = buffer
-                if let bytes = part.readSlice(length: min(part.readableBytes, limit - keptBytes.readableBytes)) {
-                    keptBytes.writeImmutableBuffer(bytes)
-                }
-                if keptBytes.readableBytes >= limit { keptAll() }
-                return task.eventLoop.makeSucceededVoidFuture()
-            }
-            progress?(buffer.readableBytes)
-            if let size, writer.count + Int64(buffer.readableBytes) > size {
-                return task.eventLoop.makeFailedFuture(
-                    PierError(
-                        .verification, operation: "pull blob",
-                        message: "got more than the \(size) bytes the descriptor says"))
-            }
-            return writer.write(buffer, on: task.eventLoop)
-        }
-
-        func didFinishRequest(task: HTTPClient.Task<Void>) throws {}
     }
 }

@@ -126,16 +126,14 @@ extension RegistryClient {
         let url = URLText.appending(
             query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
         let response = try await send(
-            Request(
-                method: .PUT, target: url,
-                headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-                body: {
-                    .stream(
-                        FileByteStream(path: file, length: size, sharing: sharing, progress: progress),
-                        length: .known(size))
-                },
-                scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)", repository: repository,
-                reference: digest.description, accept: [201], retryable: false, timeout: Self.streamedExchangeDeadline))
+            streaming(
+                { FileByteStream(path: file, length: size, sharing: sharing, progress: progress) }, length: size,
+                in: Request(
+                    method: .PUT, target: url,
+                    headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                    scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)",
+                    repository: repository, reference: digest.description, accept: [201], retryable: false,
+                    timeout: Self.streamedExchangeDeadline)))
         try await checkDigestHeader(
             response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
     }
@@ -156,20 +154,18 @@ extension RegistryClient {
             let length = min(chunk, size - offset)
             let from = offset
             let response = try await send(
-                Request(
-                    method: .PATCH, target: location,
-                    headers: [
-                        "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
-                        "Content-Range": "\(from)-\(from + length - 1)",
-                    ],
-                    body: {
-                        .stream(
-                            FileByteStream(path: file, offset: from, length: length, progress: progress),
-                            length: .known(length))
-                    },
-                    scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short) (chunk at \(from))",
-                    repository: repository, reference: digest.description, accept: [202], retryable: false,
-                    timeout: Self.streamedExchangeDeadline))
+                streaming(
+                    { FileByteStream(path: file, offset: from, length: length, progress: progress) }, length: length,
+                    in: Request(
+                        method: .PATCH, target: location,
+                        headers: [
+                            "Content-Type": "application/octet-stream", "Content-Length": "\(length)",
+                            "Content-Range": "\(from)-\(from + length - 1)",
+                        ],
+                        scopes: [Self.pushScope(repository)],
+                        operation: "push blob \(digest.short) (chunk at \(from))", repository: repository,
+                        reference: digest.description, accept: [202], retryable: false,
+                        timeout: Self.streamedExchangeDeadline)))
             await drain(response)
             if let next = response.headers.first(name: "Location") {
                 location = URLText.resolve(next, against: location)
@@ -184,6 +180,19 @@ extension RegistryClient {
                 reference: digest.description, accept: [201], retryable: false))
         try await checkDigestHeader(
             response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+    }
+
+    /// `request` with a streamed body (`StreamedUpload`), made anew for each exchange `send` makes of it.
+    func streaming<Body: AsyncSequence & Sendable>(
+        _ body: @escaping @Sendable () -> Body, length: Int64, in request: Request
+    ) -> Request where Body.Element == ByteBuffer {
+        var request = request
+        let (bufferedDeadline, limit) = (options.bufferedExchangeDeadline, Self.statusBodyLimit)
+        request.exchange = { prepared, client, deadline in
+            try await StreamedUpload(body: body(), length: length).exchange(
+                prepared, client: client, headDeadline: deadline, bufferedDeadline: bufferedDeadline, limit: limit)
+        }
+        return request
     }
 
     /// Compares `Docker-Content-Digest`, when the registry sends one, with what pier sent.
@@ -322,13 +331,14 @@ extension RegistryClient {
                 query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
             let body = PooledByteStream(download.body)
             let response = try await send(
-                Request(
-                    method: .PUT, target: url,
-                    headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-                    body: { .stream(body, length: .known(size)) }, scopes: [Self.pushScope(repository)],
-                    operation: "push blob \(digest.short)", repository: repository, reference: digest.description,
-                    accept: [201],
-                    retryable: false, timeout: Self.streamedExchangeDeadline))
+                streaming(
+                    { body }, length: size,
+                    in: Request(
+                        method: .PUT, target: url,
+                        headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
+                        scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)",
+                        repository: repository, reference: digest.description, accept: [201], retryable: false,
+                        timeout: Self.streamedExchangeDeadline)))
             try await checkDigestHeader(
                 response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
         }

@@ -200,6 +200,43 @@ import Testing
         registry.stop()
     }
 
+    /// Descriptors of this process open on `path`.
+    static func descriptors(on path: String) -> Int {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return entries.filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path
+        }.count
+    }
+
+    /// A registry (or the proxy in front of it) that answers 413 to an upload before reading its body: pier falls
+    /// back to chunks, is refused again, and reports the status at once. Each refused exchange lets go of its file
+    /// and its pooled buffers: more rounds than the pool has buffers, and the file is closed after every one.
+    @Test func anUploadAnsweredBeforeItsBodyIsReadReportsTheStatus() async throws {
+        let registry = try await HostileRegistry(.refuseUploadsUnread(status: 413))
+        defer { registry.stop() }
+        let (client, pool) = try makeClient(registry.host)
+        let file = Tools.temporaryDirectory() + "/blob"
+        let random = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/dev/urandom"))
+        let bytes = Array(try random.read(upToCount: 20 << 20) ?? Data())
+        try random.close()
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        for _ in 0...BodyBufferPool.shared.capacity {
+            let started = ContinuousClock.now
+            let error = await expectError(.other) {
+                try await client.uploadBlob(
+                    repository: "app", digest: Digest.sha256(of: bytes), size: Int64(bytes.count), file: file)
+            }
+            #expect(error?.status == 413, "\(String(describing: error))")
+            #expect(ContinuousClock.now - started < .seconds(20))
+            // The feeding loop ends once the exchange has; give it a moment.
+            for _ in 0..<20 where Self.descriptors(on: file) > 0 { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(Self.descriptors(on: file) == 0)
+        }
+        let methods = await registry.requests().map(\.method)
+        #expect(methods.contains("PUT") && methods.contains("PATCH"), "\(methods)")
+        await pool.shutdown()
+    }
+
     // Item 2: only http and https, by parsed scheme: a UNIX socket (a Docker daemon's) is never reached.
 
     @Test func nonHTTPSchemesAreRefusedAndNothingIsSent() async throws {

@@ -36,6 +36,9 @@ public final class HostileRegistry: Sendable {
         /// Every request but `/v2/` is answered 404 with an endless body: a byte a second (`trickle`), or 64 KiB
         /// pieces as fast as they are read.
         case endlessErrorBody(trickle: Bool)
+        /// Upload sessions open (202 with a Location); every PUT and PATCH into one is answered `status` at once,
+        /// with a proxy's HTML page, its body never read.
+        case refuseUploadsUnread(status: Int)
     }
 
     actor Log {
@@ -148,6 +151,16 @@ public final class HostileRegistry: Sendable {
                 }
             }
             return Response(status: .notFound, headers: [.contentType: "text/plain"], body: body)
+        case .refuseUploadsUnread(let status):
+            if path == "/v2/" { return Response(status: .ok) }
+            if request.method == .post, path.hasSuffix("/blobs/uploads/") {
+                return Response(status: .accepted, headers: [.location: "/v2/app/blobs/uploads/1", .range: "0-0"])
+            }
+            // What a proxy in front of a registry sends (nginx's client_max_body_size).
+            return Response(
+                status: HTTPResponse.Status(code: status), headers: [.contentType: "text/html"],
+                body: .init(
+                    byteBuffer: ByteBuffer(string: "<html><body><h1>Request Entity Too Large</h1></body></html>")))
         case .tagsContinuedElsewhere(let origin):
             if path == "/v2/" { return Response(status: .ok) }
             return Response(
