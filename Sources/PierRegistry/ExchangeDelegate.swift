@@ -4,7 +4,7 @@ import NIOHTTP1
 import PierModel
 
 /// The answer side of one exchange made through async-http-client's delegate API (`BlobDownload`,
-/// `FileRegionUpload`): the head as soon as it arrives; with a `writer`, a 200 answer's body goes from the event loop
+/// `StreamedUpload`): the head as soon as it arrives; with a `writer`, a 200 answer's body goes from the event loop
 /// into it; every other body keeps at most `limit` bytes, for the registry client's status handling.
 ///
 /// async-http-client calls it on `eventLoop` (`.delegate(on:)`), one call at a time; its state is touched only there.
@@ -15,8 +15,10 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
     let progress: (@Sendable (Int) -> Void)?
     let limit: Int
     let eventLoop: any EventLoop
-    /// Told of every request body part the connection has written (not merely taken).
-    let partSent: (@Sendable (IOData) -> Void)?
+    /// Ends the request body still being sent, if any: called when an answer of 300 or more arrives and before the
+    /// exchange is cancelled. async-http-client holds a body back once such an answer has come (and when the channel
+    /// is full) with a promise it never completes if the exchange then ends; a body that fails is its way out.
+    let abandonBody: (@Sendable () -> Void)?
     /// Completed once: with the head, or with the error that came first.
     private let head: EventLoopPromise<HTTPResponseHead>
     /// Completed once a kept body has ended or `limit` bytes of it have arrived.
@@ -29,9 +31,9 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
     /// `size` bounds what `writer` takes; `progress` is told of every written part.
     init(
         writer: BackgroundFileWriter? = nil, size: Int64? = nil, progress: (@Sendable (Int) -> Void)? = nil,
-        limit: Int, eventLoop: any EventLoop, partSent: (@Sendable (IOData) -> Void)? = nil
+        limit: Int, eventLoop: any EventLoop, abandonBody: (@Sendable () -> Void)? = nil
     ) {
-        self.partSent = partSent
+        self.abandonBody = abandonBody
         self.writer = writer
         self.size = size
         self.progress = progress
@@ -47,23 +49,27 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
         _ request: HTTPClient.Request, on client: HTTPClient, headDeadline: TimeAmount,
         whenEnded: (@Sendable (Result<Void, any Error>) -> Void)? = nil
     ) async throws -> (task: HTTPClient.Task<Void>, head: HTTPResponseHead) {
-        // On the connection's own loop: a body part then goes from pier to the socket (or from the socket to pier)
-        // without a hop between two event loops (3 % of a fan-out to three registries, docs/benchmarks.md).
-        let task = client.execute(request: request, delegate: self, eventLoop: .delegateAndChannel(on: eventLoop))
+        let task = client.execute(request: request, delegate: self, eventLoop: .delegate(on: eventLoop))
         task.futureResult.whenComplete { result in
             self.ended(result)
             whenEnded?(result)
         }
         let late = eventLoop.scheduleTask(in: headDeadline) {
-            if self.failHead(HTTPClientError.deadlineExceeded) { task.cancel() }
+            if self.failHead(HTTPClientError.deadlineExceeded) { self.stop(task) }
         }
         defer { late.cancel() }
         let head = try await withTaskCancellationHandler {
             try await self.head.futureResult.get()
         } onCancel: {
-            task.cancel()
+            self.stop(task)
         }
         return (task, head)
+    }
+
+    /// Cancels the exchange, its request body first.
+    private func stop(_ task: HTTPClient.Task<Void>) {
+        abandonBody?()
+        task.cancel()
     }
 
     /// The answer with what its body holds once it has ended, `limit` bytes have arrived, or `deadline` has passed
@@ -76,7 +82,7 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
             group.addTask { try? await Task.sleep(for: deadline) }
             await group.next()
             // Ends the other child: the body's promise completes once the exchange stops; the sleep is cancelled.
-            task.cancel()
+            self.stop(task)
             group.cancelAll()
         }
         let body = (try? await eventLoop.submit { self.keptBytes }.get()) ?? ByteBuffer()
@@ -109,16 +115,13 @@ final class ExchangeDelegate: HTTPClientResponseDelegate, @unchecked Sendable {
 
     private var streams: Bool { writer != nil && answered?.status == .ok }
 
-    func didSendRequestPart(task: HTTPClient.Task<Void>, _ part: IOData) {
-        partSent?(part)
-    }
-
     func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         answered = head
         if !headDone {
             headDone = true
             self.head.succeed(head)
         }
+        if head.status.code >= 300 { abandonBody?() }
         return task.eventLoop.makeSucceededVoidFuture()
     }
 

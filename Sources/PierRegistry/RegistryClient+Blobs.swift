@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import PierHTTP
@@ -184,7 +185,7 @@ extension RegistryClient {
 
     /// `request` with a streamed body (`StreamedUpload`), made anew for each exchange `send` makes of it.
     func streaming<Body: AsyncSequence & Sendable>(
-        _ body: @escaping @Sendable () -> Body, length: Int64, in request: Request
+        _ body: @escaping @Sendable () throws(PierError) -> Body, length: Int64, in request: Request
     ) -> Request where Body.Element == ByteBuffer {
         var request = request
         let (bufferedDeadline, limit) = (options.bufferedExchangeDeadline, Self.statusBodyLimit)
@@ -330,9 +331,26 @@ extension RegistryClient {
             let url = URLText.appending(
                 query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
             let body = PooledByteStream(download.body)
+            let handedOut = NIOLockedValueBox(false)
             let response = try await send(
                 streaming(
-                    { body }, length: size,
+                    { () throws(PierError) in
+                        // The download's body can be read once: a second exchange (after a 401) starts the copy over
+                        // with a fresh GET.
+                        guard
+                            handedOut.withLockedValue({ handed in
+                                defer { handed = true }
+                                return !handed
+                            })
+                        else {
+                            throw PierError(
+                                .network, operation: "push blob \(digest.short)",
+                                message: "the registry asked for credentials again during the copy",
+                                registry: self.registry,
+                                repository: repository)
+                        }
+                        return body
+                    }, length: size,
                     in: Request(
                         method: .PUT, target: url,
                         headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],

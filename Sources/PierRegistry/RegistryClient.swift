@@ -96,7 +96,7 @@ public final class RegistryClient: Sendable {
         /// Streamed uploads and downloads set hours: their idle timeout bounds a stall.
         var timeout: Duration?
         /// How each exchange is made, when not by async-http-client's `execute` with the body left to the caller
-        /// (a blob download into a file: `BlobDownload`).
+        /// (a blob download into a file: `BlobDownload`; a streamed upload: `StreamedUpload`).
         var exchange: (@Sendable (HTTPClientRequest, HTTPClient, TimeAmount) async throws -> HTTPClientResponse)?
 
         /// A manifest GET: what Docker Hub counts against the pull limit (a HEAD is free).

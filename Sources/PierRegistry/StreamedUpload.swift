@@ -9,8 +9,9 @@ import PierModel
 /// it. A registry or proxy may answer before it has read the body (nginx's 413 for a body over
 /// `client_max_body_size`); async-http-client then ends the exchange but never resumes a body writer it was holding
 /// back, and with its async API that writer, the file it reads and a pooled buffer stayed held for the life of the
-/// process, two per refused blob (`anUploadAnsweredBeforeItsBodyIsReadReportsTheStatus`). Here the loop stops when
-/// the exchange is over, whatever async-http-client does with its own wait.
+/// process, two per refused blob (`anUploadAnsweredBeforeItsBodyIsReadReportsTheStatus`). Here pier ends the body
+/// itself when such an answer comes, when the exchange is cancelled and when it is over (`ExchangeDelegate`), which
+/// also completes the wait async-http-client would have dropped.
 struct StreamedUpload<Body: AsyncSequence & Sendable>: Sendable where Body.Element == ByteBuffer {
     let body: Body
     let length: Int64
@@ -27,56 +28,75 @@ struct StreamedUpload<Body: AsyncSequence & Sendable>: Sendable where Body.Eleme
         let outgoing = try HTTPClient.Request(
             url: request.url, method: request.method, headers: request.headers,
             body: .stream(contentLength: length) { [body] writer in feed.send(body, to: writer, on: eventLoop) })
-        let delegate = ExchangeDelegate(limit: limit, eventLoop: eventLoop)
+        let delegate = ExchangeDelegate(limit: limit, eventLoop: eventLoop, abandonBody: { feed.stop() })
         let (task, head) = try await delegate.start(
-            outgoing, on: client, headDeadline: headDeadline, whenEnded: { _ in feed.end() })
+            outgoing, on: client, headDeadline: headDeadline, whenEnded: { _ in feed.stop() })
         return await delegate.keptResponse(head, task: task, within: bufferedDeadline)
     }
 
-    /// The loop that feeds one exchange's body, and its wait for async-http-client to take each part.
+    /// The task that feeds one exchange's body, and its wait for async-http-client to take each part.
     private final class Feed: Sendable {
         private struct State {
-            /// Set once the exchange is over.
-            var over = false
+            /// Set once the body is abandoned or the exchange is over.
+            var stopped = false
             /// The loop's wait for the part it gave last.
             var waiting: EventLoopPromise<Void>?
+            /// The body's outcome, as async-http-client sees it.
+            var outcome: EventLoopPromise<Void>?
+            var feeder: Task<Void, Never>?
         }
         private let state = NIOLockedValueBox(State())
 
-        /// Hands `body` to `writer` part by part, each once the last has been taken; stops with an error when the
-        /// exchange is over first.
+        /// Hands `body` to `writer` part by part, each once the last has been taken, until the body ends or the
+        /// feed is stopped.
         func send(_ body: Body, to writer: HTTPClient.Body.StreamWriter, on loop: any EventLoop)
             -> EventLoopFuture<Void>
         {
-            let promise = loop.makePromise(of: Void.self)
-            promise.completeWithTask {
-                var parts = body.makeAsyncIterator()
-                while let part = try await parts.next() {
-                    try await self.taken(writer.write(.byteBuffer(part)), on: loop).get()
+            let outcome = loop.makePromise(of: Void.self)
+            let feeder = Task {
+                do {
+                    var parts = body.makeAsyncIterator()
+                    while let part = try await parts.next() {
+                        try await self.taken(writer.write(.byteBuffer(part)), on: loop).get()
+                    }
+                    outcome.succeed()
+                } catch {
+                    outcome.fail(error)
                 }
             }
-            return promise.futureResult
-        }
-
-        /// The exchange is over: a part still waiting to be taken never will be.
-        func end() {
-            let waiting = state.withLockedValue { state in
-                state.over = true
-                defer { state.waiting = nil }
-                return state.waiting
+            let stopped = state.withLockedValue { state in
+                state.outcome = outcome
+                state.feeder = feeder
+                return state.stopped
             }
-            waiting?.fail(HTTPClientError.requestStreamCancelled)
+            if stopped { stop() }
+            return outcome.futureResult
         }
 
-        /// Completes when async-http-client has taken the part, or fails when the exchange is over first: a request
-        /// answered while its body is held back drops the future that would resume it, never completing it.
+        /// Ends the body with an error (a no-op once it has ended) and the task that feeds it: a part waiting to be
+        /// taken never will be, and a read waiting for a pooled buffer or a slower upload stops waiting.
+        func stop() {
+            let (waiting, outcome, feeder) = state.withLockedValue { state in
+                state.stopped = true
+                defer { state.waiting = nil }
+                return (state.waiting, state.outcome, state.feeder)
+            }
+            waiting?.fail(HTTPClientError.cancelled)
+            outcome?.fail(HTTPClientError.cancelled)
+            feeder?.cancel()
+        }
+
+        /// Completes when async-http-client has taken the part, or fails once the feed is stopped.
         private func taken(_ write: EventLoopFuture<Void>, on loop: any EventLoop) -> EventLoopFuture<Void> {
             let promise = loop.makePromise(of: Void.self)
-            let over = state.withLockedValue { state in
-                if !state.over { state.waiting = promise }
-                return state.over
+            let stopped = state.withLockedValue { state in
+                if !state.stopped { state.waiting = promise }
+                return state.stopped
             }
-            if over { promise.fail(HTTPClientError.requestStreamCancelled) }
+            if stopped {
+                promise.fail(HTTPClientError.cancelled)
+                return promise.futureResult
+            }
             write.whenComplete { result in
                 let mine = self.state.withLockedValue { state in
                     guard state.waiting?.futureResult === promise.futureResult else { return false }

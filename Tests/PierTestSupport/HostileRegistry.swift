@@ -37,8 +37,8 @@ public final class HostileRegistry: Sendable {
         /// pieces as fast as they are read.
         case endlessErrorBody(trickle: Bool)
         /// Upload sessions open (202 with a Location); every PUT and PATCH into one is answered `status` at once,
-        /// with a proxy's HTML page, its body never read.
-        case refuseUploadsUnread(status: Int)
+        /// with a proxy's HTML page (or nothing), its body never read.
+        case refuseUploadsUnread(status: Int, page: Bool)
     }
 
     actor Log {
@@ -151,7 +151,7 @@ public final class HostileRegistry: Sendable {
                 }
             }
             return Response(status: .notFound, headers: [.contentType: "text/plain"], body: body)
-        case .refuseUploadsUnread(let status):
+        case .refuseUploadsUnread(let status, let page):
             if path == "/v2/" { return Response(status: .ok) }
             if request.method == .post, path.hasSuffix("/blobs/uploads/") {
                 return Response(status: .accepted, headers: [.location: "/v2/app/blobs/uploads/1", .range: "0-0"])
