@@ -123,12 +123,23 @@ extension RegistryClient {
         sharing: SharedFileRead.Member?,
         progress: (@Sendable (Int) -> Void)?
     ) async throws(PierError) {
+        try await putWholeBlob(
+            { FileByteStream(path: file, length: size, sharing: sharing, progress: progress) }, size: size,
+            location: location, repository: repository, digest: digest)
+    }
+
+    /// Ends an upload session with the whole blob as the body of one PUT (`?digest=`), and checks the digest the
+    /// registry answers with.
+    private func putWholeBlob<Body: AsyncSequence & Sendable>(
+        _ body: @escaping @Sendable () throws(PierError) -> Body, size: Int64, location: String, repository: String,
+        digest: Digest
+    ) async throws(PierError) where Body.Element == ByteBuffer {
         let endpoint = try await endpoint()
         let url = URLText.appending(
             query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
         let response = try await send(
             streaming(
-                { FileByteStream(path: file, length: size, sharing: sharing, progress: progress) }, length: size,
+                body, length: size,
                 in: Request(
                     method: .PUT, target: url,
                     headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
@@ -327,38 +338,25 @@ extension RegistryClient {
                     message: "the source sends \(length) bytes, the descriptor says \(size)", registry: source.registry,
                     repository: sourceRepository)
             }
-            let endpoint = try await endpoint()
-            let url = URLText.appending(
-                query: "digest=\(digest)", to: URLText.resolve(location, against: endpoint.baseURL + "/v2/"))
             let body = PooledByteStream(download.body)
             let handedOut = NIOLockedValueBox(false)
-            let response = try await send(
-                streaming(
-                    { () throws(PierError) in
-                        // The download's body can be read once: a second exchange (after a 401) starts the copy over
-                        // with a fresh GET.
-                        guard
-                            handedOut.withLockedValue({ handed in
-                                defer { handed = true }
-                                return !handed
-                            })
-                        else {
-                            throw PierError(
-                                .network, operation: "push blob \(digest.short)",
-                                message: "the registry asked for credentials again during the copy",
-                                registry: self.registry,
-                                repository: repository)
-                        }
-                        return body
-                    }, length: size,
-                    in: Request(
-                        method: .PUT, target: url,
-                        headers: ["Content-Type": "application/octet-stream", "Content-Length": "\(size)"],
-                        scopes: [Self.pushScope(repository)], operation: "push blob \(digest.short)",
-                        repository: repository, reference: digest.description, accept: [201], retryable: false,
-                        timeout: Self.streamedExchangeDeadline)))
-            try await checkDigestHeader(
-                response, expected: digest, repository: repository, operation: "push blob \(digest.short)")
+            try await putWholeBlob(
+                { () throws(PierError) in
+                    // The download's body can be read once: a second exchange (after a 401) starts the copy over
+                    // with a fresh GET.
+                    guard
+                        handedOut.withLockedValue({ handed in
+                            defer { handed = true }
+                            return !handed
+                        })
+                    else {
+                        throw PierError(
+                            .network, operation: "push blob \(digest.short)",
+                            message: "the registry asked for credentials again during the copy",
+                            registry: self.registry, repository: repository)
+                    }
+                    return body
+                }, size: size, location: location, repository: repository, digest: digest)
         }
     }
 }
