@@ -160,7 +160,8 @@ public final class HostileRegistry: Sendable {
             return Response(
                 status: HTTPResponse.Status(code: status), headers: [.contentType: "text/html"],
                 body: .init(
-                    byteBuffer: ByteBuffer(string: "<html><body><h1>Request Entity Too Large</h1></body></html>")))
+                    byteBuffer: ByteBuffer(
+                        string: page ? "<html><body><h1>Request Entity Too Large</h1></body></html>" : "")))
         case .tagsContinuedElsewhere(let origin):
             if path == "/v2/" { return Response(status: .ok) }
             return Response(
