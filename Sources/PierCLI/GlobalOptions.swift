@@ -38,7 +38,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(
         name: [.short, .long],
         help:
-            "Username for the command's one target registry (the destination of copy/publish/build, the image of inspect/digest/tags; also PIER_USERNAME), or for PIER_REGISTRY when set. Password from --password-stdin or PIER_PASSWORD."
+            "Username for the command's one target registry (the destination of copy/publish, the image of inspect/digest/tags; never a source such as build's base: use --creds HOST=USER), or for PIER_REGISTRY when set; also PIER_USERNAME. Password from --password-stdin or PIER_PASSWORD."
     )
     var username: String?
 

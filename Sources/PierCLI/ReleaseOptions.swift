@@ -26,7 +26,9 @@ struct ReleaseOptions: ParsableArguments {
     @Option(help: "When latest moves: auto (highest stable release), default-branch, never.") var latest:
         TagRules.Latest?
     @Option(name: .customLong("tag-prefix"), help: "Prefix for every tag.") var tagPrefix: String?
-    @Option(name: .customLong("tag-suffix"), help: "Suffix for every tag.") var tagSuffix: String?
+    // A suffix usually starts with a dash (-slim): the next argument is its value whatever it looks like.
+    @Option(name: .customLong("tag-suffix"), parsing: .unconditional, help: "Suffix for every tag (-slim, -alpine).")
+    var tagSuffix: String?
     @Flag(name: .customLong("no-sha-tag"), help: "No sha-<short> tag.") var noSHATag = false
 
     @Option(

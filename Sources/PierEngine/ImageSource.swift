@@ -86,8 +86,18 @@ public final class RegistryImageSource: ImageSource {
         try await client.manifest(repository: reference.repository, reference: reference.manifestReference)
     }
 
+    /// The manifest by the descriptor's digest (its bytes checked against it), and of the descriptor's size: an
+    /// index whose entry misstates a child's size is refused, as a layout refuses it, before anything is written.
     public func manifest(_ descriptor: Descriptor) async throws(PierError) -> ManifestBlob {
-        try await client.manifest(repository: reference.repository, reference: descriptor.digest.description)
+        let manifest = try await client.manifest(
+            repository: reference.repository, reference: descriptor.digest.description)
+        guard Int64(manifest.bytes.count) == descriptor.size else {
+            throw PierError(
+                .verification, operation: "pull manifest \(descriptor.digest.short)",
+                message: "it is \(manifest.bytes.count) bytes, the index says \(descriptor.size)",
+                registry: reference.registry, repository: reference.repository)
+        }
+        return manifest
     }
 
     public func blob(_ descriptor: Descriptor, progress: (@Sendable (Int) -> Void)?) async throws(PierError) -> BlobFile

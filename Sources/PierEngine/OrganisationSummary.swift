@@ -34,6 +34,13 @@ public struct OrganisationSummary: Sendable, Codable {
         /// sync --verify-key: tag × backup pairs not copied for want of a valid signature.
         public var unsigned = 0
         public var message: String?
+        /// What kind of failure a failed repository had, when one kind says it (not encoded): the run's exit code
+        /// when every repository failed the same way.
+        public var failureKind: PierError.Kind?
+
+        enum CodingKeys: String, CodingKey {
+            case name, primary, backups, outcome, inSync, copied, drifted, removed, failed, unsigned, message
+        }
 
         init(repository: OrganisationSettings.Repository) {
             name = repository.name
@@ -90,8 +97,9 @@ public struct OrganisationSummary: Sendable, Codable {
         try container.encode(counts, forKey: .counts)
     }
 
-    /// The error the run exits with: partial (75) when some repository failed, else verification (70) when some
-    /// repository had unsigned images (sync --verify-key), nil otherwise.
+    /// The error the run exits with: partial (75) when some repository failed, or that failure's own kind (69 for a
+    /// registry that cannot be reached, 77 for refused credentials, …) when every repository failed the same way;
+    /// else verification (70) when some repository had unsigned images (sync --verify-key); nil otherwise.
     public var failure: PierError? {
         let failed = results.filter { $0.outcome == .failed }
         let unsigned = results.filter { $0.outcome == .unsigned }
@@ -103,8 +111,11 @@ public struct OrganisationSummary: Sendable, Codable {
                 hint: unsigned.first?.message)
         }
         guard !failed.isEmpty else { return nil }
+        let kinds = Set(failed.map(\.failureKind))
+        var kind = PierError.Kind.partial
+        if failed.count == results.count, kinds.count == 1, let only = kinds.first ?? nil { kind = only }
         return PierError(
-            .partial, operation: command.rawValue,
+            kind, operation: command.rawValue,
             message: "\(failed.count) of \(results.count) repositories failed: "
                 + failed.prefix(5).map(\.name).joined(separator: ", ") + (failed.count > 5 ? ", …" : ""),
             hint: failed.first?.message)

@@ -83,6 +83,11 @@ public struct Publisher: Sendable {
         let existing = listings.values.flatMap { (try? $0.get()) ?? [] }
         let plan = try TagPlanner.plan(context: options.context, rules: options.rules, existingTags: existing)
         let writes = !options.dryRun && (options.context.event != .pullRequest || options.pushOnPullRequest)
+        if !options.dryRun, !writes {
+            logger.notice(
+                "a pull-request build: showing the plan and pushing nothing (--push-on-pr or pier.yml push_on_pr: true pushes)"
+            )
+        }
 
         // Every registry uploads the same blobs at about the same time: one read of each serves them all.
         let sharedReads = targets.count > 1 ? SharedBlobReads(participants: targets.count) : nil

@@ -170,8 +170,12 @@ public enum RetentionPolicy: Sendable {
                 guard let regex = try? RetentionPolicy.regex(pattern, flag),
                     !tags.contains(where: { RetentionPolicy.matches(regex, $0) })
                 else { continue }
+                let suggestion = Self.suggestion(for: pattern)
+                // The advice applies only when the pattern was written as a prefix (`^sha-`, `sha-`).
                 warnings.append(
-                    "\(name(flag)) \"\(pattern)\" matches no tag; patterns match the whole tag, so write \"\(Self.suggestion(for: pattern))\""
+                    suggestion == pattern
+                        ? "\(name(flag)) \"\(pattern)\" matches no tag"
+                        : "\(name(flag)) \"\(pattern)\" matches no tag; patterns match the whole tag, so write \"\(suggestion)\""
                 )
             }
             return warnings

@@ -59,19 +59,21 @@ extension Settings {
         } else {
             network.maxRequests = NetworkSettings.defaultMaxRequestsFactor * network.concurrency
         }
-        var timeout = flags.timeout
+        var timeout = flags.timeout.map { ($0, "--timeout \($0)") }
         if timeout == nil, let text = variable("PIER_TIMEOUT") {
             guard let value = Double(text) else {
                 throw PierError(
                     .usage, operation: "read options", message: "PIER_TIMEOUT \(text) is not a number of seconds")
             }
-            timeout = value
+            timeout = (value, "PIER_TIMEOUT \(text)")
         }
-        if let seconds = timeout {
+        if let (seconds, given) = timeout {
             guard seconds.isFinite, seconds > 0, seconds <= NetworkSettings.maximumTimeout else {
                 throw PierError(
                     .usage, operation: "read options",
-                    message: "--timeout \(seconds) is not between 0 and \(Int(NetworkSettings.maximumTimeout)) seconds")
+                    message:
+                        "\(given) is not a number of seconds above 0 and at most \(Int(NetworkSettings.maximumTimeout))"
+                )
             }
             network.timeout = seconds
         }
@@ -82,8 +84,6 @@ extension Settings {
             guard let reference = try? ImageReference(parsing: entry.repository) else { continue }
             let host = DockerConfig.normalizedHost(reference.registry)
             var settings = RegistrySettings(host: reference.registry)
-            settings.usernameVariable = entry.usernameEnv
-            settings.passwordVariable = entry.passwordEnv
             settings.insecure = entry.insecure
             settings.caFile = entry.caFile
             settings.api = entry.api ?? .auto
@@ -92,11 +92,13 @@ extension Settings {
             settings.createRepository = entry.create
             settings.ecr = entry.ecr ?? settings.ecr
             if entry.insecure { network.insecureHosts.insert(reference.registry) }
-            if let userVariable = entry.usernameEnv, let passwordVariable = entry.passwordEnv,
-                let user = variable(userVariable), let password = variable(passwordVariable)
-            {
-                network.explicitCredentials[host] = .basic(username: user, password: password)
-                origins[host] = "\(userVariable) and \(passwordVariable) (pier.yml)"
+            if let userVariable = entry.usernameEnv, let passwordVariable = entry.passwordEnv {
+                if let user = variable(userVariable), let password = variable(passwordVariable) {
+                    network.explicitCredentials[host] = .basic(username: user, password: password)
+                    origins[host] = "\(userVariable) and \(passwordVariable) (pier.yml)"
+                } else {
+                    network.unsetVariablesByHost[host] = [userVariable, passwordVariable].filter { variable($0) == nil }
+                }
             }
             registries[host] = settings
         }
@@ -265,6 +267,7 @@ extension Settings {
             readTimeout: .milliseconds(Int64(network.timeout * 1000)),
             credentials: CredentialChain(
                 explicitByHost: network.explicitCredentials, originByHost: network.originByHost,
+                unsetVariablesByHost: network.unsetVariablesByHost,
                 dockerConfig: network.dockerConfig,
                 gitHubToken: services.githubToken.map { .basic(username: services.githubActor ?? "pier", password: $0) }
             ),

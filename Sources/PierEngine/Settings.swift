@@ -53,6 +53,8 @@ public struct NetworkSettings: Sendable {
     public var explicitCredentials: [String: Credential] = [:]
     /// Where each explicit credential came from, for hints when a registry refuses it.
     public var originByHost: [String: String] = [:]
+    /// pier.yml's `username_env`/`password_env` names that were empty or not set, by normalised host.
+    public var unsetVariablesByHost: [String: [String]] = [:]
     public var dockerConfig: DockerConfig
 
     /// go-containerregistry's and regclient's default.
@@ -71,9 +73,6 @@ public struct NetworkSettings: Sendable {
 /// much to ask of it at once.
 public struct RegistrySettings: Sendable, Equatable {
     public var host: String
-    /// The environment variables named in pier.yml (`username_env`, `password_env`), for hints.
-    public var usernameVariable: String?
-    public var passwordVariable: String?
     public var insecure = false
     /// A PEM file of CA certificates trusted for this registry only (pier.yml `registries[].ca_file`).
     public var caFile: String?

@@ -1,9 +1,22 @@
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// The underlying error of a `PierError`, rendered for people.
 package enum ErrorCause {
     /// Characters of a cause kept: a line of a terminal, and enough for NIO's and BoringSSL's error names.
     package static let maximumLength = 200
+
+    /// `error` for people, in one line: a system call's failure as the system names it ("Connection refused"),
+    /// not NIO's wording around it ("connection reset (error set): Connection refused (errno: 111)"); anything
+    /// else through `short`.
+    package static func of(_ error: any Error) -> String {
+        if let failure = error as? NIOConnectionError, let first = failure.connectionErrors.first?.error {
+            return of(first)
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return short(String(describing: error))
+    }
 
     /// One line, at most `maximumLength` characters, without the source paths some libraries put in their error
     /// descriptions (BoringSSL's `at /…/ssl/tls_record.cc:231`, Swift's `#file`).

@@ -90,7 +90,7 @@ struct APIClient: Sendable {
                 else {
                     throw PierError(
                         .network, operation: operation, message: "cannot reach \(service)",
-                        registry: URLComponents(string: url)?.host, cause: ErrorCause.short("\(error)"))
+                        registry: URLComponents(string: url)?.host, cause: ErrorCause.of(error))
                 }
                 try await pause(wait, operation)
                 continue
@@ -172,16 +172,7 @@ struct APIClient: Sendable {
 
     /// `text` with the values of `headers`' secret headers (and the token after an auth scheme) replaced.
     static func redacting(_ text: String, headers: HTTPHeaders) -> String {
-        var text = text
-        for name in secretHeaders {
-            for value in headers[name] {
-                let token = value.split(separator: " ", maxSplits: 1).last.map(String.init) ?? value
-                for secret in [value, token] where secret.count >= 4 {
-                    text = text.replacingOccurrences(of: secret, with: "<redacted>")
-                }
-            }
-        }
-        return text
+        SecretText.redacting(text, values: secretHeaders.flatMap { headers[$0] })
     }
 
     /// Bytes of a refused answer quoted in the error: the API's error message, not its whole page.

@@ -162,7 +162,7 @@ public struct OCILayout: Sendable {
         let destination = blobPath(descriptor.digest)
         let temporary = destination + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let (digest, size) = try FileSystem.copyHashing(from: source, to: temporary)
-        guard digest == descriptor.digest || descriptor.digest.algorithm != "sha256", size == descriptor.size else {
+        guard digest == descriptor.digest, size == descriptor.size else {
             unlink(temporary)
             throw PierError(
                 .verification, operation: "write OCI layout",

@@ -3,8 +3,10 @@ import Foundation
 
 /// A content digest, `algorithm:encoded`, as defined by the OCI image spec (descriptor.md §Digests).
 ///
-/// Only `sha256` and `sha512` are accepted, with lowercase hex of the exact length, so a digest can safely name a
-/// file under `blobs/<algorithm>/<encoded>` (no separators, no `..`).
+/// Only `sha256` is accepted, with lowercase hex of the exact length, so a digest can safely name a file under
+/// `blobs/sha256/<encoded>` (no separators, no `..`) and every digest pier meets is one it verifies. sha256 is the
+/// algorithm image-spec requires (descriptor.md §Registered algorithms: sha512 is optional); a manifest or reference
+/// naming sha512 is refused rather than trusted unchecked.
 public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
     public let algorithm: String
     public let encoded: String
@@ -16,16 +18,14 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         }
         let algorithm = String(string[..<colon])
         let encoded = String(string[string.index(after: colon)...])
-        let expected: Int
-        switch algorithm {
-        case "sha256": expected = 64
-        case "sha512": expected = 128
-        default:
+        guard algorithm == "sha256" else {
             throw PierError(
                 .usage, operation: "parse digest",
                 message:
-                    "unsupported digest algorithm \"\(algorithm)\" in \"\(string)\" (sha256 and sha512 are supported)")
+                    "unsupported digest algorithm \"\(algorithm)\" in \"\(string)\" (pier verifies sha256 digests, the algorithm OCI requires)"
+            )
         }
+        let expected = 64
         guard encoded.utf8.count == expected,
             encoded.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) })
         else {

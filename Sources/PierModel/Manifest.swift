@@ -23,7 +23,7 @@ public struct ManifestBlob: Sendable, Equatable {
                 registry: source)
         }
         let digest = Digest.sha256(of: bytes)
-        if let expected, expected.algorithm == "sha256", expected != digest {
+        if let expected, expected != digest {
             throw PierError(
                 .verification, operation: "read manifest",
                 message: "manifest bytes hash to \(digest), not the requested \(expected)", registry: source,

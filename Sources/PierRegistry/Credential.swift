@@ -31,6 +31,9 @@ public struct CredentialChain: Sendable {
     /// Where each explicit credential came from, by normalised host, for hints: `-u and PIER_PASSWORD`,
     /// `REGISTRY_USER and REGISTRY_PASSWORD (pier.yml)`.
     public var originByHost: [String: String]
+    /// pier.yml's `username_env`/`password_env` names that were empty or not set, by normalised host: that
+    /// registry got no explicit credential, and a refusal there names them.
+    public var unsetVariablesByHost: [String: [String]] = [:]
     public var dockerConfig: DockerConfig
     /// `GITHUB_TOKEN` (with `GITHUB_ACTOR` as the username), presented to ghcr.io when nothing else is known.
     public var gitHubToken: Credential?
@@ -38,11 +41,14 @@ public struct CredentialChain: Sendable {
     public var loginSource: (any RegistryLoginSource)?
 
     public init(
-        explicitByHost: [String: Credential] = [:], originByHost: [String: String] = [:], dockerConfig: DockerConfig,
-        gitHubToken: Credential?
+        explicitByHost: [String: Credential] = [:], originByHost: [String: String] = [:],
+        unsetVariablesByHost: [String: [String]] = [:], dockerConfig: DockerConfig, gitHubToken: Credential?
     ) {
         self.explicitByHost = explicitByHost.reduce(into: [:]) { $0[DockerConfig.normalizedHost($1.key)] = $1.value }
         self.originByHost = originByHost.reduce(into: [:]) { $0[DockerConfig.normalizedHost($1.key)] = $1.value }
+        self.unsetVariablesByHost = unsetVariablesByHost.reduce(into: [:]) {
+            $0[DockerConfig.normalizedHost($1.key)] = $1.value
+        }
         self.dockerConfig = dockerConfig
         self.gitHubToken = gitHubToken
     }
@@ -91,10 +97,15 @@ public struct CredentialChain: Sendable {
     public func loginHint(for registry: String) -> String {
         let host = DockerConfig.normalizedHost(registry)
         if let origin = originByHost[host] { return "check the credentials in \(origin)" }
+        if let unset = unsetVariablesByHost[host], !unset.isEmpty {
+            return
+                "set \(unset.joined(separator: " and ")): pier.yml names \(unset.count == 1 ? "it" : "them") for \(registry), "
+                + "and \(unset.count == 1 ? "it is" : "they are") empty or not set"
+        }
         if explicitByHost[host] != nil { return "check the credentials given for \(host)" }
         if (try? dockerConfig.credential(for: host)) ?? nil != nil { return "run 'pier login \(registry)' again" }
         if let loginSource, loginSource.logsIn(to: host) { return loginSource.loginHint(for: host) }
         if host == "ghcr.io", gitHubToken != nil { return "check GITHUB_TOKEN and its packages scope" }
-        return "run 'pier login \(registry)' or set PIER_USERNAME/PIER_PASSWORD"
+        return "run 'pier login \(registry)', or pass --creds \(registry)=USER with the password in PIER_PASSWORD"
     }
 }

@@ -277,7 +277,7 @@ extension RegistryClient {
                 registry: registry, repository: repository, reference: digest.description)
         }
         let actual = received.digest
-        if digest.algorithm == "sha256", actual != digest {
+        if actual != digest {
             throw PierError(
                 .verification, operation: operation, message: "the bytes hash to \(actual)", registry: registry,
                 repository: repository, reference: digest.description)
@@ -304,7 +304,7 @@ extension RegistryClient {
         do { body = Array(buffer: try await buffered(response, upTo: limit)) } catch {
             throw bodyError(error, what: "blob", limit: limit, operation: operation, repository: repository)
         }
-        if digest.algorithm == "sha256", Digest.sha256(of: body) != digest {
+        if Digest.sha256(of: body) != digest {
             throw PierError(
                 .verification, operation: operation, message: "the bytes hash to \(Digest.sha256(of: body))",
                 registry: registry, repository: repository, reference: digest.description)

@@ -11,6 +11,8 @@ extension RegistryClient {
     static let maximumCatalogPages = 1_000
     /// Bytes of one catalog page: 1,000 names of up to 255 characters, quoted, with room to spare.
     static let catalogPageLimit = 16 << 20
+    /// Repositories in one catalog, all pages together (what `maximumCatalogPages` pages of 1,000 hold).
+    static let maximumRepositories = 1_000_000
 
     /// `GET /v2/_catalog?n=N`, following `Link: <…>; rel="next"` (distribution's catalog API; not in the OCI
     /// distribution-spec, and hosted registries often refuse it). Needs the `registry:catalog:*` scope. A listing
@@ -41,6 +43,12 @@ extension RegistryClient {
                     registry: registry)
             }
             let names = page.repositories ?? []
+            guard all.count + names.count <= Self.maximumRepositories else {
+                throw PierError(
+                    .invalidInput, operation: "list repositories",
+                    message: "the catalog holds more than \(Self.maximumRepositories) repositories", registry: registry,
+                    hint: "pier will not act on a partial list")
+            }
             all += names
             guard !names.isEmpty,
                 let next = try await nextListingPage(

@@ -43,7 +43,7 @@ extension RegistryClient {
             throw error.located(repository: repository, reference: reference)
         }
         if requested == nil, let header = response.headers.first(name: "Docker-Content-Digest"),
-            let answered = try? Digest(header), answered.algorithm == "sha256", answered != blob.digest
+            let answered = try? Digest(header), answered != blob.digest
         {
             throw PierError(
                 .verification, operation: operation,
@@ -116,8 +116,11 @@ extension RegistryClient {
     static let tagPageSize = 1_000
     /// Pages followed before pier calls the listing broken: a million tags at 1,000 a page.
     static let maximumTagPages = 1_000
-    /// Bytes of one tag list page: 1,000 tags of up to 128 characters, quoted, with room to spare.
+    /// Bytes of one tag list page: 1,000 tags of up to 128 characters, quoted, with room to spare (a registry that
+    /// ignores `n` may send more in one page).
     static let tagPageLimit = 16 << 20
+    /// Tags in one listing, all pages together: the page limit alone would let a listing grow to gigabytes.
+    static let maximumTags = 1_000_000
 
     /// `GET /v2/<name>/tags/list?n=1000`, following `Link: <…>; rel="next"` (spec §Listing Tags). A listing that
     /// links to a page it already read, or goes past `maximumTagPages`, is an error, never a silent partial list
@@ -146,8 +149,24 @@ extension RegistryClient {
                     registry: registry,
                     repository: repository)
             }
-            all += page.tags ?? []
-            guard !(page.tags ?? []).isEmpty,
+            let tags = page.tags ?? []
+            // Every tag goes into request paths and decides what prune keeps: one that is not a tag name (a
+            // query, a path with `..`) is a broken or hostile listing, refused whole rather than skipped.
+            if let bad = tags.first(where: { !ImageReference.isValidTag($0) }) {
+                throw PierError(
+                    .invalidInput, operation: "list tags",
+                    message: "the registry listed \"\(bad.prefix(140))\", which is not a tag name", registry: registry,
+                    repository: repository,
+                    hint: "a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}; pier will not act on this list")
+            }
+            guard all.count + tags.count <= Self.maximumTags else {
+                throw PierError(
+                    .invalidInput, operation: "list tags",
+                    message: "the tag list holds more than \(Self.maximumTags) tags", registry: registry,
+                    repository: repository, hint: "pier will not act on a partial list")
+            }
+            all += tags
+            guard !tags.isEmpty,
                 let next = try await nextListingPage(
                     response, after: target, seen: seen, operation: "list tags", repository: repository,
                     what: "the registry's tag list", count: "\(all.count) tags")

@@ -200,7 +200,7 @@ public final class RegistryClient: Sendable {
                 try await pause(wait)
                 continue
             }
-            var error = await statusError(response, request: request)
+            var error = await statusError(response, request: request, authorization: authHeader)
             if case .stop(let serverWait?) = decision, serverWait > options.retry.maxServerWait {
                 error.hint = "rate limited; the registry asks to wait \(serverWait.components.seconds) s: rerun later"
             }
@@ -541,18 +541,23 @@ public final class RegistryClient: Sendable {
     // MARK: Errors
 
     /// Maps a status answer to a `PierError`, reading the registry's `errors[]` body when there is one.
-    func statusError(_ response: HTTPClientResponse, request: Request) async -> PierError {
+    func statusError(_ response: HTTPClientResponse, request: Request, authorization: String? = nil) async -> PierError
+    {
         let body = (try? await buffered(response, upTo: Self.statusBodyLimit)).map { Array(buffer: $0) } ?? []
-        return statusError(response, body: body, request: request)
+        return statusError(response, body: body, request: request, authorization: authorization)
     }
 
-    /// As above, for a response whose body was already read (a body can be read only once).
-    func statusError(_ response: HTTPClientResponse, body: [UInt8], request: Request) -> PierError {
+    /// As above, for a response whose body was already read (a body can be read only once). The registry's words
+    /// are quoted without `authorization`, the header the request carried, should the registry echo it.
+    func statusError(_ response: HTTPClientResponse, body: [UInt8], request: Request, authorization: String? = nil)
+        -> PierError
+    {
         let status = Int(response.status.code)
         let details = Self.registryErrors(in: body)
         let message: String
         if let first = details.first {
-            message = "\(first.code) \"\(first.message)\""
+            message = SecretText.redacting(
+                "\(first.code) \"\(first.message)\"", values: authorization.map { [$0] } ?? [])
         } else {
             message = response.status.reasonPhrase.isEmpty ? "HTTP \(status)" : response.status.reasonPhrase
         }
@@ -621,7 +626,7 @@ public final class RegistryClient: Sendable {
         return PierError(
             .network, operation: request?.operation ?? "connect to registry", message: "cannot reach \(host)",
             registry: registry, repository: request?.repository, reference: request?.reference, hint: hint,
-            cause: ErrorCause.short(text))
+            cause: ErrorCause.of(error))
     }
 
     /// Maps a failure to read a buffered body: too large, too slow (the total deadline), or cut off.

@@ -33,7 +33,10 @@ import Testing
                 ["notes", "--source", "\(fake.host)/app:1.0", "--report", directory + "/missing.json"],
                 "is not a pier publish --json report"
             ),
-            (["copy", "oci:\(layout):1.0", "\(fake.host)/app:1.0", "--timeout", "0"], "is not between"),
+            (
+                ["copy", "oci:\(layout):1.0", "\(fake.host)/app:1.0", "--timeout", "0"],
+                "--timeout 0.0 is not a number of seconds above 0"
+            ),
         ] {
             let result = try Harness.pier(arguments)
             #expect(result.status == 64 || result.status == 65, "\(arguments): \(result.stderr)")

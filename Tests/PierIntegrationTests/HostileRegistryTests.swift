@@ -393,6 +393,75 @@ import Testing
         }
     }
 
+    /// An index whose entry misstates its child's size (docker-registry takes it as it is) is refused on pull
+    /// (exit 70), and nothing is written: the layout would not read back.
+    @Test func anIndexThatMisstatesAChildsSizeIsRefused() async throws {
+        try Harness.requireTools()
+        let registry = try TestRegistry()
+        let layout = Tools.temporaryDirectory() + "/img"
+        try ImageFixtures.umociImage(at: layout, tag: "a", layers: 1, layerSize: 100, created: "2026-06-01T00:00:00Z")
+        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(registry.host)/app:child").status == 0)
+        let child = try Harness.skopeoRaw("\(registry.host)/app:child")
+        let entry =
+            #"{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(Harness.sha256(child))","size":10,"#
+            + #""platform":{"architecture":"amd64","os":"linux"}}"#
+        let index =
+            #"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\#(entry)]}"#
+        try Tools.run(
+            "curl",
+            [
+                "-s", "-f", "-X", "PUT", "-H", "Content-Type: application/vnd.oci.image.index.v1+json", "--data-binary",
+                index, "http://\(registry.host)/v2/app/manifests/lying",
+            ])
+        let out = Tools.temporaryDirectory() + "/out"
+        let run = try Harness.pier("copy", "\(registry.host)/app:lying", "oci:\(out):x")
+        #expect(run.status == 70, "\(run.stderr)")
+        #expect(run.stderr.contains("it is \(child.count) bytes, the index says 10"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    /// A registry that quotes the credentials it was sent in its error: pier's error line quotes the registry
+    /// without them (CI logs are read by many).
+    @Test func aRegistryEchoingTheCredentialsIsQuotedWithoutThem() async throws {
+        let registry = try await HostileRegistry(.echoAuthorization)
+        defer { registry.stop() }
+        let run = try Harness.pier(
+            ["inspect", "\(registry.host)/app:1"],
+            env: Harness.isolatedEnvironment(["PIER_USERNAME": "alice", "PIER_PASSWORD": "hunter2SECRET"]))
+        #expect(run.status == 77, "\(run.stderr)")
+        #expect(run.stderr.contains(#"403 DENIED "creds <redacted> <redacted> denied""#), "\(run.stderr)")
+        let basic = Data("alice:hunter2SECRET".utf8).base64EncodedString()
+        #expect(!run.stderr.contains("hunter2SECRET") && !run.stderr.contains(basic), "\(run.stderr)")
+        #expect(await registry.requests().contains { $0.authorization != nil }, "the credentials were sent")
+    }
+
+    /// Listed tags go into request paths and decide what prune keeps: a name that is not a tag (here one whose
+    /// query a registry would ignore, so `1.0.0` on the backup would be overwritten despite `--on-conflict fail`) makes
+    /// the listing an error before anything is written; so does a listing of more than a million tags.
+    @Test func aTagListWithANameThatIsNoTagIsRefused() async throws {
+        try Harness.requireTools()
+        let backup = try TestRegistry()
+        let layout = Tools.temporaryDirectory() + "/img"
+        try ImageFixtures.umociImage(at: layout, tag: "a", layers: 1, layerSize: 100, created: "2026-06-01T00:00:00Z")
+        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(backup.host)/backup:1.0.0").status == 0)
+        let before = try Harness.skopeoRaw("\(backup.host)/backup:1.0.0")
+
+        let registry = try await HostileRegistry(.listsTags(["1.0.0?x=1", "x/../../victim/manifests/pwn"]))
+        defer { registry.stop() }
+        let sync = try Harness.pier("sync", "\(registry.host)/app", "\(backup.host)/backup")
+        #expect(sync.status == 65, "\(sync.stderr)")
+        #expect(sync.stderr.contains(#"listed "1.0.0?x=1", which is not a tag name"#), "\(sync.stderr)")
+        #expect(try Harness.skopeoRaw("\(backup.host)/backup:1.0.0") == before)
+        #expect(await registry.requests().allSatisfy { !$0.path.contains("/manifests/") })
+
+        let crowded = try await HostileRegistry(.listsTags((0...1_000_000).map { "t\($0)" }))
+        defer { crowded.stop() }
+        let (client, pool) = try makeClient(crowded.host)
+        let error = await expectError(.invalidInput) { _ = try await client.tags(repository: "app") }
+        #expect(error?.message.contains("more than 1000000 tags") ?? false, "\(String(describing: error))")
+        await pool.shutdown()
+    }
+
     /// A tag list whose next page is on another server is an error (its answer would not be this registry's); that
     /// server is never asked.
     @Test func aTagListContinuedOnAnotherOriginIsAnError() async throws {

@@ -222,4 +222,60 @@ import Testing
             pruned.first?.decisions.first { $0.tag == "1.0.0" }?.date
                 == ISO8601DateFormatter().date(from: "2026-06-01T00:00:00Z"))
     }
+
+    // Second trial: pier.yml names credential variables that the job did not set. The registry's refusal says
+    // which ones, instead of suggesting variables that never reach that registry.
+    @Test func aRefusalNamesTheUnsetVariablesOfPierYml() throws {
+        let registry = try TestRegistry(auth: .htpasswd(user: "ci", password: "pass-1"))
+        let (layout, _) = try images(["a"])
+        let config = Tools.temporaryDirectory() + "/pier.yml"
+        try """
+        registries:
+          - repository: \(registry.host)/app
+            username_env: BACKUP_USER
+            password_env: BACKUP_PASS
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try Harness.pier(
+            ["publish", "--config", config, "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.0.0"],
+            env: Harness.isolatedEnvironment(["BACKUP_USER": "ci"]))
+        #expect(run.status == 77, "\(run.stderr)")
+        #expect(run.stderr.contains("set BACKUP_PASS: pier.yml names it for \(registry.host)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("PIER_USERNAME"))
+        let inspected = try Tools.run(
+            "skopeo",
+            ["inspect", "--raw", "--tls-verify=false", "--creds", "ci:pass-1", "docker://\(registry.host)/app:1.0.0"],
+            check: false)
+        #expect(inspected.status != 0, "nothing was pushed")
+    }
+
+    // Second trial: a refused connection reads as the system says it, once; a suffix may start with a dash; a
+    // pull-request build says why it pushes nothing; PIER_TIMEOUT is named when it is out of range.
+    @Test func messagesSayWhatHappenedInTheUsersTerms() throws {
+        let port = Tools.freePort()
+        let refused = try Harness.pier("inspect", "127.0.0.1:\(port)/app:1")
+        #expect(refused.status == 69, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot reach 127.0.0.1:\(port) (Connection refused)"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("errno"))
+
+        let suffixed = try Harness.pier("tags", "plan", "--version", "1.2.3", "--tag-suffix", "-slim", "--no-sha-tag")
+        #expect(suffixed.status == 0, "\(suffixed.stderr)")
+        #expect(suffixed.stdout.split(separator: "\n").first?.hasPrefix("1.2.3-slim") == true, "\(suffixed.stdout)")
+
+        let registry = try TestRegistry()
+        let (layout, _) = try images(["a"])
+        let pullRequest = try Harness.pier(
+            ["publish", "--source", "oci:\(layout):a", "--to", "\(registry.host)/app"],
+            env: Harness.isolatedEnvironment([
+                "GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/pull/17/merge", "GITHUB_EVENT_NAME": "pull_request",
+                "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+            ]))
+        #expect(pullRequest.status == 0, "\(pullRequest.stderr)")
+        #expect(pullRequest.stderr.contains("pushing nothing (--push-on-pr"), "\(pullRequest.stderr)")
+        #expect(
+            try Tools.run("curl", ["-s", "http://\(registry.host)/v2/app/tags/list"]).stdout.contains("NAME_UNKNOWN"))
+
+        let timeout = try Harness.pier(
+            ["inspect", "127.0.0.1:\(port)/app:1"], env: Harness.isolatedEnvironment(["PIER_TIMEOUT": "-5"]))
+        #expect(timeout.status == 64 && timeout.stderr.contains("PIER_TIMEOUT -5 is not"), "\(timeout.stderr)")
+    }
 }

@@ -126,6 +126,13 @@ import Testing
         let haunted = try Harness.pier("status", "--config", ghosts, "--json")
         #expect(haunted.status == 75, "\(haunted.stderr)")
         #expect(try summary(haunted).results.map(\.outcome) == [.ok, .failed])
+        // Every repository failing the same way exits with that failure's code: a registry nobody listens on, 69.
+        let unreachable = work + "/unreachable.yml"
+        try "organisation: {primary: 127.0.0.1:\(Tools.freePort())/org}\nrepositories: [app, api]\n"
+            .write(toFile: unreachable, atomically: true, encoding: .utf8)
+        let down = try Harness.pier("status", "--config", unreachable, "--json")
+        #expect(down.status == 69, "\(down.stderr)")
+        #expect(try summary(down).results.map(\.outcome) == [.failed, .failed])
 
         // Discovery: the primary's catalog, read page by page, adds what the pattern matches under the prefix.
         let store = try Harness.store()

@@ -48,6 +48,8 @@ struct ImageReferenceTests {
         ("app:" + String(repeating: "x", count: 129), "bad tag"),
         ("app@sha256:abc", "64 lowercase hex"),
         ("app@md5:" + String(repeating: "a", count: 32), "unsupported digest algorithm"),
+        // sha512 is optional in image-spec and pier does not verify it: refused, never trusted unchecked.
+        ("app@sha512:" + String(repeating: "a", count: 128), "unsupported digest algorithm"),
         ("a//b", "bad repository"),
         ("a/b_", "bad repository"),
         ("-host.com/app", "bad registry"),

@@ -159,6 +159,10 @@ struct RetentionTests {
         let config = RetentionPolicy.Rules(keepLast: 2, only: "sha-", origin: .config("pier.yml"))
         #expect(config.unmatchedPatterns(in: ["sha-abc"]).first?.contains("prune.only in pier.yml") ?? false)
         #expect(RetentionPolicy.Rules(keepLast: 2, only: "sha-.*").unmatchedPatterns(in: ["sha-abc"]).isEmpty)
+        // A pattern already written for the whole tag gets no advice to write it as it is.
+        #expect(
+            RetentionPolicy.Rules(keepLast: 100, keep: ["zzz.*"]).unmatchedPatterns(in: ["1.0.0"])
+                == ["--keep \"zzz.*\" matches no tag"])
     }
 
     @Test func planIsNewestFirst() throws {

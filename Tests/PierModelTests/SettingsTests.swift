@@ -106,7 +106,7 @@ import Testing
         let given = SettingsFlags()
         for (name, value, text) in [
             ("PIER_TIMEOUT", "soon", "PIER_TIMEOUT soon is not a number"),
-            ("PIER_TIMEOUT", "0", "--timeout 0.0 is not between"),
+            ("PIER_TIMEOUT", "0", "PIER_TIMEOUT 0 is not a number of seconds above 0"),
             ("PIER_ON_CONFLICT", "replace", "PIER_ON_CONFLICT replace is not one of fail, overwrite, backup"),
         ] {
             #expect {

@@ -30,6 +30,11 @@ public final class HostileRegistry: Sendable {
         case endlessTags(repeating: Bool)
         /// A tag list whose next page is on `origin` (another server).
         case tagsContinuedElsewhere(origin: String)
+        /// Asks for Basic credentials, then refuses every request but `/v2/` with 403 DENIED, its message echoing the
+        /// `Authorization` header it got, decoded and as sent.
+        case echoAuthorization
+        /// `tags/list` answers these names in one page (whatever they are); every other path but `/v2/` is 404.
+        case listsTags([String])
         /// A blob store (where a registry redirects blob GETs): every GET is answered 200 with `body`, in pieces of
         /// `piece` bytes.
         case blobStore(body: [UInt8], piece: Int)
@@ -132,6 +137,24 @@ public final class HostileRegistry: Sendable {
                     HTTPField.Name("Link")!: "</v2/app/tags/list?n=1&last=\(page)>; rel=\"next\"",
                 ],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .echoAuthorization:
+            guard let authorization = request.headers[.authorization] else {
+                return Response(status: .unauthorized, headers: [.wwwAuthenticate: #"Basic realm="hostile""#])
+            }
+            if path == "/v2/" { return Response(status: .ok) }
+            let token = authorization.split(separator: " ").last.map(String.init) ?? ""
+            let decoded = Data(base64Encoded: token).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let body = #"{"errors":[{"code":"DENIED","message":"creds \#(decoded) \#(authorization) denied"}]}"#
+            return Response(
+                status: .forbidden, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .listsTags(let tags):
+            if path == "/v2/" { return Response(status: .ok) }
+            guard path.hasSuffix("/tags/list") else { return Response(status: .notFound) }
+            let names = tags.map { "\"\($0)\"" }.joined(separator: ",")
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: #"{"name":"app","tags":[\#(names)]}"#)))
         case .blobStore(let bytes, let piece):
             let body = ResponseBody { writer in
                 for start in stride(from: 0, to: bytes.count, by: piece) {

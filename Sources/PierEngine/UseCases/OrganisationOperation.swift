@@ -58,6 +58,7 @@ public struct OrganisationOperation: Sendable {
                 var result = OrganisationSummary.Result(repository: repository)
                 result.outcome = .failed
                 result.message = error.description
+                result.failureKind = error.kind
                 let empty = RegistryStatus(repositories: [repository.primary.repositoryName], rows: [])
                 return (result, StatusPage.Section(status: empty, failure: error.description))
             }
@@ -91,7 +92,9 @@ public struct OrganisationOperation: Sendable {
             result.copied = actions.filter { $0.action == .copied || $0.action == .wouldCopy }.count
             result.failed = actions.filter { $0.action == .conflict || $0.action == .failed }.count
             result.unsigned = actions.filter { $0.action == .unsigned }.count
-            result.message = Sync.failure(of: actions)?.hint
+            let failure = Sync.failure(of: actions)
+            result.message = failure?.hint
+            result.failureKind = failure?.kind
             result.outcome =
                 result.failed > 0
                 ? .failed
