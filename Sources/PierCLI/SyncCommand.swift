@@ -69,8 +69,8 @@ struct SyncCommand: AsyncParsableCommand {
                 for action in actions {
                     var line = "\(action.repository):\(action.tag)  \(action.digest.short)  \(action.action)"
                     if let backup = action.backup { line += " (old image kept as \(backup))" }
-                    if let carried = action.referrers, !carried.isEmpty {
-                        line += " (\(carried.count) referrer(s) verified)"
+                    if let verified = action.referrers?.filter({ $0.verified == true }), !verified.isEmpty {
+                        line += " (\(verified.count) referrer(s) verified)"
                     }
                     if let message = action.message { line += " — \(message)" }
                     Terminal.shared.print(line)

@@ -21,6 +21,8 @@ public struct Referrer: Sendable, Codable, Equatable {
     public var depth: Int
     /// Checked on the destination after the push: present by digest and reachable the way it was stored.
     public var verified: Bool?
+    /// Set when carried: written to the destination by this run (false: it was already there and listed).
+    public var written: Bool?
 
     public init(
         manifest: ManifestBlob, subject: Digest, foundBy: ReferrerRoute, tag: String? = nil, depth: Int

@@ -41,28 +41,17 @@ public struct ReferrerCarrier: Sendable {
         // A referrer's blobs are not the image's: they stay out of the image's per-destination progress.
         var copier = copier
         copier.progress = nil
-        var listings: [Digest: (route: ReferrerRoute, digests: Set<Digest>)] = [:]
+        var listings: Listings = [:]
         for item in found {
             var referrer = item.referrer
             // Already there and listed (a sync of a tag in sync): nothing to write.
-            if let tag = referrer.tag {
-                let head = try await destination.client.manifestHead(repository: repository, reference: tag)
-                if head?.digest == item.manifest.digest {
-                    referrer.storedAs = .cosignTag
-                    carried.append(referrer)
-                    continue
-                }
-            } else if try await destination.hasManifest(item.manifest.digest) {
-                if listings[referrer.subject] == nil {
-                    listings[referrer.subject] = try await Self.listed(
-                        referrer.subject, on: destination.client, repository: repository)
-                }
-                if let listing = listings[referrer.subject], listing.digests.contains(item.manifest.digest) {
-                    referrer.storedAs = listing.route
-                    carried.append(referrer)
-                    continue
-                }
+            if let route = try await Self.storedRoute(of: item, on: destination, listings: &listings) {
+                referrer.storedAs = route
+                referrer.written = false
+                carried.append(referrer)
+                continue
             }
+            referrer.written = true
             let graph = try await ImageGraph.load(root: item.manifest, from: source)
             _ = try await copier.copyBlobs(graph.blobs, from: source, to: destination)
             for child in graph.children where try await !destination.hasManifest(child.digest) {
@@ -77,6 +66,7 @@ public struct ReferrerCarrier: Sendable {
                 {
                     referrer.digest = merged.manifest.digest
                     referrer.size = Int64(merged.manifest.bytes.count)
+                    referrer.written = merged.wrote
                     carried.append(referrer)
                     if merged.wrote { written += 1 }
                     continue
@@ -93,6 +83,54 @@ public struct ReferrerCarrier: Sendable {
             logger.debug("\(carried.count - written) referrer(s) already there on \(destination.name)")
         }
         return carried
+    }
+
+    /// Listings of a destination's referrers read so far, by subject.
+    typealias Listings = [Digest: (route: ReferrerRoute, digests: Set<Digest>)]
+
+    /// Of `found`, what the destination lacks (a dry run's plan): each one `carry` would write.
+    public func missing(_ found: [ReferrerDiscovery.Found], on destination: RegistryImageDestination)
+        async throws(PierError) -> [Referrer]
+    {
+        var listings: Listings = [:]
+        var missing: [Referrer] = []
+        for item in found where try await Self.storedRoute(of: item, on: destination, listings: &listings) == nil {
+            // A `.sig` tag that already holds each of the source's signatures (merged by an earlier copy) is
+            // left as it is by `carry`.
+            if let tag = item.referrer.tag, ArtifactTag(tag)?.suffix == "sig",
+                let held = try await SignatureStore(
+                    client: destination.client, repository: destination.reference.repository
+                ).signatureManifest(tag: tag),
+                SignatureManifest.missing(item.manifest.document.layers ?? [], from: held.document.layers ?? [])
+                    .isEmpty
+            {
+                continue
+            }
+            missing.append(item.referrer)
+        }
+        return missing
+    }
+
+    /// How `item` is already stored on the destination and listed there (its cosign-style tag pointing at it, or
+    /// present by digest and listed by the referrers API or the fallback index), nil when it must be written.
+    static func storedRoute(
+        of item: ReferrerDiscovery.Found, on destination: RegistryImageDestination, listings: inout Listings
+    ) async throws(PierError) -> ReferrerRoute? {
+        let repository = destination.reference.repository
+        let referrer = item.referrer
+        if let tag = referrer.tag {
+            let head = try await destination.client.manifestHead(repository: repository, reference: tag)
+            return head?.digest == item.manifest.digest ? .cosignTag : nil
+        }
+        guard try await destination.hasManifest(item.manifest.digest) else { return nil }
+        if listings[referrer.subject] == nil {
+            listings[referrer.subject] = try await listed(
+                referrer.subject, on: destination.client, repository: repository)
+        }
+        guard let listing = listings[referrer.subject], listing.digests.contains(item.manifest.digest) else {
+            return nil
+        }
+        return listing.route
     }
 
     /// Checks every carried referrer on `client`'s `repository`: present by digest, and listed where it was stored

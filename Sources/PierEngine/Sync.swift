@@ -29,6 +29,8 @@ public struct Sync: Sendable {
         public var before: Digest?
         public var action: Outcome
         public var backup: String?
+        /// Why the tag failed, conflicted or was not copied; for a tag whose image the backup already had, which
+        /// referrers were carried (or would be, in a dry run).
         public var message: String?
         /// Referrers carried to the backup (also for a tag already in sync: a signature added since), verified.
         public var referrers: [Referrer]?
@@ -79,12 +81,14 @@ public struct Sync: Sendable {
                     if let known = carriedInSync[targetIndex]?[head.digest] {
                         // Another tag of this image, in sync too: its referrers were carried and verified just now.
                         action.referrers = known
-                    } else if referrers.carry, !dryRun {
+                    } else if referrers.carry {
                         do {
-                            action.referrers = try await carryReferrers(
+                            let carried = try await carryReferrers(
                                 source.with(tag: tag), head: head, client: sourceClient, to: target.with(tag: tag),
                                 destination: client, sourceTags: allTags)
-                            carriedInSync[targetIndex, default: [:]][head.digest] = action.referrers
+                            action.referrers = carried
+                            carriedInSync[targetIndex, default: [:]][head.digest] = carried
+                            Self.noteReferrersOnly(&action, carried: carried, dryRun: dryRun)
                         } catch {
                             action.action = .failed
                             action.message = "referrers: \(error.description)"
@@ -172,8 +176,20 @@ public struct Sync: Sendable {
         }
     }
 
-    /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there.
-    /// An image manifest (by the HEAD's media type) has no child manifests: its digest is the only subject, and
+    /// A tag whose image the backup already has, but not all of its referrers: `copied` once they were carried
+    /// (`wouldCopy` in a dry run, which carried nothing), so that a dry run, the real run and `status` agree.
+    static func noteReferrersOnly(_ action: inout Action, carried: [Referrer], dryRun: Bool) {
+        let count = dryRun ? carried.count : carried.filter { $0.written == true }.count
+        guard count > 0 else { return }
+        action.action = dryRun ? .wouldCopy : .copied
+        action.message =
+            dryRun
+            ? "\(count) referrer(s) to carry; the backup has the image"
+            : "\(count) referrer(s) carried; the backup had the image"
+    }
+
+    /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there; in a dry
+    /// run, only lists them (nothing is written). An image manifest (by the HEAD's media type) has no child manifests: its digest is the only subject, and
     /// its bytes are not read; an index is read for its children's digests.
     func carryReferrers(
         _ source: ImageReference, head: RegistryClient.ManifestHead, client sourceClient: RegistryClient,
@@ -190,6 +206,11 @@ public struct Sync: Sendable {
         var copier = Copier(logger: logger)
         copier.referrers = referrers
         let destination = RegistryImageDestination(reference: target, client: client)
+        if dryRun {
+            let carrier = ReferrerCarrier(selection: referrers, copier: copier, logger: logger)
+            let found = try await carrier.discover(subjects: subjects, on: image, tags: sourceTags)
+            return try await carrier.missing(found, on: destination)
+        }
         var carried = try await copier.carryReferrers(
             of: subjects, from: image, to: destination, sourceTags: sourceTags)
         try await ReferrerCarrier.verify(&carried, on: client, repository: target.repository)

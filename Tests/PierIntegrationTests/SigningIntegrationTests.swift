@@ -221,9 +221,24 @@ import Testing
         #expect(try Harness.pier("sign", "\(primary.host)/app:1.0.0", "--key", releaseKey.key).status == 0)
         #expect(try Harness.pier("sign", "\(backup.host)/app:1.0.0", "--key", backupKey.key).status == 0)
         let backupOnly = try signatures("\(backup.host)/app", digest: digest)
+        let before = try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))")
+
+        // The backup has the image, not the primary's signature: a dry run says it would carry it, writes nothing.
+        let planned = try Harness.pier("sync", "--dry-run", "--json", "\(primary.host)/app", "\(backup.host)/app")
+        #expect(planned.status == 0, "\(planned.stderr)")
+        let plan = try ReportJSON.decoder().decode([Sync.Action].self, from: planned.stdoutBytes)
+        #expect(plan.map(\.action) == [.wouldCopy] && plan.first?.before == plan.first?.digest, "\(plan)")
+        #expect(
+            plan.first?.referrers?.count == 1
+                && plan.first?.message == "1 referrer(s) to carry; the backup has the image")
+        #expect(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))") == before)
 
         let synced = try Harness.pier("sync", "\(primary.host)/app", "\(backup.host)/app", "--json")
         #expect(synced.status == 0, "\(synced.stderr)")
+        let done = try ReportJSON.decoder().decode([Sync.Action].self, from: synced.stdoutBytes)
+        #expect(
+            done.map(\.action) == [.copied] && done.first?.message == "1 referrer(s) carried; the backup had the image")
+        #expect(done.first?.referrers?.map(\.written) == [true] && done.first?.referrers?.map(\.verified) == [true])
         let found = try signatures("\(backup.host)/app", digest: digest)
         #expect(found.count == 2)
         #expect(NSDictionary(dictionary: found[0].layer).isEqual(to: backupOnly[0].layer))
@@ -237,9 +252,13 @@ import Testing
         let status = try Harness.pier("status", "--check", "\(primary.host)/app", "\(backup.host)/app")
         #expect(status.status == 0, "\(status.stdout) \(status.stderr)")
         let merged = Harness.sha256(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))"))
-        let again = try Harness.pier("sync", "\(primary.host)/app", "\(backup.host)/app")
+        let again = try Harness.pier("sync", "--json", "\(primary.host)/app", "\(backup.host)/app")
         #expect(again.status == 0, "\(again.stderr)")
         #expect(!again.stderr.contains("carried"))
+        let replanned = try Harness.pier("sync", "--dry-run", "--json", "\(primary.host)/app", "\(backup.host)/app")
+        #expect(
+            try ReportJSON.decoder().decode([Sync.Action].self, from: replanned.stdoutBytes).map(\.action) == [.inSync])
+        #expect(try ReportJSON.decoder().decode([Sync.Action].self, from: again.stdoutBytes).map(\.action) == [.inSync])
         #expect(Harness.sha256(try Harness.skopeoRaw("\(backup.host)/app:\(signatureTag(digest))")) == merged)
     }
 
