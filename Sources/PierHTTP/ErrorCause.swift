@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOPosix
@@ -15,6 +16,10 @@ package enum ErrorCause {
             return of(first)
         }
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        if let http = error as? HTTPClientError {
+            if http == .deadlineExceeded { return "no answer in time" }
+            if http == .readTimeout { return "nothing arrived within the read timeout" }
+        }
         return short(String(describing: error))
     }
 

@@ -368,11 +368,22 @@ public final class RegistryClient: Sendable {
             } catch let error as PierError {
                 throw error
             } catch {
-                // Report the HTTPS failure (a certificate problem says more than "connection refused on http").
-                if scheme == "https" || firstError == nil { firstError = error }
+                // Report the HTTPS failure (a certificate problem says more than "connection refused on http"),
+                // unless it only shows the server speaks plain HTTP: then what went wrong is the plain-HTTP answer.
+                if scheme == "https", let plain = firstError, Self.isPlainHTTPAnswer(error) {
+                    firstError = plain
+                } else if scheme == "https" || firstError == nil {
+                    firstError = error
+                }
             }
         }
         throw networkError(firstError ?? PierError(.network, operation: "ping", message: "unreachable"), request: nil)
+    }
+
+    /// BoringSSL's failure when the bytes after a ClientHello are "HTTP/1.1 …": the server speaks plain HTTP.
+    static func isPlainHTTPAnswer(_ error: any Error) -> Bool {
+        let text = String(describing: error)
+        return text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST")
     }
 
     /// Time for the answer to `GET /v2/`: a few bytes, and a probe that hangs (a TLS ClientHello sent to a
@@ -615,8 +626,9 @@ public final class RegistryClient: Sendable {
         }
         let text = String(describing: error)
         var hint = "is the registry running at \(host)?"
-        if text.contains("WRONG_VERSION_NUMBER") || text.contains("HTTP_REQUEST") {
-            // BoringSSL's answer when the bytes after a ClientHello are "HTTP/1.1 …": a plain HTTP server.
+        if let http = error as? HTTPClientError, http == .readTimeout {
+            hint = "the server stopped sending; if it is only slow, raise --timeout"
+        } else if Self.isPlainHTTPAnswer(error) {
             hint =
                 "the server answered plain HTTP on a TLS connection; is it http://\(host)? use --insecure-registry \(host)"
         } else if text.contains("certificate") || text.contains("CERTIFICATE") || text.contains("handshake") {

@@ -420,6 +420,19 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
     }
 
+    /// A plain-HTTP registry whose `/v2/` never finishes: pier then tries https, which only shows the server speaks
+    /// plain HTTP; the error names what went wrong with the plain-HTTP answer, not a TLS mix-up.
+    @Test func aPingThatNeverEndsIsReportedAsSuch() async throws {
+        let registry = try await HostileRegistry(.endlessPing)
+        defer { registry.stop() }
+        let run = try Harness.pier("inspect", "\(registry.host)/app:1", "--timeout", "1")
+        #expect(run.status == 69, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("(nothing arrived within the read timeout) — the server stopped sending"),
+            "\(run.stderr)")
+        #expect(!run.stderr.contains("TLS connection"), "\(run.stderr)")
+    }
+
     /// A registry that quotes the credentials it was sent in its error: pier's error line quotes the registry
     /// without them (CI logs are read by many).
     @Test func aRegistryEchoingTheCredentialsIsQuotedWithoutThem() async throws {

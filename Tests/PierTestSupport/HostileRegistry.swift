@@ -26,6 +26,8 @@ public final class HostileRegistry: Sendable {
         case bearerRealm(String)
         /// Manifests are sent at one byte a second.
         case trickleManifests
+        /// `GET /v2/` is answered 200 with a body that never ends, a byte a second (over plain HTTP only).
+        case endlessPing
         /// Tag list pages that always link to a next page (`repeating`: the same page again).
         case endlessTags(repeating: Bool)
         /// A tag list whose next page is on `origin` (another server).
@@ -109,6 +111,14 @@ public final class HostileRegistry: Sendable {
                 }
             }
             return Response(status: .notFound)
+        case .endlessPing:
+            let body = ResponseBody { writer in
+                while true {
+                    try await writer.write(ByteBuffer(string: " "))
+                    try await Task.sleep(for: .seconds(1))
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
         case .trickleManifests:
             if path == "/v2/" { return Response(status: .ok) }
             let manifest = Array(
