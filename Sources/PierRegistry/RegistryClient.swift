@@ -433,7 +433,17 @@ public final class RegistryClient: Sendable {
     private struct TokenAnswer: Decodable {
         var token: String?
         var access_token: String?
-        var expires_in: Int?
+        /// Seconds; any JSON number (clamped by the caller), nil when absent or not a number.
+        var expires_in: Double?
+
+        enum CodingKeys: String, CodingKey { case token, access_token, expires_in }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            token = try container.decodeIfPresent(String.self, forKey: .token)
+            access_token = try container.decodeIfPresent(String.self, forKey: .access_token)
+            expires_in = try? container.decodeIfPresent(Double.self, forKey: .expires_in)
+        }
     }
 
     /// Fetches a token from the challenge's realm (distribution token.md, oauth.md): GET with Basic credentials sent
@@ -531,7 +541,15 @@ public final class RegistryClient: Sendable {
             throw PierError(
                 .auth, operation: "get token", message: "the token server's answer has no token", registry: registry)
         }
-        let lifetime = min(max(answer.expires_in ?? Self.defaultTokenLifetime, 0), Self.maximumTokenLifetime)
+        // It goes into an Authorization header: visible ASCII only (RFC 6750 §2.1 b64token is narrower still).
+        guard token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw PierError(
+                .auth, operation: "get token",
+                message: "the token server's token holds a space or control character, which no header can carry",
+                registry: registry)
+        }
+        let seconds = answer.expires_in.map { $0.isFinite ? $0 : 0 } ?? Double(Self.defaultTokenLifetime)
+        let lifetime = Int(min(max(seconds, 0), Double(Self.maximumTokenLifetime)))
         return (token, .seconds(lifetime))
     }
 

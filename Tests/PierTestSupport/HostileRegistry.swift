@@ -26,7 +26,7 @@ public final class HostileRegistry: Sendable {
         case bearerRealm(String)
         /// Manifests are sent at one byte a second.
         case trickleManifests
-        /// `GET /v2/` is answered 200 with a body that never ends, a byte a second (over plain HTTP only).
+        /// `GET /v2/` is answered 200 with a body that never ends, a byte every 200 ms (over plain HTTP only).
         case endlessPing
         /// Tag list pages that always link to a next page (`repeating`: the same page again).
         case endlessTags(repeating: Bool)
@@ -35,6 +35,8 @@ public final class HostileRegistry: Sendable {
         /// Asks for Basic credentials, then refuses every request but `/v2/` with 403 DENIED, its message echoing the
         /// `Authorization` header it got, decoded and as sent.
         case echoAuthorization
+        /// A token server: every request is answered 200 with `body` as JSON.
+        case tokenAnswer(String)
         /// `tags/list` answers these names in one page (whatever they are); every other path but `/v2/` is 404.
         case listsTags([String])
         /// A blob store (where a registry redirects blob GETs): every GET is answered 200 with `body`, in pieces of
@@ -115,7 +117,7 @@ public final class HostileRegistry: Sendable {
             let body = ResponseBody { writer in
                 while true {
                     try await writer.write(ByteBuffer(string: " "))
-                    try await Task.sleep(for: .seconds(1))
+                    try await Task.sleep(for: .milliseconds(200))
                 }
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
@@ -157,6 +159,10 @@ public final class HostileRegistry: Sendable {
             let body = #"{"errors":[{"code":"DENIED","message":"creds \#(decoded) \#(authorization) denied"}]}"#
             return Response(
                 status: .forbidden, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .tokenAnswer(let body):
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(string: body)))
         case .listsTags(let tags):
             if path == "/v2/" { return Response(status: .ok) }
