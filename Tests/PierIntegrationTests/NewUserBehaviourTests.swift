@@ -149,6 +149,21 @@ import Testing
             try ReportJSON.decoder().decode(ReleaseNotes.self, from: bySource.stdoutBytes).tags == [
                 "1.5.0", "1.5", "1",
             ])
+
+        // Second trial: notes for a version that is another image here, or that the report did not publish, are
+        // refused rather than written with the wrong digest or tags.
+        let other = try Harness.pier("notes", "--source", "\(repo):2.0.0", "--version", "1.5.0", "--no-changelog")
+        #expect(other.status == 70, "\(other.stderr)")
+        #expect(other.stderr.contains("1.5.0 is sha256:") && other.stderr.contains("not this image"), "\(other.stderr)")
+        let report = Tools.temporaryDirectory() + "/report.json"
+        let published = try Harness.pier(
+            "publish", "--json", "--no-sha-tag", "--source", "oci:\(layout):a", "--version", "1.5.0", "--to", repo)
+        try published.stdoutBytes.write(to: URL(fileURLWithPath: report))
+        let mismatched = try Harness.pier("notes", "--report", report, "--version", "9.9.9", "--no-changelog")
+        #expect(mismatched.status == 64, "\(mismatched.stderr)")
+        #expect(mismatched.stderr.contains("--version 9.9.9 is not the version the report published (1.5.0)"))
+        let same = try Harness.pier("notes", "--report", report, "--version", "v1.5.0", "--no-changelog")
+        #expect(same.status == 0 && same.stdout.hasPrefix("# 1.5.0"), "\(same.stdout) \(same.stderr)")
     }
 
     // Behaviour 4: an empty base annotation (buildah's FROM scratch) gives no "Base image" line.

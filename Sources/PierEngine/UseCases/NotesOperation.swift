@@ -64,8 +64,17 @@ public struct NotesOperation: Sendable {
         let release = session.settings.release
         var targets = release.targets
         var tags: [String]
+        var versionTag: String?
         var image = request.image
         if let report {
+            if let asked = release.context.version, let published = report.context.version,
+                Self.normalized(asked) != Self.normalized(published)
+            {
+                throw PierError(
+                    .usage, operation: "notes",
+                    message: "--version \(asked) is not the version the report published (\(published))",
+                    hint: "leave out --version: the report says which version it published")
+            }
             targets = try report.registries.map { (entry) throws(PierError) in
                 try ImageReference(parsing: entry.repository)
             }
@@ -73,7 +82,9 @@ public struct NotesOperation: Sendable {
             image = image ?? targets.first.map { "\($0.repositoryName)@\(report.digest)" }
         } else {
             // Without a report the tags are the run's plan (from flags, CI or git); the report's tags win over it.
-            tags = try TagPlanner.plan(context: release.context, rules: release.rules).map(\.name)
+            let plan = try TagPlanner.plan(context: release.context, rules: release.rules)
+            tags = plan.map(\.name)
+            versionTag = plan.first { $0.kind == .version }?.name
         }
         guard let image else {
             throw PierError(
@@ -88,10 +99,28 @@ public struct NotesOperation: Sendable {
                 version: version, source: source, registries: targets, tags: tags.isEmpty ? [version] : tags,
                 changelog: request.includeChangelog)
         }
+        guard report == nil else { return notes }
+        // The version's own tag, where the primary already has it, must be this image: notes for 1.1.0 that show
+        // 1.3.0's digest would be wrong in every line.
+        var primary = targets.first
+        if primary == nil, case .registry(let reference) = location { primary = reference.with(tag: nil) }
+        if let versionTag, let primary, let digest = try? Digest(notes.digest),
+            let head = try await session.store.client(for: primary.registry).manifestHead(
+                repository: primary.repository, reference: versionTag),
+            head.digest != digest
+        {
+            throw PierError(
+                .verification, operation: "notes",
+                message: "\(versionTag) is \(head.digest.short) there, not this image (\(digest.short))",
+                registry: primary.registry, repository: primary.repository,
+                hint: "pass the version this image was published as, or --report")
+        }
         // Planned tags are only candidates: list the ones that point at this digest on the registries.
-        return report == nil
-            ? try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store) : notes
+        return try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store)
     }
+
+    /// A version as tags compare it: `v1.2.3` and `1.2.3` are the same release.
+    static func normalized(_ version: String) -> String { SemanticVersion(version)?.description ?? version }
 
     /// Collects the notes of `source` as published to `registries` under `tags`.
     static func collect(
