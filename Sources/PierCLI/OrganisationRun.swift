@@ -36,7 +36,7 @@ enum OrganisationRun {
                 let counts = summary.counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
                 Terminal.shared.print(
                     "\(command.rawValue)\(summary.dryRun ? " (dry run, nothing written)" : ""): \(summary.results.count) of \(summary.configured) repositories (shard "
-                        + "\(summary.shard)): \(counts.joined(separator: ", ")) in \(String(format: "%.1f", summary.seconds)) s"
+                        + "\(summary.shard)): \(counts.isEmpty ? "none in this shard" : counts.joined(separator: ", ")) in \(String(format: "%.1f", summary.seconds)) s"
                 )
             }
             if let failure = summary.failure { throw failure }

@@ -100,7 +100,7 @@ public struct TagContext: Sendable, Codable, Equatable {
         if let number = overrides.buildNumber { context.buildNumber = number }
         if let event = overrides.event { context.event = event }
         if overrides.version != nil || overrides.gitSHA != nil || overrides.branch != nil || overrides.event != nil {
-            context.origin = context.origin == "flags" ? "flags" : "flags+\(context.origin)"
+            context.origin = ["flags", "none"].contains(context.origin) ? "flags" : "flags+\(context.origin)"
         }
         return context
     }
@@ -169,6 +169,8 @@ public struct TagContext: Sendable, Codable, Equatable {
             Git.run(arguments, in: directory)?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         }
         context.gitSHA = git(["rev-parse", "HEAD"])
+        // Not a repository (or no git): nothing came from git.
+        if context.gitSHA == nil { context.origin = "none" }
         if let tags = git(["tag", "--points-at", "HEAD"]) {
             let versions = tags.split(separator: "\n").map(String.init).filter { SemanticVersion($0) != nil }
             if let highest = versions.max(by: { SemanticVersion($0)! < SemanticVersion($1)! }) {

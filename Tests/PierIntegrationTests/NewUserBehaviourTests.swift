@@ -293,4 +293,19 @@ import Testing
             ["inspect", "127.0.0.1:\(port)/app:1"], env: Harness.isolatedEnvironment(["PIER_TIMEOUT": "-5"]))
         #expect(timeout.status == 64 && timeout.stderr.contains("PIER_TIMEOUT -5 is not"), "\(timeout.stderr)")
     }
+
+    // Second trial: a backup that refuses the tag listing does not stop `tags plan`, as it does not stop publish.
+    @Test func aPlanLeavesOutATargetItCannotRead() throws {
+        let primary = try TestRegistry()
+        let backup = try TestRegistry(auth: .htpasswd(user: "ci", password: "pass-1"))
+        let config = Tools.temporaryDirectory() + "/pier.yml"
+        try "registries: [\(primary.host)/app, \(backup.host)/app]\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
+        let plan = try Harness.pier("tags", "plan", "--config", config, "--version", "1.2.0", "--no-sha-tag")
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.hasPrefix("1.2.0\t"), "\(plan.stdout)")
+        #expect(plan.stderr.contains("\(backup.host)/app: its tags are left out of the plan"), "\(plan.stderr)")
+        let none = try Harness.pier("tags", "plan", "--version", "1.2.0", "--to", "\(backup.host)/app")
+        #expect(none.status == 77, "\(none.stderr)")
+    }
 }

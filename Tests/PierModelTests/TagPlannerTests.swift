@@ -172,6 +172,13 @@ struct TagContextTests {
         let overridden = TagContext.detect(
             overrides: .init(version: "2.0.0", branch: "x"), environment: [:], directory: dir)
         #expect(overridden.version == "2.0.0" && overridden.branch == "x" && overridden.origin == "flags+git")
+        // Outside a repository nothing comes from git: the origin says so.
+        let outside = NSTemporaryDirectory() + "pier-nogit-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        #expect(TagContext.detect(environment: [:], directory: outside).origin == "none")
+        #expect(
+            TagContext.detect(overrides: .init(version: "1.0.0"), environment: [:], directory: outside).origin
+                == "flags")
     }
 }
 

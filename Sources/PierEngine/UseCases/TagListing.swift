@@ -16,17 +16,24 @@ public enum TagListing {
     }
 
     /// The tags publish would write: the run's rules applied to its context, with the targets' existing tags
-    /// deciding whether latest, 1 and 1.2 move (a repository that does not exist yet has none).
+    /// deciding whether latest, 1 and 1.2 move (a repository that does not exist yet has none). As in publish, a
+    /// target whose tags cannot be read is left out of the plan with a warning (publish would fail that registry
+    /// and go on); when none can be read, the first failure is the plan's.
     public static func plan(session: Session) async throws(PierError) -> [PlannedTag] {
         let release = session.settings.release
         var existing: [String] = []
+        var failures: [PierError] = []
         for target in release.targets {
             do {
                 existing += try await session.store.client(for: target.registry).tags(repository: target.repository)
-            } catch
-                where error.kind == .notFound
-            {}
+            } catch  where error.kind == .notFound {
+            } catch {
+                session.logger.warning(
+                    "\(target.repositoryName): its tags are left out of the plan: \(error.description)")
+                failures.append(error)
+            }
         }
+        if let first = failures.first, failures.count == release.targets.count { throw first }
         return try TagPlanner.plan(context: release.context, rules: release.rules, existingTags: existing)
     }
 }
