@@ -393,15 +393,20 @@ import Testing
         }
     }
 
-    /// An index whose entry misstates its child's size (docker-registry takes it as it is) is refused on pull
-    /// (exit 70), and nothing is written: the layout would not read back.
-    @Test func anIndexThatMisstatesAChildsSizeIsRefused() async throws {
+    /// A docker-registry holding one small image at `repositoryAndTag`, and that image's manifest bytes.
+    func registryHolding(_ repositoryAndTag: String) throws -> (registry: TestRegistry, manifest: Data) {
         try Harness.requireTools()
         let registry = try TestRegistry()
         let layout = Tools.temporaryDirectory() + "/img"
         try ImageFixtures.umociImage(at: layout, tag: "a", layers: 1, layerSize: 100, created: "2026-06-01T00:00:00Z")
-        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(registry.host)/app:child").status == 0)
-        let child = try Harness.skopeoRaw("\(registry.host)/app:child")
+        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(registry.host)/\(repositoryAndTag)").status == 0)
+        return (registry, try Harness.skopeoRaw("\(registry.host)/\(repositoryAndTag)"))
+    }
+
+    /// An index whose entry misstates its child's size (docker-registry takes it as it is) is refused on pull
+    /// (exit 70), and nothing is written: the layout would not read back.
+    @Test func anIndexThatMisstatesAChildsSizeIsRefused() async throws {
+        let (registry, child) = try registryHolding("app:child")
         let entry =
             #"{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\#(Harness.sha256(child))","size":10,"#
             + #""platform":{"architecture":"amd64","os":"linux"}}"#
@@ -472,12 +477,7 @@ import Testing
     /// query a registry would ignore, so `1.0.0` on the backup would be overwritten despite `--on-conflict fail`) makes
     /// the listing an error before anything is written; so does a listing of more than a million tags.
     @Test func aTagListWithANameThatIsNoTagIsRefused() async throws {
-        try Harness.requireTools()
-        let backup = try TestRegistry()
-        let layout = Tools.temporaryDirectory() + "/img"
-        try ImageFixtures.umociImage(at: layout, tag: "a", layers: 1, layerSize: 100, created: "2026-06-01T00:00:00Z")
-        #expect(try Harness.pier("copy", "oci:\(layout):a", "\(backup.host)/backup:1.0.0").status == 0)
-        let before = try Harness.skopeoRaw("\(backup.host)/backup:1.0.0")
+        let (backup, before) = try registryHolding("backup:1.0.0")
 
         let registry = try await HostileRegistry(.listsTags(["1.0.0?x=1", "x/../../victim/manifests/pwn"]))
         defer { registry.stop() }
