@@ -183,7 +183,15 @@ extension Settings {
         rules.raw += flags.rawTags
         if let latest = flags.latest { rules.latest = latest }
         if let prefix = flags.tagPrefix { rules.prefix = prefix }
-        if let suffix = flags.tagSuffix { rules.suffix = suffix }
+        if let suffix = flags.tagSuffix {
+            // --tag-suffix takes the next argument whatever it is (-slim): one that is a flag was forgotten.
+            guard !suffix.hasPrefix("--") else {
+                throw PierError(
+                    .usage, operation: "read options", message: "--tag-suffix needs a suffix, not \(suffix)",
+                    hint: "for example --tag-suffix -slim")
+            }
+            rules.suffix = suffix
+        }
         if flags.noSHATag { rules.sha = false }
 
         var texts = flags.targets

@@ -139,8 +139,11 @@ struct APIClient: Sendable {
     private func failure(
         _ answer: Answer, url: String, operation: String, rateLimited: Duration?, headers: HTTPHeaders
     ) -> PierError {
-        let text = Self.redacting(
-            String(decoding: answer.body.prefix(Self.quotedBodyLimit), as: UTF8.self), headers: headers
+        // Redacted, then cut: a secret that crosses the cut would otherwise leave its first part. (The first 64 KiB
+        // are read for that: far more than any secret is long.)
+        let text = String(
+            Self.redacting(String(decoding: answer.body.prefix(1 << 16), as: UTF8.self), headers: headers)
+                .prefix(Self.quotedBodyLimit)
         )
         .replacingOccurrences(of: "\n", with: " ")
         let kind: PierError.Kind

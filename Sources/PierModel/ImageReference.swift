@@ -117,9 +117,19 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     // MARK: Grammar (distribution/reference regexp.go)
 
     /// `[\w][\w.-]{0,127}`
-    public static func isValidTag(_ tag: String) -> Bool {
+    public static func isValidTag(_ tag: String) -> Bool { isTagShaped(tag, upTo: 128) }
+
+    /// The longest tag a registry is known to list: ECR takes tags of up to 300 characters (its API's `ImageTag`),
+    /// past the distribution spec's 128.
+    public static let longestListedTag = 300
+
+    /// A tag as a registry may list it: the spec's characters (safe in a URL path, no `/`, `?`, `%` or `..`), up to
+    /// `longestListedTag` long.
+    public static func isListableTag(_ tag: String) -> Bool { isTagShaped(tag, upTo: longestListedTag) }
+
+    static func isTagShaped(_ tag: String, upTo length: Int) -> Bool {
         let bytes = Array(tag.utf8)
-        guard (1...128).contains(bytes.count), isWord(bytes[0]) else { return false }
+        guard (1...length).contains(bytes.count), isWord(bytes[0]) else { return false }
         return bytes.allSatisfy { isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 

@@ -152,12 +152,12 @@ extension RegistryClient {
             let tags = page.tags ?? []
             // Every tag goes into request paths and decides what prune keeps: one that is not a tag name (a
             // query, a path with `..`) is a broken or hostile listing, refused whole rather than skipped.
-            if let bad = tags.first(where: { !ImageReference.isValidTag($0) }) {
+            if let bad = tags.first(where: { !ImageReference.isListableTag($0) }) {
                 throw PierError(
                     .invalidInput, operation: "list tags",
                     message: "the registry listed \"\(bad.prefix(140))\", which is not a tag name", registry: registry,
                     repository: repository,
-                    hint: "a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}; pier will not act on this list")
+                    hint: "a tag is [A-Za-z0-9_][A-Za-z0-9._-]*, at most 300 long; pier will not act on this list")
             }
             guard all.count + tags.count <= Self.maximumTags else {
                 throw PierError(

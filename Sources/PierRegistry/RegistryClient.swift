@@ -582,13 +582,14 @@ public final class RegistryClient: Sendable {
         -> PierError
     {
         let status = Int(response.status.code)
-        let details = Self.registryErrors(in: body)
+        let secrets = authorization.map { [$0] } ?? []
+        let details = Self.registryErrors(in: body, redacting: secrets)
         let message: String
         if let first = details.first {
-            message = SecretText.redacting(
-                "\(first.code) \"\(first.message)\"", values: authorization.map { [$0] } ?? [])
+            message = "\(first.code) \"\(first.message)\""
         } else {
-            message = response.status.reasonPhrase.isEmpty ? "HTTP \(status)" : response.status.reasonPhrase
+            let phrase = SecretText.redacting(response.status.reasonPhrase, values: secrets)
+            message = phrase.isEmpty ? "HTTP \(status)" : phrase
         }
         var kind: PierError.Kind
         var hint: String?
@@ -675,7 +676,9 @@ public final class RegistryClient: Sendable {
     }
 
     /// Decodes `{"errors":[{"code":…,"message":…}]}`; tolerates unknown codes and non-JSON bodies.
-    static func registryErrors(in body: [UInt8]) -> [PierError.RegistryErrorDetail] {
+    /// The `errors[]` of a registry's answer, each without `secrets` (request header values the registry may echo;
+    /// removed before the text is cut to its limit, so no part of one survives the cut).
+    static func registryErrors(in body: [UInt8], redacting secrets: [String] = []) -> [PierError.RegistryErrorDetail] {
         struct Body: Decodable {
             struct Item: Decodable {
                 var code: String?
@@ -686,8 +689,10 @@ public final class RegistryClient: Sendable {
         guard let decoded = try? JSONDecoder().decode(Body.self, from: Data(body)) else { return [] }
         return (decoded.errors ?? []).map {
             PierError.RegistryErrorDetail(
-                code: String(($0.code ?? "UNKNOWN").prefix(Self.registryCodeLimit)),
-                message: String(($0.message ?? "").prefix(Self.registryMessageLimit)))
+                code: String(
+                    SecretText.redacting($0.code ?? "UNKNOWN", values: secrets).prefix(Self.registryCodeLimit)),
+                message: String(
+                    SecretText.redacting($0.message ?? "", values: secrets).prefix(Self.registryMessageLimit)))
         }
     }
 

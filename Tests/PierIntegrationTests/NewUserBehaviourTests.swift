@@ -164,6 +164,11 @@ import Testing
         #expect(mismatched.stderr.contains("--version 9.9.9 is not the version the report published (1.5.0)"))
         let same = try Harness.pier("notes", "--report", report, "--version", "v1.5.0", "--no-changelog")
         #expect(same.status == 0 && same.stdout.hasPrefix("# 1.5.0"), "\(same.stdout) \(same.stderr)")
+        // A version only detected (a CI tag build of something else) does not override the report's.
+        let detected = try Harness.pier(
+            ["notes", "--report", report, "--no-changelog"],
+            env: Harness.isolatedEnvironment(["GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/tags/v9.9.9"]))
+        #expect(detected.status == 0 && detected.stdout.hasPrefix("# 1.5.0"), "\(detected.stdout) \(detected.stderr)")
     }
 
     // Behaviour 4: an empty base annotation (buildah's FROM scratch) gives no "Base image" line.
@@ -272,6 +277,9 @@ import Testing
         #expect(refused.stderr.contains("cannot reach 127.0.0.1:\(port) (Connection refused)"), "\(refused.stderr)")
         #expect(!refused.stderr.contains("errno"))
 
+        let forgotten = try Harness.pier("tags", "plan", "--version", "1.2.3", "--tag-suffix", "--no-sha-tag")
+        #expect(
+            forgotten.status == 64 && forgotten.stderr.contains("--tag-suffix needs a suffix"), "\(forgotten.stderr)")
         let suffixed = try Harness.pier("tags", "plan", "--version", "1.2.3", "--tag-suffix", "-slim", "--no-sha-tag")
         #expect(suffixed.status == 0, "\(suffixed.stderr)")
         #expect(suffixed.stdout.split(separator: "\n").first?.hasPrefix("1.2.3-slim") == true, "\(suffixed.stdout)")

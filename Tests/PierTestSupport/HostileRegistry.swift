@@ -26,8 +26,8 @@ public final class HostileRegistry: Sendable {
         case bearerRealm(String)
         /// Manifests are sent at one byte a second.
         case trickleManifests
-        /// `GET /v2/` is answered 200 with a body that never ends, a byte every 200 ms (over plain HTTP only).
-        case endlessPing
+        /// `GET /v2/` is answered 500 with a registry error (over plain HTTP only); every other path 404.
+        case failingPing
         /// Tag list pages that always link to a next page (`repeating`: the same page again).
         case endlessTags(repeating: Bool)
         /// A tag list whose next page is on `origin` (another server).
@@ -113,14 +113,12 @@ public final class HostileRegistry: Sendable {
                 }
             }
             return Response(status: .notFound)
-        case .endlessPing:
-            let body = ResponseBody { writer in
-                while true {
-                    try await writer.write(ByteBuffer(string: " "))
-                    try await Task.sleep(for: .milliseconds(200))
-                }
-            }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: body)
+        case .failingPing:
+            guard path == "/v2/" else { return Response(status: .notFound) }
+            return Response(
+                status: .internalServerError, headers: [.contentType: "application/json"],
+                body: .init(
+                    byteBuffer: ByteBuffer(string: #"{"errors":[{"code":"UNKNOWN","message":"storage offline"}]}"#)))
         case .trickleManifests:
             if path == "/v2/" { return Response(status: .ok) }
             let manifest = Array(

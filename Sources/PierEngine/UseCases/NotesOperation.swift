@@ -54,9 +54,12 @@ public struct NotesOperation: Sendable {
         return text
     }
 
-    /// The version the notes are for: the run's `--version`/CI tag, else the report's.
+    /// The version the notes are for: `--version`, else the report's, else the CI or git tag. A version only
+    /// detected from CI or git does not override a report's: the report says what was published.
     public func version(in settings: Settings) -> String? {
-        settings.release.context.version ?? report?.context.version
+        let context = settings.release.context
+        if context.version != nil, !context.versionIsDetected { return context.version }
+        return report?.context.version ?? context.version
     }
 
     /// Collects the notes. Without a report, the tags are the run's planned tags (from flags, CI or git).
@@ -67,7 +70,8 @@ public struct NotesOperation: Sendable {
         var versionTag: String?
         var image = request.image
         if let report {
-            if let asked = release.context.version, let published = report.context.version,
+            if let asked = release.context.version, !release.context.versionIsDetected,
+                let published = report.context.version,
                 Self.normalized(asked) != Self.normalized(published)
             {
                 throw PierError(
