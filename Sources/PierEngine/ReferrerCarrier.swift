@@ -98,11 +98,8 @@ public struct ReferrerCarrier: Sendable {
             // A `.sig` tag that already holds each of the source's signatures (merged by an earlier copy) is
             // left as it is by `carry`.
             if let tag = item.referrer.tag, ArtifactTag(tag)?.suffix == "sig",
-                let held = try await SignatureStore(
-                    client: destination.client, repository: destination.reference.repository
-                ).signatureManifest(tag: tag),
-                SignatureManifest.missing(item.manifest.document.layers ?? [], from: held.document.layers ?? [])
-                    .isEmpty
+                try await SignatureStore(client: destination.client, repository: destination.reference.repository)
+                    .holdsEverySignature(of: item.manifest, at: tag)
             {
                 continue
             }

@@ -228,6 +228,13 @@ public struct SignatureStore: Sendable {
             reference: digest.description, hint: "sign it with pier sign --key, or name a signed image")
     }
 
+    /// Whether the signature manifest at `tag` already holds every signature of `incoming`: `merge` would write
+    /// nothing (a dry run's question).
+    public func holdsEverySignature(of incoming: ManifestBlob, at tag: String) async throws(PierError) -> Bool {
+        guard let held = try await signatureManifest(tag: tag) else { return false }
+        return SignatureManifest.missing(incoming.document.layers ?? [], from: held.document.layers ?? []).isEmpty
+    }
+
     /// The image manifest at a signature tag, or nil when the tag does not exist. Anything else there is refused:
     /// pier does not overwrite what it does not understand.
     func signatureManifest(tag: String) async throws(PierError) -> ManifestBlob? {

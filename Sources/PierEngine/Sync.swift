@@ -177,7 +177,7 @@ public struct Sync: Sendable {
     }
 
     /// A tag whose image the backup already has, but not all of its referrers: `copied` once they were carried
-    /// (`wouldCopy` in a dry run, which carried nothing), so that a dry run, the real run and `status` agree.
+    /// (`wouldCopy` in a dry run, which carried nothing), so that a dry run and the real run agree.
     static func noteReferrersOnly(_ action: inout Action, carried: [Referrer], dryRun: Bool) {
         let count = dryRun ? carried.count : carried.filter { $0.written == true }.count
         guard count > 0 else { return }
@@ -189,8 +189,9 @@ public struct Sync: Sendable {
     }
 
     /// Carries the referrers of an image already in sync that the backup lacks, and verifies them there; in a dry
-    /// run, only lists them (nothing is written). An image manifest (by the HEAD's media type) has no child manifests: its digest is the only subject, and
-    /// its bytes are not read; an index is read for its children's digests.
+    /// run, only lists them (nothing is written). An image manifest (by the HEAD's media type) has no child
+    /// manifests: its digest is the only subject, and its bytes are not read; an index is read for its children's
+    /// digests.
     func carryReferrers(
         _ source: ImageReference, head: RegistryClient.ManifestHead, client sourceClient: RegistryClient,
         to target: ImageReference, destination client: RegistryClient, sourceTags: [String]

@@ -157,7 +157,9 @@ extension RegistryClient {
                     .invalidInput, operation: "list tags",
                     message: "the registry listed \"\(bad.prefix(140))\", which is not a tag name", registry: registry,
                     repository: repository,
-                    hint: "a tag is [A-Za-z0-9_][A-Za-z0-9._-]*, at most 300 long; pier will not act on this list")
+                    hint:
+                        "a tag is [A-Za-z0-9_][A-Za-z0-9._-]*, at most \(ImageReference.longestListedTag) long; pier will not act on this list"
+                )
             }
             guard all.count + tags.count <= Self.maximumTags else {
                 throw PierError(

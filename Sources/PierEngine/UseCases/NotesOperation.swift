@@ -104,11 +104,13 @@ public struct NotesOperation: Sendable {
                 changelog: request.includeChangelog)
         }
         guard report == nil else { return notes }
+        // Planned tags are only candidates: list the ones that point at this digest on the registries.
+        let published = try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store)
         // The version's own tag, where the primary already has it, must be this image: notes for 1.1.0 that show
-        // 1.3.0's digest would be wrong in every line.
+        // 1.3.0's digest would be wrong in every line. Asked only when the published tags do not show it.
         var primary = targets.first
         if primary == nil, case .registry(let reference) = location { primary = reference.with(tag: nil) }
-        if let versionTag, let primary, let digest = try? Digest(notes.digest),
+        if let versionTag, !published.tags.contains(versionTag), let primary, let digest = try? Digest(notes.digest),
             let head = try await session.store.client(for: primary.registry).manifestHead(
                 repository: primary.repository, reference: versionTag),
             head.digest != digest
@@ -119,8 +121,7 @@ public struct NotesOperation: Sendable {
                 registry: primary.registry, repository: primary.repository,
                 hint: "pass the version this image was published as, or --report")
         }
-        // Planned tags are only candidates: list the ones that point at this digest on the registries.
-        return try await notes.keepingPublishedTags(targets: targets, source: location, store: session.store)
+        return published
     }
 
     /// A version as tags compare it: `v1.2.3` and `1.2.3` are the same release.
